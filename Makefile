@@ -1,0 +1,67 @@
+# The two commands a newcomer runs: `make demo` and `make test` (README.md).
+SHELL := /bin/bash
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+JOBS ?= $(shell nproc)
+SCALE ?= 1
+ENV := set -a && . ./stack.env && set +a
+
+.PHONY: all setup build build-asan stack-up stack-down stack-status seed demo test \
+        test-unit test-asan format format-check clean
+
+all: build
+
+setup:
+	scripts/setup
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: setup $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(BUILD_ASAN)/build.ninja:
+	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDI_SANITIZE=ON
+
+build-asan: setup $(BUILD_ASAN)/build.ninja
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+
+stack-up: setup
+	scripts/stack up
+
+stack-down:
+	scripts/stack down
+
+stack-status:
+	scripts/stack status
+
+seed: stack-up
+	CINEMA_SCALE=$(SCALE) scripts/seed
+
+# Set-up, build, stack up, scale-1 data, then what the service can run today.
+demo: build seed
+	@echo "== configuration the service sees (secrets masked)"
+	$(ENV) && $(BUILD)/data-ingestion --print-config
+	@echo "== stack"
+	scripts/stack status
+
+# Set-up, build, stack up, scale-1 data, every test (unit + integration).
+test: build seed
+	$(ENV) && cd $(BUILD) && ctest --output-on-failure -j 1
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure -L unit
+
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: build-asan seed
+	$(ENV) && cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j 1
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

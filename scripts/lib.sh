@@ -1,0 +1,9 @@
+# Sourced by the scripts: exports stack.env's variables that the environment does not set.
+load_stack_env() {
+  local file=$1 k v
+  [ -f "$file" ] || return 0
+  while IFS='=' read -r k v; do
+    case $k in '' | '#'*) continue ;; esac
+    [ -z "${!k+x}" ] && export "$k=$v"
+  done <"$file"
+}

@@ -1,0 +1,85 @@
+#include "app/cli.h"
+
+#include <CLI/CLI.hpp>
+
+#include "config/validate.h"
+#include "core/strings.h"
+
+namespace di {
+
+const std::vector<std::string>& KnownModes() {
+  static const std::vector<std::string> kModes = {"api",       "migrate", "backup", "sync",
+                                                  "scheduler", "setup",   "verify", "restore"};
+  return kModes;
+}
+
+CliParse ParseCommandLine(int argc, const char* const* argv) {
+  CliParse out;
+  CliOptions o;
+  std::string port_text;
+  CLI::App app{
+      "data-ingestion: moves the cinema databases (MySQL/MariaDB, PostgreSQL, MongoDB) into "
+      "AWS — backups in S3, tables in DynamoDB, an optional PostgreSQL warehouse.",
+      "data-ingestion"};
+  app.set_help_flag("-h,--help", "Show this help and exit");
+  app.add_option("--mode", o.mode, "One of: " + JoinHuman(KnownModes(), ", "));
+  app.add_option("--port", port_text, "API port (default 3006)");
+  app.add_flag("--with-scheduler", o.with_scheduler, "api mode: also run the cron scheduler");
+  app.add_flag("--print-config", o.print_config,
+               "Print the effective configuration (secrets masked) and exit");
+  app.add_option("--env-file", o.env_file, "Read variables from this file (default ./.env)");
+  app.add_option("--table", o.tables, "backup/sync/restore: only this table (repeatable)");
+  app.add_option("--since", o.since, "sync: rows changed after this ISO 8601 time");
+  app.add_option("--source-db", o.source_db, "restore: mysql, postgresql or mongodb");
+  app.add_option("--run-id", o.run_id, "restore: the backup run to restore");
+  app.add_flag("--latest", o.latest, "restore: the newest complete backup");
+  app.add_option("--target-url", o.target_url, "restore: database URL to restore into");
+  app.add_option("--target-table", o.target_table, "restore: table name to restore into");
+  app.add_option("--if-exists", o.if_exists, "restore: fail, replace or append");
+  app.footer(
+      "Configuration comes from environment variables and ./.env (see README.md).\n"
+      "Exit codes: 0 success; 1 the job failed or was partial; 2 bad usage or configuration.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    out.help = app.help();
+    return out;
+  } catch (const CLI::ParseError& e) {
+    out.status = InvalidArgument(std::string(e.what()) + " (see --help)");
+    return out;
+  }
+  o.env_file_given = app.count("--env-file") > 0;
+  if (!port_text.empty()) {
+    auto p = ParseIntInRange(port_text, 1, 65535);
+    if (!p.ok()) {
+      out.status = InvalidArgument("--port: " + p.status().message());
+      return out;
+    }
+    o.port = static_cast<int>(*p);
+  }
+  if (o.mode.empty() && !o.print_config) {
+    out.status = InvalidArgument("--mode is required; expected " + JoinHuman(KnownModes()) +
+                                 " (see --help)");
+    return out;
+  }
+  if (!o.mode.empty()) {
+    auto m = ParseChoice(o.mode, KnownModes());
+    if (!m.ok()) {
+      out.status = InvalidArgument("--mode: " + m.status().message());
+      return out;
+    }
+    o.mode = *m;
+  }
+  if (!o.if_exists.empty()) {
+    auto m = ParseChoice(o.if_exists, {"fail", "replace", "append"});
+    if (!m.ok()) {
+      out.status = InvalidArgument("--if-exists: " + m.status().message());
+      return out;
+    }
+    o.if_exists = *m;
+  }
+  out.options = std::move(o);
+  return out;
+}
+
+}  // namespace di

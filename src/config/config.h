@@ -1,0 +1,117 @@
+// Config: the service's typed configuration, read once at start from the environment and
+// `.env` (SPEC.md §3) and validated as a whole. A bad value is refused with the variable's
+// name and what is accepted; every problem is reported at once, not only the first.
+// Plain data after loading; copy it or share it const.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/env.h"
+#include "core/status.h"
+
+namespace di {
+
+enum class Compression { kGzip, kZstd, kNone };
+enum class LogFormat { kText, kJson };
+
+struct AwsSettings {
+  std::string access_key_id;      // may be empty: the credentials chain looks further
+  std::string secret_access_key;  // secret
+  std::string session_token;      // secret
+  std::string region = "us-east-1";
+  std::string profile;
+  std::string endpoint_url;  // AWS_ENDPOINT_URL; empty means AWS itself
+  std::string endpoint_url_s3;
+  std::string endpoint_url_dynamodb;
+};
+
+struct S3Settings {
+  std::string bucket = "cinema-data-bucket";  // or file:///path for a local location
+  std::string backup_folder = "backups";
+  std::string analytics_folder = "analytics";
+  std::string sse = "AES256";  // AES256 | aws:kms | none
+  Compression compression = Compression::kGzip;
+  bool is_local() const { return bucket.rfind("file://", 0) == 0; }
+  std::string local_path() const { return is_local() ? bucket.substr(7) : std::string(); }
+};
+
+struct DynamoSettings {
+  std::string movies_table = "cinema-movies";
+  std::string rooms_table = "cinema-rooms";
+  std::string reservations_table = "cinema-reservations";
+  std::string users_table = "cinema-users";
+  std::string state_table = "cinema-ingestion-state";
+};
+
+struct SqlSettings {
+  std::string host;
+  int port = 0;
+  std::string user;
+  std::string password;  // secret
+  std::string database;
+};
+
+struct MongoSettings {
+  std::string uri = "mongodb://localhost:27017/cinema_movies";  // may hold a password
+  std::string database = "cinema_movies";                       // from the URI's path
+};
+
+struct RunSettings {
+  int batch_size = 1000;
+  int max_retries = 3;
+  std::chrono::milliseconds retry_delay{5000};
+  int workers = 2;
+  std::string mapping_file;  // empty: the built-in cinema mapping
+  std::string source_tz = "UTC";
+};
+
+struct ScheduleSettings {
+  std::string backup = "0 2 * * *";
+  std::string sync = "*/30 * * * *";
+  std::string tz = "UTC";
+  std::string redis_url;  // empty: no distributed lock
+};
+
+struct LogSettings {
+  std::string level = "INFO";               // TRACE | DEBUG | INFO | WARNING | ERROR | CRITICAL
+  std::string file = "data_ingestion.log";  // empty: stderr only
+  LogFormat format = LogFormat::kText;
+};
+
+// One line of --print-config: the variable, its effective value (secrets masked) and origin.
+struct ConfigEntry {
+  std::string name;
+  std::string display;
+  std::string origin;  // "env", ".env" or "default"
+};
+
+struct Config {
+  AwsSettings aws;
+  S3Settings s3;
+  DynamoSettings dynamodb;
+  SqlSettings mysql{"localhost", 3306, "root", "", "cinema_rooms"};
+  SqlSettings postgres{"localhost", 5432, "postgres", "", "cinema_reservations"};
+  MongoSettings mongo;
+  RunSettings run;
+  ScheduleSettings schedule;
+  LogSettings log;
+  std::string api_token;               // secret; empty: no auth, loopback only
+  std::string analytics_database_url;  // optional warehouse; may hold a password
+  std::vector<ConfigEntry> entries;    // every variable read, for display
+};
+
+// Reads and validates every variable of SPEC.md §3. On failure the status message lists one
+// line per bad variable: "NAME: what is wrong; what is accepted".
+Result<Config> LoadConfig(const Env& env);
+
+// "NAME = value   (origin)" lines, secrets masked.
+std::string FormatConfig(const Config& config);
+
+// Masks the password in a URL's userinfo: scheme://user:****@host/...
+std::string MaskUrlPassword(const std::string& url);
+
+}  // namespace di

@@ -1,0 +1,23 @@
+// Small string helpers shared by config, parsers and formatting. Pure functions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace di {
+
+std::string_view Trim(std::string_view s);
+std::string ToLower(std::string_view s);
+std::string ToUpper(std::string_view s);
+std::vector<std::string_view> Split(std::string_view s, char sep);
+bool StartsWith(std::string_view s, std::string_view prefix);
+// Whole-string decimal parse; nullopt on junk, sign where not allowed, or overflow.
+std::optional<int64_t> ParseInt64(std::string_view s);
+std::optional<double> ParseDouble(std::string_view s);
+// "a, b and c" for messages.
+std::string JoinHuman(const std::vector<std::string>& items, std::string_view last_sep = " or ");
+
+}  // namespace di

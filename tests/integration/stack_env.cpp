@@ -1,0 +1,70 @@
+#include "stack_env.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+
+namespace di::testing {
+
+const Config& StackConfig() {
+  static const Config config = [] {
+    // stack.env gives the stack's settings; variables set in the environment win.
+    auto env = Env::FromProcess(DI_SOURCE_DIR "/stack.env", true);
+    if (!env.ok()) throw std::runtime_error(env.status().ToString());
+    auto c = LoadConfig(*env);
+    if (!c.ok()) throw std::runtime_error(c.status().ToString());
+    return *c;
+  }();
+  return config;
+}
+
+int CinemaScale() {
+  const char* s = std::getenv("CINEMA_SCALE");
+  return s && *s ? std::atoi(s) : 1;
+}
+
+std::map<std::string, std::map<std::string, int64_t>> ExpectedCounts(int scale) {
+  // The closed forms of tools/datagen/cinema_datagen.py (README.md, "The cinema dataset").
+  return {
+      {"mysql", {{"rooms", 10 * scale}, {"seats", 1200 * scale}, {"schedules", 300 * scale}}},
+      {"postgresql",
+       {{"users", 1000 * scale},
+        {"reservations", 10000 * scale},
+        {"reserved_seats", 25000 * scale},
+        {"payments", 9000 * scale}}},
+      {"mongodb", {{"genres", 16}, {"movies", 50 * scale}}},
+  };
+}
+
+MySqlPtr ConnectMySql(bool* connected) {
+  const auto& c = StackConfig().mysql;
+  MySqlPtr db(mysql_init(nullptr), mysql_close);
+  unsigned int proto = MYSQL_PROTOCOL_TCP;
+  mysql_options(db.get(), MYSQL_OPT_PROTOCOL, &proto);
+  *connected = mysql_real_connect(db.get(), c.host.c_str(), c.user.c_str(), c.password.c_str(),
+                                  c.database.c_str(), c.port, nullptr, 0) != nullptr;
+  return db;
+}
+
+PgPtr ConnectPg() {
+  const auto& c = StackConfig().postgres;
+  std::string conninfo = "host=" + c.host + " port=" + std::to_string(c.port) + " user=" + c.user +
+                         " password=" + c.password + " dbname=" + c.database + " connect_timeout=5";
+  return PgPtr(PQconnectdb(conninfo.c_str()), PQfinish);
+}
+
+int RunCommand(const std::string& command, std::string* output) {
+  output->clear();
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (!p) return -1;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) output->append(buf.data(), n);
+  int status = pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace di::testing
