@@ -4,6 +4,7 @@ load_stack_env() {
   [ -f "$file" ] || return 0
   while IFS='=' read -r k v; do
     case $k in '' | '#'*) continue ;; esac
-    [ -z "${!k+x}" ] && export "$k=$v"
+    if [ -z "${!k+x}" ]; then export "$k=$v"; fi
   done <"$file"
+  return 0
 }
