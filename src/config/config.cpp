@@ -60,6 +60,8 @@ class Reader {
     return *r;
   }
 
+  bool IsSet(const std::string& name) const { return env_.Find(name) != nullptr; }
+
   void Fail(const std::string& name, const std::string& why) {
     errors_.push_back(name + ": " + why);
   }
@@ -102,6 +104,7 @@ void ReadAws(Reader& r, AwsSettings& a) {
   a.secret_access_key = r.Text("AWS_SECRET_ACCESS_KEY", "", Secret::kFull);
   a.session_token = r.Text("AWS_SESSION_TOKEN", "", Secret::kFull);
   a.region = r.Checked("AWS_REGION", "us-east-1", ValidateRegion, Secret::kNo, false);
+  a.region_from_env = r.IsSet("AWS_REGION");
   a.profile = r.Text("AWS_PROFILE", "");
   a.endpoint_url = r.Checked("AWS_ENDPOINT_URL", "", http);
   a.endpoint_url_s3 = r.Checked("AWS_ENDPOINT_URL_S3", "", http);

@@ -23,6 +23,7 @@ struct AwsSettings {
   std::string secret_access_key;  // secret
   std::string session_token;      // secret
   std::string region = "us-east-1";
+  bool region_from_env = false;  // AWS_REGION set: it wins over the profile's region
   std::string profile;
   std::string endpoint_url;  // AWS_ENDPOINT_URL; empty means AWS itself
   std::string endpoint_url_s3;

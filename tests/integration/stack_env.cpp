@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <unistd.h>
+
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 
@@ -54,6 +57,36 @@ PgPtr ConnectPg() {
   std::string conninfo = "host=" + c.host + " port=" + std::to_string(c.port) + " user=" + c.user +
                          " password=" + c.password + " dbname=" + c.database + " connect_timeout=5";
   return PgPtr(PQconnectdb(conninfo.c_str()), PQfinish);
+}
+
+aws::ServiceOptions StackService(const std::string& service) {
+  const Config& c = StackConfig();
+  aws::ServiceOptions o;
+  o.service = service;
+  o.region = c.aws.region;
+  o.endpoint = c.aws.endpoint_url;
+  o.credentials = {c.aws.access_key_id, c.aws.secret_access_key, c.aws.session_token};
+  o.retry.max_attempts = 4;
+  o.retry.base_delay = std::chrono::milliseconds(10);
+  o.retry.max_backoff = std::chrono::milliseconds(100);
+  return o;
+}
+
+std::string VenvPython() {
+  return std::string(DI_SOURCE_DIR) + "/.venv/bin/python";
+}
+
+std::string AwsCli() {
+  const Config& c = StackConfig();
+  return "env AWS_ACCESS_KEY_ID=" + c.aws.access_key_id +
+         " AWS_SECRET_ACCESS_KEY=" + c.aws.secret_access_key +
+         " AWS_DEFAULT_REGION=" + c.aws.region + " " + DI_SOURCE_DIR +
+         "/.venv/bin/aws --endpoint-url " + c.aws.endpoint_url + " ";
+}
+
+std::string UniqueName(const std::string& prefix) {
+  static std::atomic<int> n{0};
+  return prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
 }
 
 int RunCommand(const std::string& command, std::string* output) {

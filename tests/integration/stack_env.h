@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "aws/client.h"
 #include "config/config.h"
 
 namespace di::testing {
@@ -24,6 +25,14 @@ using PgPtr = std::unique_ptr<PGconn, decltype(&PQfinish)>;
 // The caller checks mysql_errno / PQstatus: a failed connect still returns the handle.
 MySqlPtr ConnectMySql(bool* connected);
 PgPtr ConnectPg();
+// The stack's moto as an AWS service (S3 or DynamoDB) with fast retries for tests.
+aws::ServiceOptions StackService(const std::string& service);
+// A shell prefix that runs the venv's AWS CLI against the stack's moto:
+// AwsCli() + "s3 cp s3://b/k -".
+std::string AwsCli();
+std::string VenvPython();
+// A name unique to this process and call, for buckets and tables: "<prefix>-<pid>-<n>".
+std::string UniqueName(const std::string& prefix);
 // Runs a shell command; returns its exit code and fills `output` with stdout+stderr.
 int RunCommand(const std::string& command, std::string* output);
 

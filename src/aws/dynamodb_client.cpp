@@ -1,0 +1,209 @@
+#include "aws/dynamodb_client.h"
+
+#include "core/strings.h"
+
+namespace di::aws {
+namespace {
+
+constexpr size_t kMaxBatchItems = 25;
+constexpr size_t kMaxBatchBytes = 16 * 1024 * 1024;
+
+Json KeySchema(const KeyAttribute& hash, const std::optional<KeyAttribute>& range) {
+  Json ks = Json::array({{{"AttributeName", hash.name}, {"KeyType", "HASH"}}});
+  if (range) ks.push_back({{"AttributeName", range->name}, {"KeyType", "RANGE"}});
+  return ks;
+}
+
+Json ToJson(const WriteRequest& w) {
+  if (!w.put_item.is_null()) return {{"PutRequest", {{"Item", w.put_item}}}};
+  return {{"DeleteRequest", {{"Key", w.delete_key}}}};
+}
+
+WriteRequest FromJson(const Json& j) {
+  WriteRequest w;
+  if (j.contains("PutRequest")) w.put_item = j["PutRequest"]["Item"];
+  if (j.contains("DeleteRequest")) w.delete_key = j["DeleteRequest"]["Key"];
+  return w;
+}
+
+Page ToPage(const Json& answer) {
+  Page p;
+  if (answer.contains("Items"))
+    for (const auto& it : answer["Items"]) p.items.push_back(it);
+  if (answer.contains("LastEvaluatedKey")) p.last_evaluated_key = answer["LastEvaluatedKey"];
+  p.count = answer.value("Count", static_cast<int64_t>(p.items.size()));
+  return p;
+}
+
+}  // namespace
+
+AwsError ParseDynamoError(const HttpResponse& r) {
+  AwsError e;
+  e.http_status = r.status;
+  if (const std::string* id = r.FindHeader("x-amzn-RequestId")) e.request_id = *id;
+  Json j = Json::parse(r.body, nullptr, false);
+  if (j.is_object()) {
+    std::string type = j.value("__type", "");
+    e.code = type.substr(type.find('#') == std::string::npos ? 0 : type.find('#') + 1);
+    e.message = j.contains("message") ? j.value("message", "") : j.value("Message", "");
+  }
+  return e;
+}
+
+Result<Json> DynamoDbClient::Call(const std::string& operation, const Json& body,
+                                  const std::string& table) {
+  HttpRequest r;
+  r.method = "POST";
+  r.path = "/";
+  r.SetHeader("Content-Type", "application/x-amz-json-1.0");
+  r.SetHeader("X-Amz-Target", "DynamoDB_20120810." + operation);
+  r.body = body.dump();
+  ASSIGN_OR_RETURN(HttpResponse resp, client_->Send(std::move(r), ParseDynamoError));
+  if (resp.status >= 300) {
+    AwsError e = ParseDynamoError(resp);
+    std::string hint;
+    if (e.code == "ResourceNotFoundException" && !table.empty())
+      hint = "Table '" + table + "' is missing. Run `data-ingestion --mode setup` to create it";
+    return ErrorStatus("DynamoDB " + operation + (table.empty() ? "" : " " + table), e, hint);
+  }
+  Json answer = Json::parse(resp.body, nullptr, false);
+  if (answer.is_discarded())
+    return Corruption("DynamoDB " + operation + ": the answer is not JSON");
+  return answer;
+}
+
+Result<bool> DynamoDbClient::CreateTable(const TableSpec& spec) {
+  Json attrs = Json::array();
+  auto add_attr = [&](const KeyAttribute& a) {
+    for (const auto& x : attrs)
+      if (x["AttributeName"] == a.name) return;
+    attrs.push_back({{"AttributeName", a.name}, {"AttributeType", a.type}});
+  };
+  add_attr(spec.hash);
+  if (spec.range) add_attr(*spec.range);
+  Json body = {{"TableName", spec.name},
+               {"BillingMode", "PAY_PER_REQUEST"},
+               {"KeySchema", KeySchema(spec.hash, spec.range)}};
+  if (!spec.global_indexes.empty()) {
+    Json gsis = Json::array();
+    for (const auto& g : spec.global_indexes) {
+      add_attr(g.hash);
+      if (g.range) add_attr(*g.range);
+      gsis.push_back({{"IndexName", g.name},
+                      {"KeySchema", KeySchema(g.hash, g.range)},
+                      {"Projection", {{"ProjectionType", "ALL"}}}});
+    }
+    body["GlobalSecondaryIndexes"] = gsis;
+  }
+  body["AttributeDefinitions"] = attrs;
+  auto r = Call("CreateTable", body);
+  if (r.ok()) return true;
+  if (r.status().message().find("ResourceInUseException") != std::string::npos) return false;
+  return r.status();
+}
+
+Result<Json> DynamoDbClient::DescribeTable(const std::string& table) {
+  ASSIGN_OR_RETURN(Json answer, Call("DescribeTable", {{"TableName", table}}, table));
+  return answer["Table"];
+}
+
+Status DynamoDbClient::WaitUntilActive(const std::string& table, std::chrono::seconds timeout) {
+  auto deadline = clock_.Now() + timeout;
+  while (true) {
+    ASSIGN_OR_RETURN(Json t, DescribeTable(table));
+    bool active = t.value("TableStatus", "") == "ACTIVE";
+    if (t.contains("GlobalSecondaryIndexes"))
+      for (const auto& g : t["GlobalSecondaryIndexes"])
+        if (g.value("IndexStatus", "ACTIVE") != "ACTIVE") active = false;
+    if (active) return Status::Ok();
+    if (clock_.Now() >= deadline)
+      return Unavailable("DynamoDB table '" + table + "' is not ACTIVE after " +
+                         std::to_string(timeout.count()) + "s (status " +
+                         t.value("TableStatus", "?") + ")");
+    clock_.SleepFor(std::chrono::milliseconds(500));
+  }
+}
+
+Result<std::vector<std::string>> DynamoDbClient::ListTables(int page_size) {
+  std::vector<std::string> names;
+  Json body = {{"Limit", page_size}};
+  while (true) {
+    ASSIGN_OR_RETURN(Json answer, Call("ListTables", body));
+    for (const auto& n : answer["TableNames"]) names.push_back(n);
+    if (!answer.contains("LastEvaluatedTableName")) break;
+    body["ExclusiveStartTableName"] = answer["LastEvaluatedTableName"];
+  }
+  return names;
+}
+
+Status DynamoDbClient::DeleteTable(const std::string& table) {
+  return Call("DeleteTable", {{"TableName", table}}, table).status();
+}
+
+Result<BatchWriteResult> DynamoDbClient::BatchWrite(const std::string& table,
+                                                    std::vector<WriteRequest> requests) {
+  BatchWriteResult result;
+  const RetryOptions& retry = client_->options().retry;
+  size_t next = 0;
+  while (next < requests.size()) {
+    // One request: at most 25 items and 16 MB.
+    Json batch = Json::array();
+    size_t bytes = 0;
+    while (next < requests.size() && batch.size() < kMaxBatchItems) {
+      Json j = ToJson(requests[next]);
+      size_t size = j.dump().size();
+      if (!batch.empty() && bytes + size > kMaxBatchBytes) break;
+      bytes += size;
+      batch.push_back(std::move(j));
+      ++next;
+    }
+    size_t sent = batch.size();
+    for (int round = 0;; ++round) {
+      ASSIGN_OR_RETURN(Json answer,
+                       Call("BatchWriteItem", {{"RequestItems", {{table, batch}}}}, table));
+      Json left = Json::array();
+      if (answer.contains("UnprocessedItems") && answer["UnprocessedItems"].contains(table))
+        left = answer["UnprocessedItems"][table];
+      result.written += sent - left.size();
+      if (left.empty()) break;
+      if (round + 1 >= retry.max_attempts) {
+        for (const auto& j : left) result.unprocessed.push_back(FromJson(j));
+        break;
+      }
+      ++result.resends;
+      clock_.SleepFor(BackoffDelay(retry, round + 1, 1.0));
+      batch = std::move(left);
+      sent = batch.size();
+    }
+  }
+  return result;
+}
+
+Status DynamoDbClient::PutItem(const std::string& table, const Json& item) {
+  return Call("PutItem", {{"TableName", table}, {"Item", item}}, table).status();
+}
+
+Result<std::optional<Json>> DynamoDbClient::GetItem(const std::string& table, const Json& key,
+                                                    bool consistent) {
+  ASSIGN_OR_RETURN(
+      Json answer,
+      Call("GetItem", {{"TableName", table}, {"Key", key}, {"ConsistentRead", consistent}}, table));
+  if (!answer.contains("Item")) return std::optional<Json>();
+  return std::optional<Json>(answer["Item"]);
+}
+
+Result<Page> DynamoDbClient::Query(const std::string& table, Json request) {
+  request["TableName"] = table;
+  ASSIGN_OR_RETURN(Json answer, Call("Query", request, table));
+  return ToPage(answer);
+}
+
+Result<Page> DynamoDbClient::Scan(const std::string& table, int limit,
+                                  const Json& exclusive_start_key) {
+  Json body = {{"TableName", table}, {"Limit", limit}};
+  if (!exclusive_start_key.is_null()) body["ExclusiveStartKey"] = exclusive_start_key;
+  ASSIGN_OR_RETURN(Json answer, Call("Scan", body, table));
+  return ToPage(answer);
+}
+
+}  // namespace di::aws

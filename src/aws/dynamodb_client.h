@@ -1,0 +1,91 @@
+// DynamoDbClient: the DynamoDB calls the service uses (JSON 1.0 protocol) on AwsClient.
+// Items and keys are DynamoDB JSON (AttributeValue maps) as nlohmann::json. A missing table
+// says to run `--mode setup`. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "aws/client.h"
+
+namespace di::aws {
+
+using Json = nlohmann::json;
+
+struct KeyAttribute {
+  std::string name;
+  std::string type;  // "S", "N" or "B"
+};
+
+struct IndexSpec {
+  std::string name;
+  KeyAttribute hash;
+  std::optional<KeyAttribute> range;
+};
+
+struct TableSpec {
+  std::string name;
+  KeyAttribute hash;
+  std::optional<KeyAttribute> range;
+  std::vector<IndexSpec> global_indexes;
+};
+
+struct WriteRequest {
+  Json put_item;    // an item to put, or null
+  Json delete_key;  // a key to delete, or null
+};
+
+struct BatchWriteResult {
+  size_t written = 0;
+  std::vector<WriteRequest> unprocessed;  // still refused when the attempts ran out
+  int resends = 0;                        // UnprocessedItems rounds
+};
+
+struct Page {
+  std::vector<Json> items;
+  Json last_evaluated_key;  // null on the last page
+  int64_t count = 0;
+};
+
+class DynamoDbClient {
+ public:
+  explicit DynamoDbClient(std::shared_ptr<AwsClient> client, Clock& clock = SystemClock())
+      : client_(std::move(client)), clock_(clock) {}
+
+  // true when created, false when a table of that name already existed.
+  Result<bool> CreateTable(const TableSpec& spec);
+  Result<Json> DescribeTable(const std::string& table);
+  // Polls DescribeTable until the table and its indexes are ACTIVE.
+  Status WaitUntilActive(const std::string& table, std::chrono::seconds timeout);
+  Result<std::vector<std::string>> ListTables(int page_size = 100);
+  Status DeleteTable(const std::string& table);
+
+  // Writes in requests of at most 25 items and 16 MB, resending UnprocessedItems with
+  // backoff until none are left or the client's attempts run out.
+  Result<BatchWriteResult> BatchWrite(const std::string& table, std::vector<WriteRequest> requests);
+  Status PutItem(const std::string& table, const Json& item);
+  Result<std::optional<Json>> GetItem(const std::string& table, const Json& key,
+                                      bool consistent = true);
+  // `request` is a Query request without TableName (KeyConditionExpression, IndexName,
+  // ExpressionAttributeValues, ExclusiveStartKey, Limit...).
+  Result<Page> Query(const std::string& table, Json request);
+  Result<Page> Scan(const std::string& table, int limit, const Json& exclusive_start_key = nullptr);
+
+  // One call of the JSON protocol: {"TableName"...} in, the answer out; errors as Status.
+  Result<Json> Call(const std::string& operation, const Json& body, const std::string& table = "");
+
+  AwsClient& client() { return *client_; }
+
+ private:
+  std::shared_ptr<AwsClient> client_;
+  Clock& clock_;
+};
+
+AwsError ParseDynamoError(const HttpResponse& response);
+
+}  // namespace di::aws

@@ -1,0 +1,27 @@
+// `--mode setup`: creates the bucket and the DynamoDB tables of SPEC.md §5 (with their
+// global secondary indexes) plus the state table. Idempotent: what exists is left alone
+// and reported as such.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "aws/dynamodb_client.h"
+#include "aws/s3_client.h"
+#include "config/config.h"
+
+namespace di {
+
+// The cinema tables of SPEC.md §5 with the names configured in `dynamodb`.
+std::vector<aws::TableSpec> CinemaTableSpecs(const DynamoSettings& dynamodb);
+
+struct SetupReport {
+  std::vector<std::string> created;
+  std::vector<std::string> existed;
+};
+
+// Creates what is missing; a `file://` bucket location is created as a directory.
+Result<SetupReport> RunSetup(const Config& config, aws::S3Client& s3,
+                             aws::DynamoDbClient& dynamodb);
+
+}  // namespace di
