@@ -1,7 +1,9 @@
 // S3Client against the stack's moto, with the AWS CLI as the independent reader.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <random>
+#include <thread>
 
 #include "aws/crypto.h"
 #include "aws/s3_client.h"
@@ -118,6 +120,24 @@ TEST_F(S3Test, ListObjectsPaginatesAndDeleteObjectsRemovesAll) {
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 1u);
   EXPECT_EQ((*all)[0].key, "other/z");
+}
+
+TEST_F(S3Test, OneClientServesManyThreadsAtOnce) {
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 8; ++i) {
+        std::string key = "conc/" + std::to_string(t) + "-" + std::to_string(i);
+        if (!s3_->PutObject(bucket_, key, RandomBytes(4096, t * 100 + i)).ok()) failures++;
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures, 0);
+  auto all = s3_->ListAll(bucket_, "conc/");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 64u);
+  EXPECT_EQ(*s3_->GetObjectString(bucket_, "conc/3-5"), RandomBytes(4096, 305));
 }
 
 TEST_F(S3Test, MissingBucketSaysToRunSetup) {
