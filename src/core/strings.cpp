@@ -59,6 +59,13 @@ std::optional<double> ParseDouble(std::string_view s) {
   return v;
 }
 
+int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 std::string JoinHuman(const std::vector<std::string>& items, std::string_view last_sep) {
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) {

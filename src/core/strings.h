@@ -17,6 +17,8 @@ bool StartsWith(std::string_view s, std::string_view prefix);
 // Whole-string decimal parse; nullopt on junk, sign where not allowed, or overflow.
 std::optional<int64_t> ParseInt64(std::string_view s);
 std::optional<double> ParseDouble(std::string_view s);
+// 0-15 for a hex digit, -1 otherwise.
+int HexDigitValue(char c);
 // "a, b and c" for messages.
 std::string JoinHuman(const std::vector<std::string>& items, std::string_view last_sep = " or ");
 

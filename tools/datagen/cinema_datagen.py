@@ -490,9 +490,85 @@ def load_mongodb(shape, full_types):
         db.movies.insert_many(batch, ordered=True)
 
 
+# ---------------------------------------------------------------- expected values
+# The kind of each column as the service's plain JSON Lines encode it (SPEC.md §4).
+KINDS = {
+    "rooms": "int str str int int dec bool json date blob str ts ts",
+    "seats": "int int str int str dec bool ts",
+    "schedules": "int int str ts ts dec str bool str str ts ts",
+    "users": "int str str str date json arr bool int dec dbl blob tstz tstz",
+    "reservations": "int int int str str dec int str str json arr ts tstz tstz",
+    "reserved_seats": "int int int str dec tstz",
+    "payments": "int int dec str str tstz str json bool tstz",
+}
+COLUMNS = {
+    "rooms": "id name screen_type seat_rows capacity hourly_rate is_active features opened_on floor_plan notes created_at updated_at",
+    "seats": "id room_id seat_row seat_number seat_type price_modifier is_accessible updated_at",
+    "schedules": "id room_id movie_id starts_at ends_at base_price language subtitles format status created_at updated_at",
+    "users": "id email full_name phone birth_date preferences favorite_genres is_vip loyalty_points balance engagement_score avatar created_at updated_at",
+    "reservations": "id user_id schedule_id movie_id status total_amount seat_count booking_channel notes metadata seat_numbers show_time created_at updated_at",
+    "reserved_seats": "id reservation_id seat_id seat_label price updated_at",
+    "payments": "id reservation_id amount currency method paid_at card_last4 gateway_response refunded updated_at",
+}
+
+
+def plain(kind, v):
+    import base64
+    if v is None:
+        return None
+    if kind == "json":
+        return json.loads(v)
+    if kind == "blob":
+        raw = bytes.fromhex(v) if isinstance(v, str) else v
+        return base64.b64encode(raw).decode()
+    if kind in ("ts", "tstz"):
+        return v.replace(" ", "T")[:26] + "Z"
+    if kind == "dbl":
+        return v if isinstance(v, str) else float(v)
+    return v
+
+
+def expected_row(scale, table, row_id):
+    shape = Shape(scale)
+    if table == "rooms":
+        row = room_row(row_id)
+    elif table == "seats":
+        row = next(r for r in seat_rows(shape) if r[0] == row_id)
+    elif table == "schedules":
+        row = schedule_row(shape, row_id)
+    elif table == "users":
+        row = user_row(row_id)
+    elif table == "reservations":
+        row = reservation_row(shape, row_id)
+    elif table == "reserved_seats":
+        nid = 1
+        for r in range(1, 10000 * scale + 1):
+            rows = reserved_seat_rows(shape, r, nid)
+            nid += len(rows)
+            hit = [x for x in rows if x[0] == row_id]
+            if hit:
+                row = hit[0]
+                break
+    elif table == "payments":
+        pid = 0
+        for r in range(1, 10000 * scale + 1):
+            if r % 10:
+                pid += 1
+                if pid == row_id:
+                    row = payment_row(shape, r, pid)
+                    break
+    else:
+        from bson import json_util
+        doc = genre_doc(row_id) if table == "genres" else movie_doc(row_id, False)
+        return json.loads(json_util.dumps(doc, json_options=json_util.CANONICAL_JSON_OPTIONS))
+    return {c: plain(k, v) for c, k, v in zip(COLUMNS[table].split(), KINDS[table].split(), row)}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["load", "counts"])
+    ap.add_argument("command", choices=["load", "counts", "expect"])
+    ap.add_argument("--table", help="expect: the table or collection")
+    ap.add_argument("--ids", default="1", help="expect: comma-separated row ids (movies: k)")
     ap.add_argument("--scale", type=int, default=1, help="scale factor, a whole number >= 1 (default 1)")
     ap.add_argument("--only", default="mysql,postgresql,mongodb", help="engines to load, comma-separated")
     ap.add_argument("--mongo-full-types", action="store_true",
@@ -502,6 +578,10 @@ def main():
         ap.error("--scale must be a whole number >= 1")
     if a.command == "counts":
         print(json.dumps(counts(a.scale), indent=2))
+        return
+    if a.command == "expect":
+        out = {i: expected_row(a.scale, a.table, int(i)) for i in a.ids.split(",")}
+        print(json.dumps(out, ensure_ascii=False))
         return
     shape = Shape(a.scale)
     engines = [e.strip() for e in a.only.split(",") if e.strip()]

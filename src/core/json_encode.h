@@ -1,0 +1,31 @@
+// Value -> JSON text, appended to a caller's buffer (the backup hot path: no allocation per
+// value beyond the buffer's growth). Every output is strict RFC 8259 JSON.
+//   kPlain: SQL rows as SPEC.md §4 says — decimals as strings with their exact digits,
+//     64-bit integers as numbers, timestamps ISO 8601 UTC with microseconds, dates
+//     YYYY-MM-DD, binary as base64, JSON embedded, arrays as arrays; NaN and ±Infinity as
+//     the strings "NaN", "Infinity", "-Infinity".
+//   kExtended: canonical MongoDB Extended JSON v2, so a restore gets the same BSON types.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/value.h"
+
+namespace di {
+
+enum class JsonStyle { kPlain, kExtended };
+
+void AppendJson(const Value& value, JsonStyle style, std::string& out);
+std::string ToJson(const Value& value, JsonStyle style);
+// A JSON string literal; invalid UTF-8 bytes become U+FFFD so the line stays valid JSON.
+void AppendJsonString(std::string_view s, std::string& out);
+
+std::string Base64Encode(std::string_view bytes);
+std::string FormatDate(int32_t days);         // 2025-01-31
+std::string FormatTime(int64_t micros);       // 13:45:00.250000 (also -838:59:59.000000)
+std::string FormatTimestamp(int64_t micros);  // 2025-01-31T13:45:00.250000Z
+std::string FormatDouble(double d);           // shortest round-trip; NaN, Infinity, -Infinity
+
+}  // namespace di

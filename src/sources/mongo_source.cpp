@@ -1,0 +1,397 @@
+#include "sources/mongo_source.h"
+
+#include <mongoc/mongoc.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+
+#include "core/json_encode.h"
+#include "core/strings.h"
+
+namespace di {
+namespace {
+
+Value IterValue(bson_iter_t* it);
+
+Document IterDocument(bson_iter_t* child) {
+  Document d;
+  while (bson_iter_next(child))
+    d.fields.emplace_back(std::string(bson_iter_key(child), bson_iter_key_len(child)),
+                          IterValue(child));
+  return d;
+}
+
+Value IterValue(bson_iter_t* it) {
+  switch (bson_iter_type(it)) {
+    case BSON_TYPE_DOUBLE:
+      return bson_iter_double(it);
+    case BSON_TYPE_UTF8: {
+      uint32_t len = 0;
+      const char* s = bson_iter_utf8(it, &len);
+      return std::string(s, len);
+    }
+    case BSON_TYPE_DOCUMENT: {
+      bson_iter_t child;
+      bson_iter_recurse(it, &child);
+      return IterDocument(&child);
+    }
+    case BSON_TYPE_ARRAY: {
+      bson_iter_t child;
+      bson_iter_recurse(it, &child);
+      Array a;
+      while (bson_iter_next(&child)) a.items.push_back(IterValue(&child));
+      return a;
+    }
+    case BSON_TYPE_BINARY: {
+      bson_subtype_t sub;
+      uint32_t len = 0;
+      const uint8_t* data = nullptr;
+      bson_iter_binary(it, &sub, &len, &data);
+      return Bytes{std::string(reinterpret_cast<const char*>(data), len),
+                   static_cast<uint8_t>(sub)};
+    }
+    case BSON_TYPE_OID: {
+      ObjectId id;
+      std::memcpy(id.bytes.data(), bson_iter_oid(it)->bytes, 12);
+      return id;
+    }
+    case BSON_TYPE_BOOL:
+      return bson_iter_bool(it);
+    case BSON_TYPE_DATE_TIME:
+      return BsonDate{bson_iter_date_time(it)};
+    case BSON_TYPE_NULL:
+      return Null{};
+    case BSON_TYPE_REGEX: {
+      const char* options = nullptr;
+      const char* pattern = bson_iter_regex(it, &options);
+      return Regex{pattern ? pattern : "", options ? options : ""};
+    }
+    case BSON_TYPE_INT32:
+      return Int32{bson_iter_int32(it)};
+    case BSON_TYPE_TIMESTAMP: {
+      uint32_t t = 0, i = 0;
+      bson_iter_timestamp(it, &t, &i);
+      return BsonTimestamp{t, i};
+    }
+    case BSON_TYPE_INT64:
+      return static_cast<int64_t>(bson_iter_int64(it));
+    case BSON_TYPE_DECIMAL128: {
+      bson_decimal128_t dec;
+      bson_iter_decimal128(it, &dec);
+      char buf[BSON_DECIMAL128_STRING];
+      bson_decimal128_to_string(&dec, buf);
+      return Decimal{buf};
+    }
+    case BSON_TYPE_MINKEY:
+      return MinKey{};
+    case BSON_TYPE_MAXKEY:
+      return MaxKey{};
+    case BSON_TYPE_SYMBOL: {
+      uint32_t len = 0;
+      const char* s = bson_iter_symbol(it, &len);
+      return std::string(s, len);
+    }
+    case BSON_TYPE_CODE: {
+      uint32_t len = 0;
+      const char* s = bson_iter_code(it, &len);
+      return std::string(s, len);
+    }
+    default:
+      return Null{};  // undefined, dbpointer, codewscope: deprecated BSON types
+  }
+}
+
+class MongoSource;
+
+class MongoReader : public RowReader {
+ public:
+  MongoReader(MongoSource& src, TableInfo t, ReadOptions o)
+      : src_(src), table_(std::move(t)), options_(std::move(o)) {}
+  ~MongoReader() override {
+    if (cursor_) mongoc_cursor_destroy(cursor_);
+    if (coll_) mongoc_collection_destroy(coll_);
+  }
+  Result<bool> Next(RecordBatch* batch) override;
+
+ private:
+  Status Open();
+
+  MongoSource& src_;
+  TableInfo table_;
+  ReadOptions options_;
+  mongoc_collection_t* coll_ = nullptr;
+  mongoc_cursor_t* cursor_ = nullptr;
+  bool done_ = false;
+  size_t in_page_ = 0;
+};
+
+class MongoSource : public Source {
+ public:
+  explicit MongoSource(MongoSettings s) : s_(std::move(s)) {}
+  ~MongoSource() override {
+    if (client_) mongoc_client_destroy(client_);
+  }
+
+  Status Connect() {
+    static std::once_flag once;
+    std::call_once(once, [] { mongoc_init(); });
+    bson_error_t error;
+    mongoc_uri_t* uri = mongoc_uri_new_with_error(s_.uri.c_str(), &error);
+    if (!uri) return InvalidArgument("MONGODB_URI: " + std::string(error.message));
+    if (!mongoc_uri_has_option(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS))
+      mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 10000);
+    if (!mongoc_uri_has_option(uri, MONGOC_URI_CONNECTTIMEOUTMS))
+      mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, 10000);
+    const mongoc_host_list_t* hosts = mongoc_uri_get_hosts(uri);
+    where_ = "MongoDB " + std::string(hosts ? hosts->host_and_port : "?") + "/" + s_.database;
+    client_ = mongoc_client_new_from_uri(uri);
+    mongoc_uri_destroy(uri);
+    if (!client_) return InvalidArgument(where_ + ": cannot create a client from MONGODB_URI");
+    mongoc_client_set_appname(client_, "data-ingestion");
+    bson_t* ping = BCON_NEW("ping", BCON_INT32(1));
+    bool ok = mongoc_client_command_simple(client_, "admin", ping, nullptr, nullptr, &error);
+    bson_destroy(ping);
+    if (!ok) return Error("cannot connect", error);
+    return Status::Ok();
+  }
+
+  Engine engine() const override { return Engine::kMongo; }
+
+  Result<std::vector<std::string>> ListTables() override {
+    bson_error_t error;
+    mongoc_database_t* db = mongoc_client_get_database(client_, s_.database.c_str());
+    char** names = mongoc_database_get_collection_names_with_opts(db, nullptr, &error);
+    mongoc_database_destroy(db);
+    if (!names) return Error("listing collections failed", error);
+    std::vector<std::string> out;
+    for (char** n = names; *n; ++n)
+      if (!StartsWith(*n, "system.")) out.push_back(*n);
+    bson_strfreev(names);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  Result<TableInfo> Describe(const std::string& table, const std::string& cursor_column) override {
+    ASSIGN_OR_RETURN(auto tables, ListTables());
+    if (std::find(tables.begin(), tables.end(), table) == tables.end())
+      return NotFound(where_ + ": collection '" + table + "' does not exist");
+    TableInfo t;
+    t.engine = Engine::kMongo;
+    t.database = s_.database;
+    t.name = table;
+    t.primary_key = {"_id"};
+    // The cursor field is used when documents have it; otherwise _id (its ObjectId time).
+    mongoc_collection_t* coll =
+        mongoc_client_get_collection(client_, s_.database.c_str(), table.c_str());
+    bson_t* filter = BCON_NEW(cursor_column.c_str(), "{", "$exists", BCON_BOOL(true), "}");
+    bson_error_t error;
+    int64_t n = mongoc_collection_count_documents(coll, filter, nullptr, nullptr, nullptr, &error);
+    bson_destroy(filter);
+    mongoc_collection_destroy(coll);
+    if (n < 0) return Error("reading collection '" + table + "' failed", error);
+    t.cursor_column = n > 0 ? cursor_column : "_id";
+    return t;
+  }
+
+  Result<std::unique_ptr<RowReader>> Read(const TableInfo& table,
+                                          const ReadOptions& options) override {
+    return std::unique_ptr<RowReader>(new MongoReader(*this, table, options));
+  }
+
+  mongoc_client_t* client() { return client_; }
+  const MongoSettings& settings() const { return s_; }
+  Status Error(const std::string& what, const bson_error_t& e) const {
+    StatusCode code = e.domain == MONGOC_ERROR_CLIENT && e.code == MONGOC_ERROR_CLIENT_AUTHENTICATE
+                          ? StatusCode::kUnauthenticated
+                          : StatusCode::kUnavailable;
+    return Status(code, where_ + ": " + what + ": " + e.message);
+  }
+
+ private:
+  MongoSettings s_;
+  std::string where_;
+  mongoc_client_t* client_ = nullptr;
+};
+
+Status MongoReader::Open() {
+  coll_ = mongoc_client_get_collection(src_.client(), src_.settings().database.c_str(),
+                                       table_.name.c_str());
+  bool by_cursor = options_.incremental || options_.after.has_value();
+  const std::string& cur = table_.cursor_column.empty() ? std::string("_id") : table_.cursor_column;
+  bson_t filter = BSON_INITIALIZER;
+  if (options_.after) {
+    const Position& a = *options_.after;
+    if (cur == "_id" || a.key.empty()) {
+      bson_t sub;
+      BSON_APPEND_DOCUMENT_BEGIN(&filter, cur.c_str(), &sub);
+      AppendBsonValue(&sub, "$gt", a.cursor);
+      bson_append_document_end(&filter, &sub);
+    } else {
+      // {$or: [{cur: {$gt: c}}, {cur: c, _id: {$gt: id}}]}
+      bson_t arr, d0, d1, g0, g1;
+      BSON_APPEND_ARRAY_BEGIN(&filter, "$or", &arr);
+      BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &d0);
+      BSON_APPEND_DOCUMENT_BEGIN(&d0, cur.c_str(), &g0);
+      AppendBsonValue(&g0, "$gt", a.cursor);
+      bson_append_document_end(&d0, &g0);
+      bson_append_document_end(&arr, &d0);
+      BSON_APPEND_DOCUMENT_BEGIN(&arr, "1", &d1);
+      AppendBsonValue(&d1, cur, a.cursor);
+      BSON_APPEND_DOCUMENT_BEGIN(&d1, "_id", &g1);
+      AppendBsonValue(&g1, "$gt", a.key[0]);
+      bson_append_document_end(&d1, &g1);
+      bson_append_document_end(&arr, &d1);
+      bson_append_array_end(&filter, &arr);
+    }
+  }
+  bson_t opts = BSON_INITIALIZER;
+  bson_t sort;
+  BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
+  if (by_cursor && cur != "_id") BSON_APPEND_INT32(&sort, cur.c_str(), 1);
+  BSON_APPEND_INT32(&sort, "_id", 1);
+  bson_append_document_end(&opts, &sort);
+  BSON_APPEND_INT32(&opts, "batchSize", static_cast<int32_t>(options_.batch_size));
+  if (by_cursor) BSON_APPEND_INT64(&opts, "limit", static_cast<int64_t>(options_.batch_size));
+  cursor_ = mongoc_collection_find_with_opts(coll_, &filter, &opts, nullptr);
+  bson_destroy(&filter);
+  bson_destroy(&opts);
+  in_page_ = 0;
+  return Status::Ok();
+}
+
+Result<bool> MongoReader::Next(RecordBatch* batch) {
+  batch->clear();
+  if (done_) return false;
+  bool paged = options_.incremental || options_.after.has_value();
+  if (!cursor_) RETURN_IF_ERROR(Open());
+  const std::string cur = table_.cursor_column.empty() ? std::string("_id") : table_.cursor_column;
+  const bson_t* doc;
+  while (batch->rows.size() < options_.batch_size && mongoc_cursor_next(cursor_, &doc)) {
+    batch->rows.push_back({BsonToValue(doc)});
+    ++in_page_;
+  }
+  bson_error_t error;
+  if (mongoc_cursor_error(cursor_, &error))
+    return src_.Error("reading collection '" + table_.name + "' failed", error);
+  bool exhausted = batch->rows.size() < options_.batch_size;
+  if (paged && !batch->rows.empty()) {
+    const Document& last = batch->rows.back()[0].as<Document>();
+    const Value* id = last.Find("_id");
+    const Value* c = last.Find(cur);
+    Position p{c ? *c : Value(Null{}), {}};
+    if (cur != "_id" && id) p.key.push_back(*id);
+    options_.after = p;
+    batch->last = std::move(p);
+    // Next page: a fresh keyset query.
+    mongoc_cursor_destroy(cursor_);
+    cursor_ = nullptr;
+  }
+  if (exhausted) done_ = true;
+  return !batch->rows.empty();
+}
+
+}  // namespace
+
+Value BsonToValue(const bson_t* doc) {
+  bson_iter_t it;
+  if (!bson_iter_init(&it, doc)) return Document{};
+  return IterDocument(&it);
+}
+
+bool AppendBsonValue(bson_t* doc, std::string_view key, const Value& v) {
+  const char* k = key.data();
+  int kl = static_cast<int>(key.size());
+  switch (v.kind()) {
+    case ValueKind::kNull:
+      return bson_append_null(doc, k, kl);
+    case ValueKind::kBool:
+      return bson_append_bool(doc, k, kl, v.as<bool>());
+    case ValueKind::kInt64:
+      return bson_append_int64(doc, k, kl, v.as<int64_t>());
+    case ValueKind::kUInt64: {
+      uint64_t u = v.as<uint64_t>();
+      if (u > static_cast<uint64_t>(INT64_MAX)) {
+        bson_decimal128_t d;
+        bson_decimal128_from_string(std::to_string(u).c_str(), &d);
+        return bson_append_decimal128(doc, k, kl, &d);
+      }
+      return bson_append_int64(doc, k, kl, static_cast<int64_t>(u));
+    }
+    case ValueKind::kDouble:
+      return bson_append_double(doc, k, kl, v.as<double>());
+    case ValueKind::kDecimal: {
+      bson_decimal128_t d;
+      if (!bson_decimal128_from_string(v.as<Decimal>().text.c_str(), &d)) return false;
+      return bson_append_decimal128(doc, k, kl, &d);
+    }
+    case ValueKind::kString: {
+      const auto& s = v.as<std::string>();
+      return bson_append_utf8(doc, k, kl, s.data(), static_cast<int>(s.size()));
+    }
+    case ValueKind::kBytes: {
+      const auto& b = v.as<Bytes>();
+      return bson_append_binary(doc, k, kl, static_cast<bson_subtype_t>(b.subtype),
+                                reinterpret_cast<const uint8_t*>(b.data.data()),
+                                static_cast<uint32_t>(b.data.size()));
+    }
+    case ValueKind::kDate:
+      return bson_append_date_time(doc, k, kl, int64_t{v.as<Date>().days} * 86400000);
+    case ValueKind::kTime: {
+      std::string t = FormatTime(v.as<TimeOfDay>().micros);
+      return bson_append_utf8(doc, k, kl, t.data(), static_cast<int>(t.size()));
+    }
+    case ValueKind::kTimestamp: {
+      int64_t us = v.as<Timestamp>().micros;
+      return bson_append_date_time(doc, k, kl, us >= 0 ? us / 1000 : -((-us + 999) / 1000));
+    }
+    case ValueKind::kJson: {
+      const auto& j = v.as<Json>().text;
+      return bson_append_utf8(doc, k, kl, j.data(), static_cast<int>(j.size()));
+    }
+    case ValueKind::kArray: {
+      bson_t child;
+      if (!bson_append_array_begin(doc, k, kl, &child)) return false;
+      const auto& items = v.as<Array>().items;
+      for (size_t i = 0; i < items.size(); ++i) {
+        std::string idx = std::to_string(i);
+        if (!AppendBsonValue(&child, idx, items[i])) return false;
+      }
+      return bson_append_array_end(doc, &child);
+    }
+    case ValueKind::kDocument: {
+      bson_t child;
+      if (!bson_append_document_begin(doc, k, kl, &child)) return false;
+      for (const auto& [fk, fv] : v.as<Document>().fields)
+        if (!AppendBsonValue(&child, fk, fv)) return false;
+      return bson_append_document_end(doc, &child);
+    }
+    case ValueKind::kObjectId: {
+      bson_oid_t oid;
+      std::memcpy(oid.bytes, v.as<ObjectId>().bytes.data(), 12);
+      return bson_append_oid(doc, k, kl, &oid);
+    }
+    case ValueKind::kInt32:
+      return bson_append_int32(doc, k, kl, v.as<Int32>().v);
+    case ValueKind::kBsonDate:
+      return bson_append_date_time(doc, k, kl, v.as<BsonDate>().millis);
+    case ValueKind::kBsonTimestamp:
+      return bson_append_timestamp(doc, k, kl, v.as<BsonTimestamp>().t, v.as<BsonTimestamp>().i);
+    case ValueKind::kRegex:
+      return bson_append_regex(doc, k, kl, v.as<Regex>().pattern.c_str(),
+                               v.as<Regex>().options.c_str());
+    case ValueKind::kMinKey:
+      return bson_append_minkey(doc, k, kl);
+    case ValueKind::kMaxKey:
+      return bson_append_maxkey(doc, k, kl);
+  }
+  return false;
+}
+
+Result<std::unique_ptr<Source>> OpenMongoSource(const MongoSettings& settings) {
+  auto src = std::make_unique<MongoSource>(settings);
+  RETURN_IF_ERROR(src->Connect());
+  return std::unique_ptr<Source>(std::move(src));
+}
+
+}  // namespace di

@@ -1,0 +1,393 @@
+#include "sources/mysql_source.h"
+
+#include <mysql.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "core/json_encode.h"
+#include "core/strings.h"
+
+namespace di {
+namespace {
+
+enum class Conv {
+  kBool,
+  kInt,
+  kUInt,
+  kDouble,
+  kDecimal,
+  kString,
+  kBytes,
+  kDate,
+  kDateTime,
+  kTimestamp,
+  kTime,
+  kJson,
+  kBit
+};
+
+struct ColumnConv {
+  Conv conv = Conv::kString;
+};
+
+std::string Quote(std::string_view ident) {
+  std::string out = "`";
+  for (char c : ident) {
+    if (c == '`') out += '`';
+    out += c;
+  }
+  return out + "`";
+}
+
+class MySqlSource;
+
+class MySqlReader : public RowReader {
+ public:
+  MySqlReader(MySqlSource& src, TableInfo table, ReadOptions options, std::vector<ColumnConv> convs)
+      : src_(src),
+        table_(std::move(table)),
+        options_(std::move(options)),
+        convs_(std::move(convs)) {}
+  ~MySqlReader() override {
+    if (res_) mysql_free_result(res_);
+  }
+  Result<bool> Next(RecordBatch* batch) override;
+
+ private:
+  Result<bool> NextStreamed(RecordBatch* batch);
+  Result<bool> NextPage(RecordBatch* batch);
+
+  MySqlSource& src_;
+  TableInfo table_;
+  ReadOptions options_;
+  std::vector<ColumnConv> convs_;
+  MYSQL_RES* res_ = nullptr;
+  bool started_ = false;
+  bool done_ = false;
+};
+
+class MySqlSource : public Source {
+ public:
+  explicit MySqlSource(SqlSourceOptions o) : o_(std::move(o)) {}
+  ~MySqlSource() override {
+    if (db_) mysql_close(db_);
+  }
+
+  Status Connect() {
+    db_ = mysql_init(nullptr);
+    unsigned int proto = MYSQL_PROTOCOL_TCP;
+    unsigned int ct = static_cast<unsigned>(o_.connect_timeout_seconds);
+    unsigned int rt = static_cast<unsigned>(o_.read_timeout_seconds);
+    mysql_options(db_, MYSQL_OPT_PROTOCOL, &proto);
+    mysql_options(db_, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+    mysql_options(db_, MYSQL_OPT_READ_TIMEOUT, &rt);
+    mysql_options(db_, MYSQL_OPT_WRITE_TIMEOUT, &rt);
+    mysql_options(db_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    if (!mysql_real_connect(db_, o_.db.host.c_str(), o_.db.user.c_str(), o_.db.password.c_str(),
+                            o_.db.database.c_str(), static_cast<unsigned>(o_.db.port), nullptr, 0))
+      return Error("cannot connect", mysql_errno(db_) == 1045 ? StatusCode::kUnauthenticated
+                                                              : StatusCode::kUnavailable);
+    return Exec("SET time_zone = '+00:00'");
+  }
+
+  Engine engine() const override { return Engine::kMySql; }
+
+  Result<std::vector<std::string>> ListTables() override {
+    ASSIGN_OR_RETURN(auto rows, Query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE "
+                                      "TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' "
+                                      "ORDER BY TABLE_NAME"));
+    std::vector<std::string> out;
+    for (auto& r : rows) out.push_back(r[0]);
+    return out;
+  }
+
+  Result<TableInfo> Describe(const std::string& table, const std::string& cursor_column) override {
+    std::string lit = Literal(table);
+    ASSIGN_OR_RETURN(auto cols, Query("SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM "
+                                      "information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+                                      "AND TABLE_NAME = " +
+                                      lit + " ORDER BY ORDINAL_POSITION"));
+    if (cols.empty()) return NotFound(Where() + ": table '" + table + "' does not exist");
+    ASSIGN_OR_RETURN(auto checks,
+                     Query("SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+                           "WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = " +
+                           lit));
+    ASSIGN_OR_RETURN(auto pk,
+                     Query("SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE "
+                           "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = " +
+                           lit + " AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION"));
+    TableInfo t;
+    t.engine = Engine::kMySql;
+    t.database = o_.db.database;
+    t.name = table;
+    for (auto& c : cols) {
+      ColumnInfo ci{c[0], c[1], c[2] == "YES"};
+      // MariaDB's JSON is LONGTEXT with a json_valid() check on the column.
+      for (auto& ch : checks)
+        if (ch[0] == "json_valid(" + Quote(ci.name) + ")") ci.source_type = "json";
+      if (ci.name == cursor_column) t.cursor_column = cursor_column;
+      t.columns.push_back(std::move(ci));
+    }
+    for (auto& p : pk) t.primary_key.push_back(p[0]);
+    return t;
+  }
+
+  Result<std::unique_ptr<RowReader>> Read(const TableInfo& table,
+                                          const ReadOptions& options) override {
+    if (options.incremental && (table.cursor_column.empty() || table.primary_key.empty()))
+      return InvalidArgument(
+          Where() + ": table '" + table.name +
+          "' needs a change-tracking column and a primary key for incremental reads");
+    std::vector<ColumnConv> convs;
+    for (const auto& c : table.columns) convs.push_back(ConvFor(c.source_type));
+    return std::unique_ptr<RowReader>(new MySqlReader(*this, table, options, std::move(convs)));
+  }
+
+  // --- used by the reader
+  MYSQL* db() { return db_; }
+  const SqlSourceOptions& options() const { return o_; }
+  std::string Where() const {
+    return "MySQL " + o_.db.host + ":" + std::to_string(o_.db.port) + "/" + o_.db.database;
+  }
+  Status Error(const std::string& what, StatusCode code = StatusCode::kUnavailable) {
+    std::string msg = Where() + ": " + what + ": " + mysql_error(db_);
+    unsigned err = mysql_errno(db_);
+    if (err == 1146) code = StatusCode::kNotFound;
+    return Status(code, msg);
+  }
+  Status Exec(const std::string& sql) {
+    if (mysql_real_query(db_, sql.data(), sql.size()) != 0) return Error("query failed");
+    if (MYSQL_RES* r = mysql_store_result(db_)) mysql_free_result(r);
+    return Status::Ok();
+  }
+  std::string Literal(std::string_view s) {
+    std::string out(s.size() * 2 + 3, '\0');
+    out[0] = '\'';
+    unsigned long n = mysql_real_escape_string(db_, out.data() + 1, s.data(), s.size());
+    out.resize(n + 1);
+    return out + "'";
+  }
+
+  Value Convert(const ColumnConv& c, const char* p, unsigned long len) const;
+  std::string LiteralFor(const ColumnConv& c, const Value& v);
+
+ private:
+  static ColumnConv ConvFor(const std::string& type) {
+    std::string t = ToLower(type);
+    auto starts = [&](const char* p) { return StartsWith(t, p); };
+    bool is_unsigned = t.find("unsigned") != std::string::npos;
+    if (t == "tinyint(1)") return {Conv::kBool};
+    if (starts("tinyint") || starts("smallint") || starts("mediumint") || starts("int") ||
+        starts("bigint") || starts("year"))
+      return {is_unsigned ? Conv::kUInt : Conv::kInt};
+    if (starts("decimal") || starts("numeric")) return {Conv::kDecimal};
+    if (starts("float") || starts("double") || starts("real")) return {Conv::kDouble};
+    if (starts("datetime")) return {Conv::kDateTime};
+    if (starts("timestamp")) return {Conv::kTimestamp};
+    if (starts("date")) return {Conv::kDate};
+    if (starts("time")) return {Conv::kTime};
+    if (t == "json") return {Conv::kJson};
+    if (starts("bit")) return {Conv::kBit};
+    if (starts("binary") || starts("varbinary") || t.find("blob") != std::string::npos ||
+        starts("geometry") || starts("point") || starts("linestring") || starts("polygon") ||
+        starts("multi") || starts("geometrycollection"))
+      return {Conv::kBytes};
+    return {Conv::kString};  // char, varchar, text, enum, set, uuid, inet...
+  }
+
+  Result<std::vector<std::vector<std::string>>> Query(const std::string& sql) {
+    if (mysql_real_query(db_, sql.data(), sql.size()) != 0) return Error("query failed");
+    MYSQL_RES* r = mysql_store_result(db_);
+    if (!r) return Error("no result");
+    std::vector<std::vector<std::string>> out;
+    unsigned n = mysql_num_fields(r);
+    while (MYSQL_ROW row = mysql_fetch_row(r)) {
+      unsigned long* len = mysql_fetch_lengths(r);
+      out.emplace_back();
+      for (unsigned i = 0; i < n; ++i)
+        out.back().emplace_back(row[i] ? std::string(row[i], len[i]) : "");
+    }
+    mysql_free_result(r);
+    return out;
+  }
+
+  SqlSourceOptions o_;
+  MYSQL* db_ = nullptr;
+};
+
+Value MySqlSource::Convert(const ColumnConv& c, const char* p, unsigned long len) const {
+  std::string_view s(p, len);
+  switch (c.conv) {
+    case Conv::kBool:
+      if (s == "0") return false;
+      if (s == "1") return true;
+      [[fallthrough]];  // tinyint(1) holding another number: keep the number
+    case Conv::kInt: {
+      int64_t v = 0;
+      auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (r.ec == std::errc()) return v;
+      return std::string(s);
+    }
+    case Conv::kUInt: {
+      uint64_t v = 0;
+      auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (r.ec != std::errc()) return std::string(s);
+      if (v <= static_cast<uint64_t>(INT64_MAX)) return static_cast<int64_t>(v);
+      return v;
+    }
+    case Conv::kDouble: {
+      double v = 0;
+      auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (r.ec == std::errc()) return v;
+      return std::string(s);
+    }
+    case Conv::kDecimal:
+      return Decimal{std::string(s)};
+    case Conv::kBytes:
+      return Bytes{std::string(s), 0};
+    case Conv::kJson:
+      return Json{std::string(s)};
+    case Conv::kDate: {
+      int32_t days;
+      if (ParseSqlDate(s, &days)) return Date{days};
+      return std::string(s);  // 0000-00-00 and friends keep MySQL's spelling
+    }
+    case Conv::kDateTime:
+    case Conv::kTimestamp: {
+      int64_t micros;
+      bool has_offset;
+      if (!ParseSqlTimestamp(s, &micros, &has_offset)) return std::string(s);
+      if (c.conv == Conv::kDateTime) micros = o_.source_tz->LocalMicrosToUtc(micros);
+      return Timestamp{micros};
+    }
+    case Conv::kTime: {
+      int64_t micros;
+      if (ParseSqlTime(s, &micros)) return TimeOfDay{micros};
+      return std::string(s);
+    }
+    case Conv::kBit: {
+      uint64_t v = 0;
+      for (char ch : s) v = v << 8 | static_cast<unsigned char>(ch);
+      return static_cast<int64_t>(v);
+    }
+    case Conv::kString:
+      return std::string(s);
+  }
+  return std::string(s);
+}
+
+std::string MySqlSource::LiteralFor(const ColumnConv& c, const Value& v) {
+  if (const auto* ts = v.get_if<Timestamp>()) {
+    int64_t micros = ts->micros;
+    if (c.conv == Conv::kDateTime) micros = o_.source_tz->UtcMicrosToLocal(micros);
+    std::string iso = FormatTimestamp(micros);  // 2025-01-31T00:00:00.250000Z
+    return "'" + iso.substr(0, 10) + " " + iso.substr(11, 15) + "'";
+  }
+  if (const auto* d = v.get_if<Date>()) return "'" + FormatDate(d->days) + "'";
+  if (const auto* i = v.get_if<int64_t>()) return std::to_string(*i);
+  if (const auto* u = v.get_if<uint64_t>()) return std::to_string(*u);
+  if (const auto* b = v.get_if<bool>()) return *b ? "1" : "0";
+  if (const auto* dec = v.get_if<Decimal>()) return Literal(dec->text);
+  if (const auto* dbl = v.get_if<double>()) return FormatDouble(*dbl);
+  if (const auto* str = v.get_if<std::string>()) return Literal(*str);
+  if (const auto* by = v.get_if<Bytes>()) return Literal(by->data);
+  if (const auto* t = v.get_if<TimeOfDay>()) return "'" + FormatTime(t->micros) + "'";
+  return "NULL";
+}
+
+Result<bool> MySqlReader::Next(RecordBatch* batch) {
+  batch->clear();
+  if (done_) return false;
+  return options_.incremental || options_.after ? NextPage(batch) : NextStreamed(batch);
+}
+
+Result<bool> MySqlReader::NextStreamed(RecordBatch* batch) {
+  MYSQL* db = src_.db();
+  if (!started_) {
+    started_ = true;
+    std::string sql = "SELECT ";
+    for (size_t i = 0; i < table_.columns.size(); ++i)
+      sql += (i ? ", " : "") + Quote(table_.columns[i].name);
+    sql += " FROM " + Quote(table_.name);
+    if (!table_.primary_key.empty()) {
+      sql += " ORDER BY ";
+      for (size_t i = 0; i < table_.primary_key.size(); ++i)
+        sql += (i ? ", " : "") + Quote(table_.primary_key[i]);
+    }
+    if (mysql_real_query(db, sql.data(), sql.size()) != 0)
+      return src_.Error("reading table '" + table_.name + "' failed");
+    res_ = mysql_use_result(db);
+    if (!res_) return src_.Error("reading table '" + table_.name + "' failed");
+  }
+  size_t n = convs_.size();
+  while (batch->rows.size() < options_.batch_size) {
+    MYSQL_ROW row = mysql_fetch_row(res_);
+    if (!row) {
+      if (mysql_errno(db) != 0) return src_.Error("reading table '" + table_.name + "' failed");
+      mysql_free_result(res_);
+      res_ = nullptr;
+      done_ = true;
+      break;
+    }
+    unsigned long* len = mysql_fetch_lengths(res_);
+    std::vector<Value> out;
+    out.reserve(n);
+    for (size_t i = 0; i < n; ++i)
+      out.push_back(row[i] ? src_.Convert(convs_[i], row[i], len[i]) : Value(Null{}));
+    batch->rows.push_back(std::move(out));
+  }
+  return !batch->rows.empty() || !done_;
+}
+
+Result<bool> MySqlReader::NextPage(RecordBatch* batch) {
+  // Keyset page: (cursor, pk...) > (after) ORDER BY cursor, pk... LIMIT batch_size.
+  std::vector<size_t> order_idx = KeysetColumns(table_);
+  std::string cols, order;
+  for (size_t i = 0; i < table_.columns.size(); ++i)
+    cols += (i ? ", " : "") + Quote(table_.columns[i].name);
+  for (size_t i = 0; i < order_idx.size(); ++i)
+    order += (i ? ", " : "") + Quote(table_.columns[order_idx[i]].name);
+  std::string sql = "SELECT " + cols + " FROM " + Quote(table_.name);
+  if (options_.after) {
+    const Position& a = *options_.after;
+    if (a.key.empty()) {
+      sql += " WHERE " + Quote(table_.cursor_column) + " > " +
+             src_.LiteralFor(convs_[order_idx[0]], a.cursor);
+    } else {
+      std::string lits = src_.LiteralFor(convs_[order_idx[0]], a.cursor);
+      for (size_t i = 0; i < a.key.size() && i + 1 < order_idx.size(); ++i)
+        lits += ", " + src_.LiteralFor(convs_[order_idx[i + 1]], a.key[i]);
+      sql += " WHERE (" + order + ") > (" + lits + ")";
+    }
+  }
+  sql += " ORDER BY " + order + " LIMIT " + std::to_string(options_.batch_size);
+  MYSQL* db = src_.db();
+  if (mysql_real_query(db, sql.data(), sql.size()) != 0)
+    return src_.Error("reading table '" + table_.name + "' failed");
+  MYSQL_RES* res = mysql_store_result(db);
+  if (!res) return src_.Error("reading table '" + table_.name + "' failed");
+  while (MYSQL_ROW row = mysql_fetch_row(res)) {
+    unsigned long* len = mysql_fetch_lengths(res);
+    std::vector<Value> out;
+    for (size_t i = 0; i < convs_.size(); ++i)
+      out.push_back(row[i] ? src_.Convert(convs_[i], row[i], len[i]) : Value(Null{}));
+    batch->rows.push_back(std::move(out));
+  }
+  mysql_free_result(res);
+  if (batch->rows.size() < options_.batch_size) done_ = true;
+  if (batch->rows.empty()) return false;
+  options_.after = PositionOf(batch->rows.back(), order_idx);
+  batch->last = options_.after;
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Source>> OpenMySqlSource(const SqlSourceOptions& options) {
+  auto src = std::make_unique<MySqlSource>(options);
+  RETURN_IF_ERROR(src->Connect());
+  return std::unique_ptr<Source>(std::move(src));
+}
+
+}  // namespace di

@@ -1,0 +1,591 @@
+#include "sources/postgres_source.h"
+
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "core/json_encode.h"
+#include "core/strings.h"
+
+namespace di {
+namespace {
+
+// How one column's text becomes a Value; arrays carry their element's conversion.
+enum class Conv {
+  kBool,
+  kInt,
+  kDouble,
+  kDecimal,
+  kString,
+  kBytes,
+  kDate,
+  kTime,
+  kTimestamp,
+  kTimestampTz,
+  kJson,
+  kArray
+};
+
+struct ColumnConv {
+  Conv conv = Conv::kString;
+  Conv element = Conv::kString;  // for kArray
+};
+
+Conv ConvForOid(unsigned oid, char typtype) {
+  if (typtype == 'e') return Conv::kString;  // enums
+  switch (oid) {
+    case 16:
+      return Conv::kBool;
+    case 20:
+    case 21:
+    case 23:
+    case 26:
+      return Conv::kInt;
+    case 700:
+    case 701:
+      return Conv::kDouble;
+    case 1700:
+      return Conv::kDecimal;
+    case 17:
+      return Conv::kBytes;
+    case 1082:
+      return Conv::kDate;
+    case 1083:
+      return Conv::kTime;
+    case 1114:
+      return Conv::kTimestamp;
+    case 1184:
+      return Conv::kTimestampTz;
+    case 114:
+    case 3802:
+      return Conv::kJson;
+    default:
+      return Conv::kString;  // text, varchar, uuid, tsvector, interval, money...
+  }
+}
+
+std::string QuoteIdent(std::string_view ident) {
+  std::string out = "\"";
+  for (char c : ident) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// "schema.table" or "table" (public) -> quoted identifier.
+std::string QuoteTable(const std::string& name) {
+  size_t dot = name.find('.');
+  if (dot == std::string::npos) return QuoteIdent(name);
+  return QuoteIdent(name.substr(0, dot)) + "." + QuoteIdent(name.substr(dot + 1));
+}
+
+int HexVal(char c) {
+  return HexDigitValue(c);
+}
+
+// Undoes COPY text escaping of one field.
+std::string CopyUnescape(std::string_view s) {
+  if (s.find('\\') == std::string_view::npos) return std::string(s);
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 == s.size()) {
+      out += s[i];
+      continue;
+    }
+    char c = s[++i];
+    switch (c) {
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'v':
+        out += '\v';
+        break;
+      case 'x':
+        if (i + 1 < s.size() && HexVal(s[i + 1]) >= 0) {
+          int v = HexVal(s[++i]);
+          if (i + 1 < s.size() && HexVal(s[i + 1]) >= 0) v = v * 16 + HexVal(s[++i]);
+          out += static_cast<char>(v);
+        } else {
+          out += c;
+        }
+        break;
+      default:
+        if (c >= '0' && c <= '7') {
+          int v = c - '0';
+          for (int k = 0; k < 2 && i + 1 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '7'; ++k)
+            v = v * 8 + (s[++i] - '0');
+          out += static_cast<char>(v);
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+class PgSource;
+
+class PgReader : public RowReader {
+ public:
+  PgReader(PgSource& src, TableInfo t, ReadOptions o, std::vector<ColumnConv> convs)
+      : src_(src), table_(std::move(t)), options_(std::move(o)), convs_(std::move(convs)) {}
+  ~PgReader() override;
+  Result<bool> Next(RecordBatch* batch) override;
+
+ private:
+  Result<bool> NextCopy(RecordBatch* batch);
+  Result<bool> NextPage(RecordBatch* batch);
+
+  PgSource& src_;
+  TableInfo table_;
+  ReadOptions options_;
+  std::vector<ColumnConv> convs_;
+  bool in_copy_ = false;
+  bool started_ = false;
+  bool done_ = false;
+};
+
+class PgSource : public Source {
+ public:
+  explicit PgSource(SqlSourceOptions o) : o_(std::move(o)) {}
+  ~PgSource() override {
+    if (conn_) PQfinish(conn_);
+  }
+
+  Status Connect() {
+    const char* keys[] = {
+        "host",       "port", "user", "password", "dbname", "connect_timeout", "application_name",
+        "keepalives", nullptr};
+    std::string port = std::to_string(o_.db.port), ct = std::to_string(o_.connect_timeout_seconds);
+    const char* vals[] = {o_.db.host.c_str(),
+                          port.c_str(),
+                          o_.db.user.c_str(),
+                          o_.db.password.c_str(),
+                          o_.db.database.c_str(),
+                          ct.c_str(),
+                          "data-ingestion",
+                          "1",
+                          nullptr};
+    conn_ = PQconnectdbParams(keys, vals, 0);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      std::string err = PQerrorMessage(conn_);
+      StatusCode code =
+          err.find("authentication failed") != std::string::npos ? StatusCode::kUnauthenticated
+          : err.find("does not exist") != std::string::npos      ? StatusCode::kNotFound
+                                                                 : StatusCode::kUnavailable;
+      return Status(code, Where() + ": cannot connect: " + std::string(Trim(err)));
+    }
+    return Exec(
+        "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3; "
+        "SET bytea_output = 'hex'; SET statement_timeout = 0");
+  }
+
+  Engine engine() const override { return Engine::kPostgres; }
+
+  Result<std::vector<std::string>> ListTables() override {
+    ASSIGN_OR_RETURN(auto rows,
+                     Query("SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || "
+                           "'.' || c.relname END "
+                           "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                           "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
+                           "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND "
+                           "n.nspname NOT LIKE 'pg_toast%' "
+                           "ORDER BY 1",
+                           {}));
+    std::vector<std::string> out;
+    for (auto& r : rows) out.push_back(r[0]);
+    return out;
+  }
+
+  Result<TableInfo> Describe(const std::string& table, const std::string& cursor_column) override {
+    ASSIGN_OR_RETURN(auto exists, Query("SELECT to_regclass($1)::oid", {QuoteTable(table)}));
+    if (exists.empty() || exists[0][0].empty())
+      return NotFound(Where() + ": table '" + table + "' does not exist");
+    const std::string& oid = exists[0][0];
+    ASSIGN_OR_RETURN(
+        auto cols,
+        Query(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, "
+            "b.oid, b.typtype, COALESCE(e.oid, 0), COALESCE(e.typtype, '') "
+            "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+            "JOIN pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END "
+            "LEFT JOIN pg_type e ON e.oid = b.typelem AND b.typcategory = 'A' "
+            "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+            {oid}));
+    ASSIGN_OR_RETURN(
+        auto pk,
+        Query("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+              "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = $1::oid AND i.indisprimary "
+              "ORDER BY array_position(i.indkey::int2[], a.attnum)",
+              {oid}));
+    TableInfo t;
+    t.engine = Engine::kPostgres;
+    t.database = o_.db.database;
+    t.name = table;
+    std::vector<ColumnConv> convs;
+    for (auto& c : cols) {
+      t.columns.push_back({c[0], c[1], c[2] == "t"});
+      if (c[0] == cursor_column) t.cursor_column = cursor_column;
+    }
+    for (auto& p : pk) t.primary_key.push_back(p[0]);
+    convs_[table] = ConvsFrom(cols);
+    return t;
+  }
+
+  Result<std::unique_ptr<RowReader>> Read(const TableInfo& table,
+                                          const ReadOptions& options) override {
+    if (options.incremental && (table.cursor_column.empty() || table.primary_key.empty()))
+      return InvalidArgument(
+          Where() + ": table '" + table.name +
+          "' needs a change-tracking column and a primary key for incremental reads");
+    auto it = convs_.find(table.name);
+    if (it == convs_.end()) {
+      ASSIGN_OR_RETURN(TableInfo fresh, Describe(table.name, table.cursor_column));
+      (void)fresh;
+      it = convs_.find(table.name);
+    }
+    return std::unique_ptr<RowReader>(new PgReader(*this, table, options, it->second));
+  }
+
+  // --- used by the reader
+  PGconn* conn() { return conn_; }
+  std::string Where() const {
+    return "PostgreSQL " + o_.db.host + ":" + std::to_string(o_.db.port) + "/" + o_.db.database;
+  }
+  Status Error(const std::string& what) {
+    return Unavailable(Where() + ": " + what + ": " + std::string(Trim(PQerrorMessage(conn_))));
+  }
+  Status Exec(const std::string& sql) {
+    PGresult* r = PQexec(conn_, sql.c_str());
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    PQclear(r);
+    return ok ? Status::Ok() : Error("query failed");
+  }
+  Result<std::vector<std::vector<std::string>>> Query(const std::string& sql,
+                                                      const std::vector<std::string>& params) {
+    std::vector<const char*> p;
+    for (const auto& s : params) p.push_back(s.c_str());
+    PGresult* r = PQexecParams(conn_, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(),
+                               nullptr, nullptr, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      Status s =
+          Unavailable(Where() + ": query failed: " + std::string(Trim(PQresultErrorMessage(r))));
+      PQclear(r);
+      return s;
+    }
+    std::vector<std::vector<std::string>> out;
+    for (int i = 0; i < PQntuples(r); ++i) {
+      out.emplace_back();
+      for (int j = 0; j < PQnfields(r); ++j)
+        out.back().emplace_back(PQgetvalue(r, i, j), static_cast<size_t>(PQgetlength(r, i, j)));
+    }
+    PQclear(r);
+    return out;
+  }
+
+  Value Convert(const ColumnConv& c, std::string_view text) const {
+    return Scalar(c.conv, c.element, text);
+  }
+  std::string TextFor(const ColumnConv& c, const Value& v) const;
+
+ private:
+  static std::vector<ColumnConv> ConvsFrom(const std::vector<std::vector<std::string>>& cols) {
+    std::vector<ColumnConv> convs;
+    for (auto& c : cols) {
+      unsigned oid = static_cast<unsigned>(std::stoul(c[3]));
+      unsigned elem = static_cast<unsigned>(std::stoul(c[5]));
+      ColumnConv cc;
+      if (elem != 0) {
+        cc.conv = Conv::kArray;
+        cc.element = ConvForOid(elem, c[6].empty() ? 'b' : c[6][0]);
+      } else {
+        cc.conv = ConvForOid(oid, c[4].empty() ? 'b' : c[4][0]);
+      }
+      convs.push_back(cc);
+    }
+    return convs;
+  }
+
+  Value Scalar(Conv conv, Conv element, std::string_view s) const;
+  Value ParseArray(Conv element, std::string_view s, size_t* pos) const;
+
+  SqlSourceOptions o_;
+  PGconn* conn_ = nullptr;
+  std::map<std::string, std::vector<ColumnConv>> convs_;
+};
+
+Value PgSource::Scalar(Conv conv, Conv element, std::string_view s) const {
+  switch (conv) {
+    case Conv::kBool:
+      return s == "t";
+    case Conv::kInt: {
+      int64_t v = 0;
+      auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (r.ec == std::errc() && r.ptr == s.data() + s.size()) return v;
+      return std::string(s);
+    }
+    case Conv::kDouble: {
+      if (s == "NaN") return std::nan("");
+      if (s == "Infinity") return HUGE_VAL;
+      if (s == "-Infinity") return -HUGE_VAL;
+      double v = 0;
+      auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (r.ec == std::errc()) return v;
+      return std::string(s);
+    }
+    case Conv::kDecimal:
+      return Decimal{std::string(s)};
+    case Conv::kBytes: {
+      if (s.size() < 2 || s[0] != '\\' || s[1] != 'x') return Bytes{std::string(s), 0};
+      std::string out;
+      out.reserve((s.size() - 2) / 2);
+      for (size_t i = 2; i + 1 < s.size(); i += 2)
+        out += static_cast<char>(HexVal(s[i]) * 16 + HexVal(s[i + 1]));
+      return Bytes{std::move(out), 0};
+    }
+    case Conv::kDate: {
+      int32_t days;
+      if (ParseSqlDate(s, &days)) return Date{days};
+      return std::string(s);  // infinity, BC dates, years past 9999: PostgreSQL's spelling
+    }
+    case Conv::kTime: {
+      int64_t micros;
+      if (ParseSqlTime(s, &micros)) return TimeOfDay{micros};
+      return std::string(s);
+    }
+    case Conv::kTimestamp:
+    case Conv::kTimestampTz: {
+      int64_t micros;
+      bool has_offset;
+      if (!ParseSqlTimestamp(s, &micros, &has_offset)) return std::string(s);
+      if (!has_offset) micros = o_.source_tz->LocalMicrosToUtc(micros);
+      return Timestamp{micros};
+    }
+    case Conv::kJson:
+      return Json{std::string(s)};
+    case Conv::kArray: {
+      size_t pos = 0;
+      if (s.empty() || s[0] != '{') return std::string(s);  // e.g. '[1:2]={1,2}' bounds
+      return ParseArray(element, s, &pos);
+    }
+    case Conv::kString:
+      return std::string(s);
+  }
+  return std::string(s);
+}
+
+// PostgreSQL array text: {a,"b c",NULL,{1,2}}; elements converted with `element`.
+Value PgSource::ParseArray(Conv element, std::string_view s, size_t* pos) const {
+  Array arr;
+  ++*pos;  // '{'
+  while (*pos < s.size()) {
+    char c = s[*pos];
+    if (c == '}') {
+      ++*pos;
+      break;
+    }
+    if (c == ',') {
+      ++*pos;
+      continue;
+    }
+    if (c == '{') {
+      arr.items.push_back(ParseArray(element, s, pos));
+      continue;
+    }
+    std::string item;
+    bool quoted = c == '"';
+    if (quoted) {
+      ++*pos;
+      while (*pos < s.size() && s[*pos] != '"') {
+        if (s[*pos] == '\\' && *pos + 1 < s.size()) ++*pos;
+        item += s[(*pos)++];
+      }
+      ++*pos;
+    } else {
+      while (*pos < s.size() && s[*pos] != ',' && s[*pos] != '}') item += s[(*pos)++];
+    }
+    if (!quoted && item == "NULL")
+      arr.items.push_back(Null{});
+    else
+      arr.items.push_back(Scalar(element, Conv::kString, item));
+  }
+  return arr;
+}
+
+std::string PgSource::TextFor(const ColumnConv& c, const Value& v) const {
+  if (const auto* ts = v.get_if<Timestamp>()) {
+    int64_t micros = ts->micros;
+    if (c.conv == Conv::kTimestamp) micros = o_.source_tz->UtcMicrosToLocal(micros);
+    std::string iso = FormatTimestamp(micros);
+    return iso.substr(0, 10) + " " + iso.substr(11, 15) +
+           (c.conv == Conv::kTimestampTz ? "+00" : "");
+  }
+  if (const auto* d = v.get_if<Date>()) return FormatDate(d->days);
+  if (const auto* i = v.get_if<int64_t>()) return std::to_string(*i);
+  if (const auto* b = v.get_if<bool>()) return *b ? "t" : "f";
+  if (const auto* dec = v.get_if<Decimal>()) return dec->text;
+  if (const auto* dbl = v.get_if<double>()) return FormatDouble(*dbl);
+  if (const auto* str = v.get_if<std::string>()) return *str;
+  if (const auto* t = v.get_if<TimeOfDay>()) return FormatTime(t->micros);
+  return "";
+}
+
+PgReader::~PgReader() {
+  if (in_copy_) {
+    // Drop the rest of the COPY stream so the connection can be reused.
+    PGconn* conn = src_.conn();
+    PQrequestCancel(conn);
+    char* buf = nullptr;
+    while (PQgetCopyData(conn, &buf, 0) > 0) PQfreemem(buf);
+    while (PGresult* r = PQgetResult(conn)) PQclear(r);
+  }
+}
+
+Result<bool> PgReader::Next(RecordBatch* batch) {
+  batch->clear();
+  if (done_) return false;
+  return options_.incremental || options_.after ? NextPage(batch) : NextCopy(batch);
+}
+
+Result<bool> PgReader::NextCopy(RecordBatch* batch) {
+  PGconn* conn = src_.conn();
+  if (!started_) {
+    started_ = true;
+    std::string sql = "COPY (SELECT ";
+    for (size_t i = 0; i < table_.columns.size(); ++i)
+      sql += (i ? ", " : "") + QuoteIdent(table_.columns[i].name);
+    sql += " FROM " + QuoteTable(table_.name);
+    if (!table_.primary_key.empty()) {
+      sql += " ORDER BY ";
+      for (size_t i = 0; i < table_.primary_key.size(); ++i)
+        sql += (i ? ", " : "") + QuoteIdent(table_.primary_key[i]);
+    }
+    sql += ") TO STDOUT";
+    PGresult* r = PQexec(conn, sql.c_str());
+    bool ok = PQresultStatus(r) == PGRES_COPY_OUT;
+    std::string err = PQresultErrorMessage(r);
+    PQclear(r);
+    if (!ok)
+      return Unavailable(src_.Where() + ": reading table '" + table_.name +
+                         "' failed: " + std::string(Trim(err)));
+    in_copy_ = true;
+  }
+  while (batch->rows.size() < options_.batch_size) {
+    char* buf = nullptr;
+    int n = PQgetCopyData(conn, &buf, 0);
+    if (n == -1) {  // end of the COPY
+      in_copy_ = false;
+      done_ = true;
+      PGresult* r = PQgetResult(conn);
+      bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+      std::string err = PQresultErrorMessage(r);
+      PQclear(r);
+      while (PGresult* more = PQgetResult(conn)) PQclear(more);
+      if (!ok)
+        return Unavailable(src_.Where() + ": reading table '" + table_.name +
+                           "' failed: " + std::string(Trim(err)));
+      break;
+    }
+    if (n < 0) return src_.Error("reading table '" + table_.name + "' failed");
+    std::string_view line(buf, static_cast<size_t>(n));
+    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    std::vector<Value> row;
+    row.reserve(convs_.size());
+    size_t start = 0;
+    for (size_t i = 0; i < convs_.size(); ++i) {
+      size_t tab = line.find('\t', start);
+      std::string_view field =
+          line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
+      if (field == "\\N")
+        row.push_back(Null{});
+      else
+        row.push_back(src_.Convert(convs_[i], CopyUnescape(field)));
+      start = tab == std::string_view::npos ? line.size() : tab + 1;
+    }
+    PQfreemem(buf);
+    batch->rows.push_back(std::move(row));
+  }
+  return !batch->rows.empty() || !done_;
+}
+
+Result<bool> PgReader::NextPage(RecordBatch* batch) {
+  std::vector<size_t> idx = KeysetColumns(table_);
+  std::string cols, order;
+  for (size_t i = 0; i < table_.columns.size(); ++i)
+    cols += (i ? ", " : "") + QuoteIdent(table_.columns[i].name);
+  for (size_t i = 0; i < idx.size(); ++i)
+    order += (i ? ", " : "") + QuoteIdent(table_.columns[idx[i]].name);
+  std::string sql = "SELECT " + cols + " FROM " + QuoteTable(table_.name);
+  std::vector<std::string> params;
+  auto typed = [&](size_t col_index) {
+    return "$" + std::to_string(params.size()) + "::" + table_.columns[col_index].source_type;
+  };
+  if (options_.after) {
+    const Position& a = *options_.after;
+    params.push_back(src_.TextFor(convs_[idx[0]], a.cursor));
+    if (a.key.empty()) {
+      sql += " WHERE " + QuoteIdent(table_.cursor_column) + " > " + typed(idx[0]);
+    } else {
+      std::string rhs = typed(idx[0]);
+      for (size_t i = 0; i < a.key.size() && i + 1 < idx.size(); ++i) {
+        params.push_back(src_.TextFor(convs_[idx[i + 1]], a.key[i]));
+        rhs += ", " + typed(idx[i + 1]);
+      }
+      sql += " WHERE (" + order + ") > (" + rhs + ")";
+    }
+  }
+  sql += " ORDER BY " + order + " LIMIT " + std::to_string(options_.batch_size);
+  std::vector<const char*> p;
+  for (const auto& s : params) p.push_back(s.c_str());
+  PGresult* r = PQexecParams(src_.conn(), sql.c_str(), static_cast<int>(p.size()), nullptr,
+                             p.data(), nullptr, nullptr, 0);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    std::string err = PQresultErrorMessage(r);
+    PQclear(r);
+    return Unavailable(src_.Where() + ": reading table '" + table_.name +
+                       "' failed: " + std::string(Trim(err)));
+  }
+  for (int i = 0; i < PQntuples(r); ++i) {
+    std::vector<Value> row;
+    for (int j = 0; j < PQnfields(r); ++j) {
+      if (PQgetisnull(r, i, j))
+        row.push_back(Null{});
+      else
+        row.push_back(src_.Convert(
+            convs_[j],
+            std::string_view(PQgetvalue(r, i, j), static_cast<size_t>(PQgetlength(r, i, j)))));
+    }
+    batch->rows.push_back(std::move(row));
+  }
+  PQclear(r);
+  if (batch->rows.size() < options_.batch_size) done_ = true;
+  if (batch->rows.empty()) return false;
+  options_.after = PositionOf(batch->rows.back(), idx);
+  batch->last = options_.after;
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Source>> OpenPostgresSource(const SqlSourceOptions& options) {
+  auto src = std::make_unique<PgSource>(options);
+  RETURN_IF_ERROR(src->Connect());
+  return std::unique_ptr<Source>(std::move(src));
+}
+
+}  // namespace di

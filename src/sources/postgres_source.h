@@ -1,0 +1,15 @@
+// PostgreSQL source on libpq: full reads stream with COPY ... TO STDOUT (text format, one
+// row in memory at a time), incremental reads are keyset pages on (cursor, primary key).
+// The session runs in UTC; naive `timestamp` values are read as wall time in `source_tz`.
+// Not thread-safe: one per worker.
+#pragma once
+
+#include <memory>
+
+#include "sources/mysql_source.h"  // SqlSourceOptions
+
+namespace di {
+
+Result<std::unique_ptr<Source>> OpenPostgresSource(const SqlSourceOptions& options);
+
+}  // namespace di

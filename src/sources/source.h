@@ -1,0 +1,84 @@
+// Source: reads tables (or collections) of one database as a stream of RecordBatches with
+// memory bounded by the batch size, never by the table's size. One Source owns one
+// connection, reused across batches and tables; it is not thread-safe (one per worker), and
+// a Source reads one table at a time: finish or drop a RowReader before starting another.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/value.h"
+
+namespace di {
+
+enum class Engine { kMySql, kPostgres, kMongo };
+std::string EngineName(Engine e);  // "mysql", "postgresql", "mongodb"
+
+struct ColumnInfo {
+  std::string name;
+  std::string source_type;  // as the engine spells it: "decimal(10,2)", "timestamp with time zone"
+  bool nullable = true;
+};
+
+struct TableInfo {
+  Engine engine = Engine::kMySql;
+  std::string database;
+  std::string name;                      // PostgreSQL: schema.table outside "public"
+  std::vector<ColumnInfo> columns;       // MongoDB: empty (rows are whole documents)
+  std::vector<std::string> primary_key;  // empty when the table has none (still readable)
+  std::string cursor_column;             // change-tracking column in use; "" when none
+};
+
+// A row's place in (cursor column, primary key) order: what a watermark remembers.
+struct Position {
+  Value cursor;
+  std::vector<Value> key;  // empty: every row whose cursor is greater than `cursor`
+};
+
+struct RecordBatch {
+  // SQL: one Value per column, in TableInfo::columns order. MongoDB: one Document.
+  std::vector<std::vector<Value>> rows;
+  std::optional<Position> last;  // incremental reads: the position of the last row
+  void clear() {
+    rows.clear();
+    last.reset();
+  }
+};
+
+struct ReadOptions {
+  size_t batch_size = 1000;
+  // Incremental read: rows after this position in (cursor, key) order, read in keyset pages
+  // of batch_size. Unset: the whole table in one streamed pass.
+  std::optional<Position> after;
+  bool incremental = false;  // with no `after`: from the start, in (cursor, key) order
+};
+
+class RowReader {
+ public:
+  virtual ~RowReader() = default;
+  // Fills `batch` (cleared first) with up to batch_size rows; false once the table is done.
+  virtual Result<bool> Next(RecordBatch* batch) = 0;
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  virtual Engine engine() const = 0;
+  virtual Result<std::vector<std::string>> ListTables() = 0;
+  // Columns, source types, primary key; `cursor_column` is kept when the table has it.
+  virtual Result<TableInfo> Describe(const std::string& table,
+                                     const std::string& cursor_column = "updated_at") = 0;
+  virtual Result<std::unique_ptr<RowReader>> Read(const TableInfo& table,
+                                                  const ReadOptions& options) = 0;
+};
+
+// For SQL sources: the column indexes of (cursor, primary key...) in `table.columns`, and
+// the Position of a row in that order.
+std::vector<size_t> KeysetColumns(const TableInfo& table);
+Position PositionOf(const std::vector<Value>& row, const std::vector<size_t>& keyset);
+
+}  // namespace di

@@ -1,0 +1,229 @@
+// The three sources against the seeded cinema data: discovery, streamed counts in bounded
+// batches, and every column's exact value compared with the generator's own record of it.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/json_encode.h"
+#include "sources/mongo_source.h"
+#include "sources/mysql_source.h"
+#include "sources/postgres_source.h"
+#include "stack_env.h"
+
+namespace di::testing {
+namespace {
+
+using nlohmann::json;
+
+std::unique_ptr<Source> Open(Engine e) {
+  const Config& c = StackConfig();
+  Result<std::unique_ptr<Source>> r = e == Engine::kMySql      ? OpenMySqlSource({c.mysql})
+                                      : e == Engine::kPostgres ? OpenPostgresSource({c.postgres})
+                                                               : OpenMongoSource(c.mongo);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? std::move(r).value() : nullptr;
+}
+
+// The generator's record of rows `ids` of `table`, as JSON (plain for SQL, canonical
+// Extended JSON for MongoDB).
+json Expected(const std::string& table, const std::string& ids) {
+  std::string out;
+  int rc = RunCommand(VenvPython() + " " + DI_SOURCE_DIR +
+                          "/tools/datagen/cinema_datagen.py expect --scale " +
+                          std::to_string(CinemaScale()) + " --table " + table + " --ids " + ids,
+                      &out);
+  EXPECT_EQ(rc, 0) << out;
+  return json::parse(out);
+}
+
+// Reads the whole table; returns rows keyed by their first column (SQL) or _id (MongoDB).
+std::map<std::string, std::vector<Value>> ReadAll(Source& src, const TableInfo& t, size_t batch,
+                                                  size_t* batches = nullptr) {
+  auto reader = src.Read(t, {batch, std::nullopt, false});
+  EXPECT_TRUE(reader.ok()) << reader.status().ToString();
+  std::map<std::string, std::vector<Value>> rows;
+  RecordBatch b;
+  size_t n = 0;
+  while (true) {
+    auto more = (*reader)->Next(&b);
+    EXPECT_TRUE(more.ok()) << more.status().ToString();
+    if (!more.ok() || !*more) break;
+    EXPECT_LE(b.rows.size(), batch);
+    ++n;
+    for (auto& r : b.rows) {
+      std::string key = t.engine == Engine::kMongo
+                            ? ToJson(*r[0].as<Document>().Find("_id"), JsonStyle::kPlain)
+                            : ToJson(r[0], JsonStyle::kPlain);
+      rows[key] = std::move(r);
+    }
+  }
+  if (batches) *batches = n;
+  return rows;
+}
+
+struct TableCase {
+  Engine engine;
+  std::string table;
+  std::string ids;  // rows compared value by value; they cover NULL and non-NULL variants
+};
+
+TEST(Sources, EveryColumnOfTheCinemaDataReadsBackExactly) {
+  const TableCase cases[] = {
+      {Engine::kMySql, "rooms", "1,2,3,4,5,6,7,8,9,10"},
+      {Engine::kMySql, "seats", "1,2,3,50,200"},
+      {Engine::kMySql, "schedules", "1,2,3,4,5,150"},
+      {Engine::kPostgres, "users", "1,3,4,11,13,17,991,997"},
+      {Engine::kPostgres, "reservations", "1,2,3,5,8,10,15,40"},
+      {Engine::kPostgres, "reserved_seats", "1,2,3,10,99"},
+      {Engine::kPostgres, "payments", "1,2,9,23,100"},
+  };
+  std::map<Engine, std::unique_ptr<Source>> sources;
+  size_t compared = 0;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.table);
+    auto& src = sources[c.engine];
+    if (!src) src = Open(c.engine);
+    ASSERT_TRUE(src);
+    auto info = src->Describe(c.table);
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    EXPECT_EQ(info->primary_key, std::vector<std::string>{"id"});
+    EXPECT_EQ(info->cursor_column, "updated_at");
+    auto rows = ReadAll(*src, *info, 97);
+    EXPECT_EQ(static_cast<int64_t>(rows.size()),
+              ExpectedCounts(CinemaScale()).at(EngineName(c.engine)).at(c.table));
+    json want = Expected(c.table, c.ids);
+    for (auto& [id, expected_row] : want.items()) {
+      ASSERT_TRUE(rows.count(id)) << "row " << id;
+      const auto& got = rows[id];
+      ASSERT_EQ(got.size(), info->columns.size());
+      for (size_t i = 0; i < got.size(); ++i) {
+        const std::string& col = info->columns[i].name;
+        json g = json::parse(ToJson(got[i], JsonStyle::kPlain));
+        ++compared;
+        EXPECT_EQ(g, expected_row[col]) << c.table << " id " << id << " column " << col << " ("
+                                        << info->columns[i].source_type << ")";
+      }
+    }
+  }
+  EXPECT_EQ(compared, 10u * 13 + 5 * 8 + 6 * 12 + 8 * 14 + 8 * 14 + 5 * 6 + 5 * 10);
+}
+
+TEST(Sources, MongoDocumentsKeepTheirBsonTypes) {
+  auto src = Open(Engine::kMongo);
+  ASSERT_TRUE(src);
+  auto tables = src->ListTables();
+  ASSERT_TRUE(tables.ok());
+  EXPECT_EQ(*tables, (std::vector<std::string>{"genres", "movies"}));
+  size_t compared = 0;
+  for (const std::string coll : {"movies", "genres"}) {
+    auto info = src->Describe(coll);
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    EXPECT_EQ(info->primary_key, std::vector<std::string>{"_id"});
+    EXPECT_EQ(info->cursor_column, "updated_at");
+    auto rows = ReadAll(*src, *info, 7);
+    EXPECT_EQ(static_cast<int64_t>(rows.size()),
+              ExpectedCounts(CinemaScale()).at("mongodb").at(coll));
+    json want = Expected(coll, "1,2,3,4,5,6,9,10");
+    for (auto& [k, doc] : want.items()) {
+      if (coll == "genres" && std::stoi(k) > 16) continue;
+      std::string id = "\"" + doc["_id"]["$oid"].get<std::string>() + "\"";
+      ASSERT_TRUE(rows.count(id)) << coll << " " << id;
+      EXPECT_EQ(json::parse(ToJson(rows[id][0], JsonStyle::kExtended)), doc) << coll << " " << k;
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 16u);
+}
+
+TEST(Sources, DiscoveryListsTablesWithTypesAndKeys) {
+  auto my = Open(Engine::kMySql);
+  auto tables = my->ListTables();
+  ASSERT_TRUE(tables.ok());
+  EXPECT_EQ(*tables, (std::vector<std::string>{"rooms", "schedules", "seats"}));
+  auto rooms = my->Describe("rooms");
+  ASSERT_TRUE(rooms.ok());
+  std::map<std::string, std::string> types;
+  for (const auto& c : rooms->columns) types[c.name] = c.source_type;
+  EXPECT_EQ(types["hourly_rate"], "decimal(10,2)");
+  EXPECT_EQ(types["features"], "json");
+  EXPECT_EQ(types["screen_type"], "enum('2D','3D','IMAX','4DX')");
+  EXPECT_EQ(types["updated_at"], "datetime(6)");
+  auto pg = Open(Engine::kPostgres);
+  auto pgt = pg->ListTables();
+  ASSERT_TRUE(pgt.ok());
+  EXPECT_EQ(*pgt,
+            (std::vector<std::string>{"payments", "reservations", "reserved_seats", "users"}));
+  auto users = pg->Describe("users");
+  ASSERT_TRUE(users.ok());
+  types.clear();
+  for (const auto& c : users->columns) types[c.name] = c.source_type;
+  EXPECT_EQ(types["favorite_genres"], "text[]");
+  EXPECT_EQ(types["balance"], "numeric(12,2)");
+  EXPECT_EQ(types["updated_at"], "timestamp with time zone");
+}
+
+TEST(Sources, ErrorsNameEngineHostAndDatabase) {
+  Config c = StackConfig();
+  auto missing = Open(Engine::kMySql)->Describe("no_such_table");
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find(
+                "MySQL 127.0.0.1:3306/cinema_rooms: table 'no_such_table' does not exist"),
+            std::string::npos)
+      << missing.status().message();
+  auto pgmissing = Open(Engine::kPostgres)->Describe("nope");
+  EXPECT_EQ(pgmissing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(pgmissing.status().message().find("PostgreSQL 127.0.0.1:5432/cinema_reservations"),
+            std::string::npos);
+  auto mgmissing = Open(Engine::kMongo)->Describe("nope");
+  EXPECT_EQ(mgmissing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(mgmissing.status().message().find("MongoDB 127.0.0.1:27017/cinema_movies"),
+            std::string::npos)
+      << mgmissing.status().message();
+
+  SqlSettings bad_pw = c.mysql;
+  bad_pw.password = "wrong";
+  auto r = OpenMySqlSource({bad_pw});
+  EXPECT_EQ(r.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_NE(r.status().message().find("MySQL 127.0.0.1:3306/cinema_rooms: cannot connect"),
+            std::string::npos)
+      << r.status().message();
+  SqlSettings refused = c.postgres;
+  refused.port = 1;
+  auto p = OpenPostgresSource({refused});
+  EXPECT_EQ(p.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(p.status().message().find("PostgreSQL 127.0.0.1:1/cinema_reservations: cannot connect"),
+            std::string::npos)
+      << p.status().message();
+  SqlSettings pg_pw = c.postgres;
+  pg_pw.password = "wrong";
+  EXPECT_EQ(OpenPostgresSource({pg_pw}).status().code(), StatusCode::kUnauthenticated);
+  MongoSettings m = c.mongo;
+  m.uri = "mongodb://127.0.0.1:1/cinema_movies?serverSelectionTimeoutMS=500";
+  auto mr = OpenMongoSource(m);
+  EXPECT_EQ(mr.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(mr.status().message().find("MongoDB 127.0.0.1:1/cinema_movies: cannot connect"),
+            std::string::npos)
+      << mr.status().message();
+}
+
+TEST(Sources, OneConnectionServesManyTablesInTurn) {
+  auto src = Open(Engine::kPostgres);
+  for (int round = 0; round < 2; ++round)
+    for (const std::string t : {"users", "payments"}) {
+      auto info = src->Describe(t);
+      ASSERT_TRUE(info.ok());
+      // Stop a streamed read early: the connection must be usable afterwards.
+      auto reader = src->Read(*info, {10, std::nullopt, false});
+      ASSERT_TRUE(reader.ok());
+      RecordBatch b;
+      ASSERT_TRUE(*(*reader)->Next(&b));
+      EXPECT_EQ(b.rows.size(), 10u);
+    }
+  auto info = src->Describe("users");
+  size_t batches = 0;
+  EXPECT_EQ(ReadAll(*src, *info, 300, &batches).size(), 1000u * CinemaScale());
+  EXPECT_EQ(batches, (1000u * CinemaScale() + 299) / 300);
+}
+
+}  // namespace
+}  // namespace di::testing
