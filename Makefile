@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 SCALE ?= 1
 ENV := set -a && . ./stack.env && set +a
 
-.PHONY: all setup build build-asan stack-up stack-down stack-status seed demo test \
+.PHONY: all setup build build-asan stack-up stack-down stack-status seed testdata demo test \
         test-unit test-asan format format-check clean
 
 all: build
@@ -38,6 +38,11 @@ stack-status:
 seed: stack-up
 	CINEMA_SCALE=$(SCALE) scripts/seed
 
+# The public reference data (Sakila, Pagila, sample_mflix) when ../shared/testdata (or
+# TESTDATA_DIR) has it; without it the tests that need it report themselves skipped.
+testdata: stack-up
+	scripts/load-testdata || [ $$? -eq 3 ]
+
 # Set-up, build, stack up, scale-1 data, then what the service can run today.
 demo: build seed
 	@echo "== configuration the service sees (secrets masked)"
@@ -46,14 +51,14 @@ demo: build seed
 	scripts/stack status
 
 # Set-up, build, stack up, scale-1 data, every test (unit + integration).
-test: build seed
+test: build seed testdata
 	$(ENV) && cd $(BUILD) && ctest --output-on-failure -j 1
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
 
 # The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
-test-asan: build-asan seed
+test-asan: build-asan seed testdata
 	$(ENV) && cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j 1
 

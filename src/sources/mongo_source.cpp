@@ -135,7 +135,16 @@ class MongoSource : public Source {
 
   Status Connect() {
     static std::once_flag once;
-    std::call_once(once, [] { mongoc_init(); });
+    std::call_once(once, [] {
+      mongoc_init();
+      // FerretDB has no endSessions; the driver's warning about it at every close is noise.
+      mongoc_log_set_handler(
+          [](mongoc_log_level_t level, const char* domain, const char* message, void* data) {
+            if (std::strstr(message, "endSessions") == nullptr)
+              mongoc_log_default_handler(level, domain, message, data);
+          },
+          nullptr);
+    });
     bson_error_t error;
     mongoc_uri_t* uri = mongoc_uri_new_with_error(s_.uri.c_str(), &error);
     if (!uri) return InvalidArgument("MONGODB_URI: " + std::string(error.message));
@@ -215,8 +224,9 @@ class MongoSource : public Source {
 };
 
 Status MongoReader::Open() {
-  coll_ = mongoc_client_get_collection(src_.client(), src_.settings().database.c_str(),
-                                       table_.name.c_str());
+  if (!coll_)  // kept across keyset pages
+    coll_ = mongoc_client_get_collection(src_.client(), src_.settings().database.c_str(),
+                                         table_.name.c_str());
   bool by_cursor = options_.incremental || options_.after.has_value();
   const std::string& cur = table_.cursor_column.empty() ? std::string("_id") : table_.cursor_column;
   bson_t filter = BSON_INITIALIZER;

@@ -206,6 +206,44 @@ TEST(Sources, ErrorsNameEngineHostAndDatabase) {
       << mr.status().message();
 }
 
+// Naive timestamps (MySQL DATETIME, PostgreSQL timestamp) are wall time in SOURCE_TZ;
+// zone-aware ones (MySQL TIMESTAMP, timestamptz) do not move with it.
+TEST(Sources, NaiveTimestampsAreReadInTheSourceZone) {
+  auto madrid = TimeZone::Load("Europe/Madrid");
+  ASSERT_TRUE(madrid.ok());
+  const Config& c = StackConfig();
+  auto read_row = [](Source& src, const std::string& table) {
+    auto t = src.Describe(table);
+    auto reader = src.Read(*t, {1, std::nullopt, false});
+    RecordBatch b;
+    EXPECT_TRUE(*(*reader)->Next(&b));
+    std::map<std::string, std::string> out;
+    for (size_t i = 0; i < t->columns.size(); ++i)
+      out[t->columns[i].name] = ToJson(b.rows[0][i], JsonStyle::kPlain);
+    return out;
+  };
+  auto utc_my = OpenMySqlSource({c.mysql});
+  auto mad_my = OpenMySqlSource({c.mysql, *madrid});
+  auto a = read_row(**utc_my, "rooms"), b = read_row(**mad_my, "rooms");
+  EXPECT_EQ(a["updated_at"], "\"2025-02-11T13:46:40.250000Z\"");  // DATETIME(6)
+  EXPECT_EQ(b["updated_at"], "\"2025-02-11T12:46:40.250000Z\"");  // Madrid is UTC+1 in February
+  EXPECT_EQ(a["created_at"], b["created_at"]);                    // TIMESTAMP(6): an instant
+  auto utc_pg = OpenPostgresSource({c.postgres});
+  auto mad_pg = OpenPostgresSource({c.postgres, *madrid});
+  auto p = read_row(**utc_pg, "reservations"), q = read_row(**mad_pg, "reservations");
+  EXPECT_NE(p["show_time"], q["show_time"]);    // timestamp without time zone
+  EXPECT_EQ(p["created_at"], q["created_at"]);  // timestamptz
+  // Incremental reads compare in the same zone: resuming after the first row finds the rest.
+  auto t = (*mad_my)->Describe("seats");
+  auto reader = (*mad_my)->Read(*t, {7, std::nullopt, true});
+  RecordBatch first;
+  ASSERT_TRUE(*(*reader)->Next(&first));
+  auto again = (*mad_my)->Read(*t, {100000, first.last, true});
+  RecordBatch rest;
+  ASSERT_TRUE(*(*again)->Next(&rest));
+  EXPECT_EQ(rest.rows.size() + 7, 1200u * CinemaScale());
+}
+
 TEST(Sources, OneConnectionServesManyTablesInTurn) {
   auto src = Open(Engine::kPostgres);
   for (int round = 0; round < 2; ++round)

@@ -1,0 +1,63 @@
+#include "core/time_util.h"
+
+#include <gtest/gtest.h>
+
+#include "core/json_encode.h"
+#include "core/value.h"
+
+namespace di {
+namespace {
+
+int64_t Secs(int y, unsigned m, unsigned d, int hh, int mi, int ss) {
+  return int64_t{DaysFromCivil(y, m, d)} * 86400 + hh * 3600 + mi * 60 + ss;
+}
+
+TEST(TimeZone, MadridAcrossDaylightSaving) {
+  auto tz = TimeZone::Load("Europe/Madrid");
+  ASSERT_TRUE(tz.ok()) << tz.status().ToString();
+  // Winter: UTC+1; summer: UTC+2.
+  EXPECT_EQ((*tz)->LocalToUtc(Secs(2025, 1, 15, 12, 0, 0)), Secs(2025, 1, 15, 11, 0, 0));
+  EXPECT_EQ((*tz)->LocalToUtc(Secs(2025, 7, 15, 12, 0, 0)), Secs(2025, 7, 15, 10, 0, 0));
+  // 2025-10-26 02:30 happens twice: the earlier instant (still summer time) wins.
+  EXPECT_EQ((*tz)->LocalToUtc(Secs(2025, 10, 26, 2, 30, 0)), Secs(2025, 10, 26, 0, 30, 0));
+  // 2025-03-30 02:30 does not exist: read with the offset before the gap.
+  EXPECT_EQ((*tz)->LocalToUtc(Secs(2025, 3, 30, 2, 30, 0)), Secs(2025, 3, 30, 1, 30, 0));
+  EXPECT_EQ((*tz)->OffsetAt(Secs(2025, 7, 1, 0, 0, 0)), 7200);
+  EXPECT_EQ((*tz)->UtcMicrosToLocal(Secs(2025, 7, 15, 10, 0, 0) * 1000000 + 5),
+            Secs(2025, 7, 15, 12, 0, 0) * 1000000 + 5);
+  EXPECT_EQ((*tz)->LocalMicrosToUtc(Secs(1960, 1, 1, 0, 0, 0) * 1000000 + 250000),
+            Secs(1959, 12, 31, 23, 0, 0) * 1000000 + 250000);
+}
+
+TEST(TimeZone, UtcAndUnknownZones) {
+  auto utc = TimeZone::Load("UTC");
+  ASSERT_TRUE(utc.ok());
+  EXPECT_TRUE((*utc)->is_utc());
+  EXPECT_EQ((*utc)->LocalToUtc(12345), 12345);
+  EXPECT_FALSE(TimeZone::Load("Mars/Olympus").ok());
+}
+
+TEST(SqlTime, Parsing) {
+  int32_t days;
+  EXPECT_TRUE(ParseSqlDate("2025-01-31", &days));
+  EXPECT_EQ(FormatDate(days), "2025-01-31");
+  EXPECT_FALSE(ParseSqlDate("0000-00-00", &days));
+  EXPECT_FALSE(ParseSqlDate("2025-13-01", &days));
+  int64_t us;
+  bool off;
+  ASSERT_TRUE(ParseSqlTimestamp("2025-01-31 13:45:00.25", &us, &off));
+  EXPECT_FALSE(off);
+  EXPECT_EQ(FormatTimestamp(us), "2025-01-31T13:45:00.250000Z");
+  ASSERT_TRUE(ParseSqlTimestamp("2025-01-31 13:45:00.123456+05:30", &us, &off));
+  EXPECT_TRUE(off);
+  EXPECT_EQ(FormatTimestamp(us), "2025-01-31T08:15:00.123456Z");
+  ASSERT_TRUE(ParseSqlTimestamp("1901-12-13 20:45:52-00:14:44", &us, &off));  // LMT offsets
+  EXPECT_EQ(FormatTimestamp(us), "1901-12-13T21:00:36.000000Z");
+  EXPECT_FALSE(ParseSqlTimestamp("2025-01-31", &us, &off));
+  EXPECT_FALSE(ParseSqlTimestamp("2025-01-31 13:45:00 BC", &us, &off));
+  ASSERT_TRUE(ParseSqlTime("-838:59:59.5", &us));
+  EXPECT_EQ(us, -((838LL * 3600 + 59 * 60 + 59) * 1000000 + 500000));
+}
+
+}  // namespace
+}  // namespace di
