@@ -1,11 +1,13 @@
 // data-ingestion: modes and wiring, nothing else.
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "app/cli.h"
 #include "aws/clients.h"
 #include "config/config.h"
 #include "config/env.h"
+#include "pipeline/run.h"
 #include "pipeline/setup.h"
 
 namespace {
@@ -30,6 +32,41 @@ int RunSetupMode(const di::Config& config, const di::Env& env) {
   return 0;
 }
 
+int RunBackupMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts) {
+  std::optional<di::aws::AwsClients> clients;
+  std::unique_ptr<di::ObjectStore> store;
+  if (config.s3.is_local()) {
+    store = di::MakeLocalStore(config.s3.local_path());
+  } else {
+    auto c = di::aws::MakeAwsClients(config, env);
+    if (!c.ok()) return Fail(kExitFailed, c.status().message());
+    clients = std::move(*c);
+    auto exists = clients->s3->BucketExists(config.s3.bucket);
+    if (!exists.ok()) return Fail(kExitFailed, exists.status().message());
+    if (!*exists)
+      return Fail(kExitFailed,
+                  "S3 bucket '" + config.s3.bucket +
+                      "' does not exist. Run `data-ingestion --mode setup` to create it");
+    store = di::MakeS3Store(*clients->s3, config.s3.bucket, config.s3.sse);
+  }
+  std::vector<std::string> problems;
+  auto tables = di::SelectTables(config, opts.tables, &problems);
+  if (!tables.ok()) return Fail(kExitUsage, tables.status().message());
+  for (const auto& p : problems) std::cerr << "[backup] skipped: " << p << "\n";
+  if (tables->empty()) return Fail(kExitFailed, "no table to back up");
+  auto outcome = di::RunBackup(config, *tables, *store, problems,
+                               [](const std::string& line) { std::cerr << line << "\n"; });
+  std::cout << "backup " << outcome.run_id << ": " << outcome.status << ", "
+            << outcome.report["total_records_migrated"].get<int64_t>() << " rows from "
+            << outcome.tables.size() << " tables; report "
+            << (outcome.report_key.empty() ? "not written" : store->Describe(outcome.report_key))
+            << "\n";
+  if (outcome.status != "SUCCESS")
+    return Fail(kExitFailed,
+                "backup " + outcome.status + ": see the report for the tables that failed");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -51,7 +88,8 @@ int main(int argc, char** argv) {
     if (opts.mode.empty()) return 0;
   }
   if (opts.mode == "setup") return RunSetupMode(*config, *env);
+  if (opts.mode == "backup") return RunBackupMode(*config, *env, opts);
   return Fail(kExitFailed, "mode '" + opts.mode +
                                "' is not available in this build yet; available now: "
-                               "setup, --print-config");
+                               "setup, backup, --print-config");
 }

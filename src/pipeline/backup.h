@@ -1,0 +1,57 @@
+// Backup: a table -> JSON Lines (plain for SQL, canonical Extended JSON for MongoDB),
+// compressed, streamed into parts of an ObjectStore, then manifest.json written last
+// (SPEC.md §4). Memory: one batch, the codec window and one upload part.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+#include "sinks/object_store.h"
+#include "sources/source.h"
+
+namespace di {
+
+struct BackupOptions {
+  Compression codec = Compression::kGzip;
+  std::string folder = "backups";  // S3_BACKUP_FOLDER
+  size_t batch_size = 1000;
+  uint64_t part_bytes = 128ull << 20;       // uncompressed bytes per part file
+  const std::atomic<bool>* stop = nullptr;  // set: stop at the next batch (nothing listed)
+  // Called after each batch with the rows read so far.
+  std::function<void(int64_t rows)> on_progress;
+};
+
+struct TableBackup {
+  Engine engine = Engine::kMySql;
+  std::string table;
+  std::string run_id;
+  int64_t rows = 0;
+  uint64_t bytes = 0;  // compressed, as stored
+  size_t parts = 0;
+  double seconds = 0;
+  std::string manifest_key;
+  Status status;
+};
+
+// "backups/<engine>/<table>/<run-id>/"
+std::string BackupPrefix(const std::string& folder, Engine engine, const std::string& table,
+                         const std::string& run_id);
+
+// Backs one table up; the result carries the status (never throws, never lists a partial
+// backup: parts without a manifest are not a backup).
+TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& store,
+                        const BackupOptions& options, const std::string& run_id);
+
+// "20260101T020000Z" for the current UTC second.
+std::string MakeRunId(std::chrono::system_clock::time_point now);
+
+// Three-way comparison of two values of the same kind (timestamps, numbers, strings,
+// ObjectIds...); values of different kinds compare by kind.
+int CompareValues(const Value& a, const Value& b);
+
+}  // namespace di

@@ -1,0 +1,50 @@
+// Running a job over many tables: choosing them, running them on WORKERS threads with
+// progress, and the run report (SPEC.md §8). Shared by backup and the later pipelines.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+#include "pipeline/backup.h"
+#include "sinks/object_store.h"
+#include "sources/source.h"
+
+namespace di {
+
+struct TableRef {
+  Engine engine;
+  std::string table;
+  std::string Name() const { return EngineName(engine) + "." + table; }
+};
+
+// `names` empty: every table of the three configured databases. A name is "table" or
+// "engine.table"; unknown or ambiguous names are errors that list where they looked.
+// `problems` receives engines that could not be listed (the run goes on without them).
+Result<std::vector<TableRef>> SelectTables(const Config& config,
+                                           const std::vector<std::string>& names,
+                                           std::vector<std::string>* problems);
+
+struct RunOutcome {
+  std::string run_id;
+  std::string status;  // SUCCESS | PARTIAL | FAILED
+  std::vector<TableBackup> tables;
+  std::vector<std::string> problems;
+  std::string report_key;
+  nlohmann::json report;
+};
+
+// Backs up `tables` with config.run.workers threads; writes the report; prints progress
+// and a line per table to `log` (stderr in the CLI).
+RunOutcome RunBackup(const Config& config, const std::vector<TableRef>& tables, ObjectStore& store,
+                     std::vector<std::string> problems,
+                     const std::function<void(const std::string&)>& log);
+
+// A run id not used yet by any of `tables` in `store` ("…Z", then "…Z-2", "…Z-3").
+std::string FreshRunId(ObjectStore& store, const std::string& folder,
+                       const std::vector<TableRef>& tables);
+
+}  // namespace di

@@ -1,0 +1,27 @@
+// Streaming compressors for backup parts: gzip (zlib), zstd, or none. Each call appends
+// compressed bytes to `out`; memory is the codec's window, not the data. Not thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+#include "core/status.h"
+
+namespace di {
+
+class Compressor {
+ public:
+  virtual ~Compressor() = default;
+  virtual Status Write(std::string_view data, std::string& out) = 0;
+  virtual Status Finish(std::string& out) = 0;  // ends the stream; the object is then spent
+};
+
+std::unique_ptr<Compressor> MakeCompressor(Compression codec);
+std::string CodecName(Compression codec);       // "gzip", "zstd", "none"
+std::string CodecExtension(Compression codec);  // ".gz", ".zst", ""
+// Whole-buffer decompression, for verify and restore. `codec` as CodecName gives it.
+Result<std::string> Decompress(const std::string& codec, std::string_view data);
+
+}  // namespace di

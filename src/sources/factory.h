@@ -1,0 +1,15 @@
+// Opens the Source of an engine with the configured connection settings.
+#pragma once
+
+#include <memory>
+
+#include "config/config.h"
+#include "sources/source.h"
+
+namespace di {
+
+Result<std::unique_ptr<Source>> OpenSource(Engine engine, const Config& config);
+// "mysql" | "postgresql" | "mongodb" (also "postgres", "mongo").
+Result<Engine> ParseEngine(std::string_view name);
+
+}  // namespace di
