@@ -32,39 +32,65 @@ int RunSetupMode(const di::Config& config, const di::Env& env) {
   return 0;
 }
 
-int RunBackupMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts) {
+// The object store of S3_BUCKET_NAME (S3 or a local directory), checking that a bucket exists.
+struct Targets {
   std::optional<di::aws::AwsClients> clients;
   std::unique_ptr<di::ObjectStore> store;
-  if (config.s3.is_local()) {
-    store = di::MakeLocalStore(config.s3.local_path());
-  } else {
+};
+
+di::Result<Targets> OpenTargets(const di::Config& config, const di::Env& env, bool need_dynamodb) {
+  Targets t;
+  if (!config.s3.is_local() || need_dynamodb) {
     auto c = di::aws::MakeAwsClients(config, env);
-    if (!c.ok()) return Fail(kExitFailed, c.status().message());
-    clients = std::move(*c);
-    auto exists = clients->s3->BucketExists(config.s3.bucket);
-    if (!exists.ok()) return Fail(kExitFailed, exists.status().message());
-    if (!*exists)
-      return Fail(kExitFailed,
-                  "S3 bucket '" + config.s3.bucket +
-                      "' does not exist. Run `data-ingestion --mode setup` to create it");
-    store = di::MakeS3Store(*clients->s3, config.s3.bucket, config.s3.sse);
+    if (!c.ok()) return c.status();
+    t.clients = std::move(*c);
   }
+  if (config.s3.is_local()) {
+    t.store = di::MakeLocalStore(config.s3.local_path());
+    return t;
+  }
+  auto exists = t.clients->s3->BucketExists(config.s3.bucket);
+  if (!exists.ok()) return exists.status();
+  if (!*exists)
+    return di::NotFound("S3 bucket '" + config.s3.bucket +
+                        "' does not exist. Run `data-ingestion --mode setup` to create it");
+  t.store = di::MakeS3Store(*t.clients->s3, config.s3.bucket, config.s3.sse);
+  return t;
+}
+
+int Finish(const std::string& mode, const di::RunOutcome& outcome, di::ObjectStore& store) {
+  std::cout << mode << " " << outcome.run_id << ": " << outcome.status << ", "
+            << outcome.report["total_records_migrated"].get<int64_t>() << " rows from "
+            << outcome.tables.size() << " tables; report "
+            << (outcome.report_key.empty() ? "not written" : store.Describe(outcome.report_key))
+            << "\n";
+  if (outcome.status != "SUCCESS")
+    return Fail(kExitFailed, mode + " " + outcome.status + ": see the report for what failed");
+  return 0;
+}
+
+void Log(const std::string& line) {
+  std::cerr << line << "\n";
+}
+
+int RunBackupMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts) {
+  auto targets = OpenTargets(config, env, false);
+  if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
   std::vector<std::string> problems;
   auto tables = di::SelectTables(config, opts.tables, &problems);
   if (!tables.ok()) return Fail(kExitUsage, tables.status().message());
   for (const auto& p : problems) std::cerr << "[backup] skipped: " << p << "\n";
   if (tables->empty()) return Fail(kExitFailed, "no table to back up");
-  auto outcome = di::RunBackup(config, *tables, *store, problems,
-                               [](const std::string& line) { std::cerr << line << "\n"; });
-  std::cout << "backup " << outcome.run_id << ": " << outcome.status << ", "
-            << outcome.report["total_records_migrated"].get<int64_t>() << " rows from "
-            << outcome.tables.size() << " tables; report "
-            << (outcome.report_key.empty() ? "not written" : store->Describe(outcome.report_key))
-            << "\n";
-  if (outcome.status != "SUCCESS")
-    return Fail(kExitFailed,
-                "backup " + outcome.status + ": see the report for the tables that failed");
-  return 0;
+  auto outcome = di::RunBackup(config, *tables, *targets->store, problems, Log);
+  return Finish("backup", outcome, *targets->store);
+}
+
+int RunMigrateMode(const di::Config& config, const di::Env& env) {
+  auto targets = OpenTargets(config, env, true);
+  if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
+  auto mapping = di::CinemaMapping(config.dynamodb);
+  auto outcome = di::RunMigrate(config, mapping, *targets->store, *targets->clients->dynamodb, Log);
+  return Finish("migrate", outcome, *targets->store);
 }
 
 }  // namespace
@@ -89,7 +115,8 @@ int main(int argc, char** argv) {
   }
   if (opts.mode == "setup") return RunSetupMode(*config, *env);
   if (opts.mode == "backup") return RunBackupMode(*config, *env, opts);
+  if (opts.mode == "migrate") return RunMigrateMode(*config, *env);
   return Fail(kExitFailed, "mode '" + opts.mode +
                                "' is not available in this build yet; available now: "
-                               "setup, backup, --print-config");
+                               "setup, backup, migrate, --print-config");
 }

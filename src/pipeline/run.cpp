@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/json_encode.h"
+#include "pipeline/migrate.h"
 #include "sinks/compressor.h"
 #include "sources/factory.h"
 
@@ -77,115 +78,223 @@ std::string FreshRunId(ObjectStore& store, const std::string& folder,
   }
 }
 
-RunOutcome RunBackup(const Config& config, const std::vector<TableRef>& tables, ObjectStore& store,
-                     std::vector<std::string> problems,
-                     const std::function<void(const std::string&)>& log) {
-  RunOutcome out;
-  out.problems = std::move(problems);
-  out.run_id = FreshRunId(store, config.s3.backup_folder, tables);
-  auto started = std::chrono::system_clock::now();
-  out.tables.resize(tables.size());
-  std::atomic<size_t> next{0};
-  std::mutex log_mu;
-  auto say = [&](const std::string& line) {
-    std::lock_guard<std::mutex> lock(log_mu);
-    log(line);
-  };
-  auto worker = [&] {
-    while (true) {
-      size_t i = next++;
-      if (i >= tables.size()) return;
-      const TableRef& ref = tables[i];
-      TableBackup& r = out.tables[i];
-      r.engine = ref.engine;
-      r.table = ref.table;
-      r.run_id = out.run_id;
-      auto src = OpenSource(ref.engine, config);
-      if (!src.ok()) {
-        r.status = src.status();
-        say("[backup] " + ref.Name() + ": FAILED: " + r.status.message());
-        continue;
-      }
-      auto info = (*src)->Describe(ref.table);
-      if (!info.ok()) {
-        r.status = info.status();
-        say("[backup] " + ref.Name() + ": FAILED: " + r.status.message());
-        continue;
-      }
-      BackupOptions o;
-      o.codec = config.s3.compression;
-      o.folder = config.s3.backup_folder;
-      o.batch_size = static_cast<size_t>(config.run.batch_size);
-      auto t0 = std::chrono::steady_clock::now();
-      auto last = t0;
-      o.on_progress = [&](int64_t rows) {
-        auto now = std::chrono::steady_clock::now();
-        if (now - last < std::chrono::seconds(2)) return;
-        last = now;
-        double secs = std::chrono::duration<double>(now - t0).count();
-        say("[backup] " + ref.Name() + ": " + std::to_string(rows) + " rows, " +
-            std::to_string(static_cast<int64_t>(rows / secs)) + " rows/s");
-      };
-      r = BackupTable(**src, *info, store, o, out.run_id);
-      if (r.status.ok())
-        say("[backup] " + ref.Name() + ": " + std::to_string(r.rows) + " rows, " +
-            std::to_string(r.parts) + (r.parts == 1 ? " part, " : " parts, ") +
-            std::to_string(r.bytes) + " bytes in " + std::to_string(r.seconds).substr(0, 5) +
-            "s -> " + store.Describe(r.manifest_key));
-      else
-        say("[backup] " + ref.Name() + ": FAILED: " + r.status.message());
-    }
-  };
-  std::vector<std::thread> pool;
-  int n = std::max(1, std::min<int>(config.run.workers, static_cast<int>(tables.size())));
-  for (int i = 0; i < n; ++i) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
+namespace {
 
-  size_t ok = 0;
-  int64_t total = 0;
-  nlohmann::json counts = nlohmann::json::object(), per_table = nlohmann::json::array();
-  for (const auto& r : out.tables) {
-    if (r.status.ok()) {
-      ++ok;
-      total += r.rows;
-      counts[EngineName(r.engine)][r.table] = r.rows;
-    }
-    per_table.push_back(
-        {{"engine", EngineName(r.engine)},
-         {"table", r.table},
-         {"status", r.status.ok() ? "SUCCESS" : "FAILED"},
-         {"rows", r.rows},
-         {"bytes", r.bytes},
-         {"parts", r.parts},
-         {"duration_seconds", r.seconds},
-         {"retries", 0},
-         {"dead_lettered", 0},
-         {"error", r.status.ok() ? nlohmann::json(nullptr) : nlohmann::json(r.status.message())},
-         {"manifest", r.manifest_key}});
+using Say = std::function<void(const std::string&)>;
+
+TableBackup BackupOne(const Config& config, const TableRef& ref, ObjectStore& store,
+                      const std::string& run_id, const Say& say) {
+  TableBackup r;
+  r.engine = ref.engine;
+  r.table = ref.table;
+  r.run_id = run_id;
+  auto src = OpenSource(ref.engine, config);
+  if (!src.ok()) {
+    r.status = src.status();
+    say("[backup] " + ref.Name() + ": FAILED: " + r.status.message());
+    return r;
   }
-  out.status = ok == out.tables.size() && out.problems.empty() ? "SUCCESS"
-               : ok == 0                                       ? "FAILED"
-                                                               : "PARTIAL";
-  auto micros = [](auto tp) {
-    return std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count();
+  auto info = (*src)->Describe(ref.table);
+  if (!info.ok()) {
+    r.status = info.status();
+    say("[backup] " + ref.Name() + ": FAILED: " + r.status.message());
+    return r;
+  }
+  if (info->primary_key.empty())
+    say("[backup] " + ref.Name() +
+        ": no primary key; backed up in full (incremental sync and DynamoDB need one)");
+  BackupOptions o;
+  o.codec = config.s3.compression;
+  o.folder = config.s3.backup_folder;
+  o.batch_size = static_cast<size_t>(config.run.batch_size);
+  auto t0 = std::chrono::steady_clock::now();
+  auto last = t0;
+  o.on_progress = [&](int64_t rows) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::seconds(2)) return;
+    last = now;
+    double secs = std::chrono::duration<double>(now - t0).count();
+    say("[backup] " + ref.Name() + ": " + std::to_string(rows) + " rows, " +
+        std::to_string(static_cast<int64_t>(rows / secs)) + " rows/s");
   };
+  r = BackupTable(**src, *info, store, o, run_id);
+  if (r.status.ok())
+    say("[backup] " + ref.Name() + ": " + std::to_string(r.rows) + " rows, " +
+        std::to_string(r.parts) + (r.parts == 1 ? " part, " : " parts, ") +
+        std::to_string(r.bytes) + " bytes in " + std::to_string(r.seconds).substr(0, 5) + "s -> " +
+        store.Describe(r.manifest_key));
+  else
+    say("[backup] " + ref.Name() + ": FAILED: " + r.status.message());
+  return r;
+}
+
+// Runs `n` tasks on up to `workers` threads.
+void RunPool(size_t n, int workers, const std::function<void(size_t)>& task) {
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> pool;
+  int threads = std::max(1, std::min<int>(workers, static_cast<int>(n)));
+  for (int i = 0; i < threads; ++i)
+    pool.emplace_back([&] {
+      for (size_t k; (k = next++) < n;) task(k);
+    });
+  for (auto& t : pool) t.join();
+}
+
+int64_t Micros(std::chrono::system_clock::time_point tp) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count();
+}
+
+nlohmann::json BackupEntry(const TableBackup& r) {
+  return {{"engine", EngineName(r.engine)},
+          {"table", r.table},
+          {"kind", "backup"},
+          {"status", r.status.ok() ? "SUCCESS" : "FAILED"},
+          {"rows", r.rows},
+          {"bytes", r.bytes},
+          {"parts", r.parts},
+          {"duration_seconds", r.seconds},
+          {"error", r.status.ok() ? nlohmann::json(nullptr) : nlohmann::json(r.status.message())},
+          {"manifest", r.manifest_key}};
+}
+
+void FinishReport(const Config& config, ObjectStore& store, RunOutcome& out,
+                  const std::string& mode, std::chrono::system_clock::time_point started,
+                  nlohmann::json tables, const Say& say) {
+  nlohmann::json counts = nlohmann::json::object();
+  int64_t total = 0;
+  for (const auto& r : out.tables)
+    if (r.status.ok()) {
+      counts[EngineName(r.engine)][r.table] = r.rows;
+      total += r.rows;
+    }
   out.report = {{"run_id", out.run_id},
-                {"mode", "backup"},
-                {"migration_timestamp", FormatTimestamp(micros(started))},
-                {"finished_at", FormatTimestamp(micros(std::chrono::system_clock::now()))},
+                {"mode", mode},
+                {"migration_timestamp", FormatTimestamp(Micros(started))},
+                {"finished_at", FormatTimestamp(Micros(std::chrono::system_clock::now()))},
                 {"record_counts", counts},
                 {"total_records_migrated", total},
                 {"migration_status", out.status},
                 {"codec", CodecName(config.s3.compression)},
-                {"tables", per_table},
+                {"tables", tables},
                 {"problems", out.problems}};
   out.report_key = config.s3.analytics_folder + "/migration_reports/" + out.run_id + ".json";
   Status s = store.Put(out.report_key, out.report.dump(2) + "\n", "application/json");
   if (!s.ok()) {
-    say("[backup] could not write the report " + store.Describe(out.report_key) + ": " +
+    say("[" + mode + "] could not write the report " + store.Describe(out.report_key) + ": " +
         s.message());
     out.report_key.clear();
   }
+}
+
+}  // namespace
+
+RunOutcome RunBackup(const Config& config, const std::vector<TableRef>& tables, ObjectStore& store,
+                     std::vector<std::string> problems, const Say& log) {
+  RunOutcome out;
+  out.problems = std::move(problems);
+  out.run_id = FreshRunId(store, config.s3.backup_folder, tables);
+  auto started = std::chrono::system_clock::now();
+  std::mutex mu;
+  Say say = [&](const std::string& line) {
+    std::lock_guard<std::mutex> lock(mu);
+    log(line);
+  };
+  out.tables.resize(tables.size());
+  RunPool(tables.size(), config.run.workers,
+          [&](size_t i) { out.tables[i] = BackupOne(config, tables[i], store, out.run_id, say); });
+  size_t ok = 0;
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& r : out.tables) {
+    ok += r.status.ok();
+    entries.push_back(BackupEntry(r));
+  }
+  out.status = ok == out.tables.size() && out.problems.empty() ? "SUCCESS"
+               : ok == 0                                       ? "FAILED"
+                                                               : "PARTIAL";
+  FinishReport(config, store, out, "backup", started, entries, say);
+  return out;
+}
+
+RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& mapping,
+                      ObjectStore& store, aws::DynamoDbClient& dynamodb, const Say& log) {
+  RunOutcome out;
+  std::vector<TableRef> refs;
+  for (const auto& m : mapping) refs.push_back({m.engine, m.table});
+  out.run_id = FreshRunId(store, config.s3.backup_folder, refs);
+  auto started = std::chrono::system_clock::now();
+  std::mutex mu;
+  Say say = [&](const std::string& line) {
+    std::lock_guard<std::mutex> lock(mu);
+    log(line);
+  };
+  std::vector<const TableMapping*> migrations;
+  for (const auto& m : mapping)
+    if (m.dynamodb) migrations.push_back(&m);
+  out.tables.resize(refs.size());
+  out.migrations.resize(migrations.size());
+  RunPool(migrations.size() + refs.size(), config.run.workers, [&](size_t k) {
+    if (k >= migrations.size()) {
+      size_t i = k - migrations.size();
+      out.tables[i] = BackupOne(config, refs[i], store, out.run_id, say);
+      return;
+    }
+    const TableMapping& m = *migrations[k];
+    TableMigration& r = out.migrations[k];
+    r.engine = m.engine;
+    r.table = m.table;
+    r.target = m.dynamodb->table;
+    std::string name = EngineName(m.engine) + "." + m.table;
+    auto src = OpenSource(m.engine, config);
+    auto lookup = OpenSource(m.engine, config);
+    Result<TableInfo> info = !src.ok()      ? Result<TableInfo>(src.status())
+                             : !lookup.ok() ? Result<TableInfo>(lookup.status())
+                                            : (*src)->Describe(m.table);
+    if (!info.ok()) {
+      r.status = info.status();
+    } else {
+      MigrateOptions o{static_cast<size_t>(config.run.batch_size), out.run_id,
+                       config.s3.analytics_folder + "/dead_letters/" + out.run_id + "/"};
+      r = MigrateTable(**src, **lookup, *info, *m.dynamodb, dynamodb, store, o);
+    }
+    if (!r.status.ok())
+      say("[migrate] " + name + " -> " + r.target + ": FAILED: " + r.status.message());
+    else
+      say("[migrate] " + name + " -> " + r.target + ": " + std::to_string(r.written) +
+          " items written" +
+          (r.dead_lettered ? ", " + std::to_string(r.dead_lettered) + " dead-lettered" : "") +
+          (r.failed ? ", " + std::to_string(r.failed) + " failed (" + r.last_batch_error + ")"
+                    : ""));
+  });
+  size_t ok = 0, total_tasks = out.tables.size() + out.migrations.size();
+  bool clean = true;
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& r : out.tables) {
+    ok += r.status.ok();
+    entries.push_back(BackupEntry(r));
+  }
+  for (const auto& r : out.migrations) {
+    ok += r.status.ok();
+    if (r.dead_lettered || r.failed) clean = false;
+    entries.push_back({{"engine", EngineName(r.engine)},
+                       {"table", r.table},
+                       {"kind", "dynamodb"},
+                       {"target", r.target},
+                       {"status", !r.status.ok()                  ? "FAILED"
+                                  : (r.dead_lettered || r.failed) ? "PARTIAL"
+                                                                  : "SUCCESS"},
+                       {"rows", r.rows},
+                       {"items_written", r.written},
+                       {"dead_lettered", r.dead_lettered},
+                       {"failed_items", r.failed},
+                       {"warnings", r.warnings},
+                       {"duration_seconds", r.seconds},
+                       {"dead_letter_object", r.dead_letter_key},
+                       {"error", !r.status.ok() ? nlohmann::json(r.status.message())
+                                 : r.failed     ? nlohmann::json(r.last_batch_error)
+                                                : nlohmann::json(nullptr)}});
+  }
+  out.status = ok == total_tasks && clean ? "SUCCESS" : ok == 0 ? "FAILED" : "PARTIAL";
+  FinishReport(config, store, out, "migrate", started, entries, say);
   return out;
 }
 

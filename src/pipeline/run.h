@@ -8,8 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "aws/dynamodb_client.h"
 #include "config/config.h"
 #include "pipeline/backup.h"
+#include "pipeline/migrate.h"
 #include "sinks/object_store.h"
 #include "sources/source.h"
 
@@ -32,6 +34,7 @@ struct RunOutcome {
   std::string run_id;
   std::string status;  // SUCCESS | PARTIAL | FAILED
   std::vector<TableBackup> tables;
+  std::vector<TableMigration> migrations;
   std::vector<std::string> problems;
   std::string report_key;
   nlohmann::json report;
@@ -42,6 +45,12 @@ struct RunOutcome {
 RunOutcome RunBackup(const Config& config, const std::vector<TableRef>& tables, ObjectStore& store,
                      std::vector<std::string> problems,
                      const std::function<void(const std::string&)>& log);
+
+// Migration of every mapped table to DynamoDB plus a backup of every table, on
+// config.run.workers threads, with one report.
+RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& mapping,
+                      ObjectStore& store, aws::DynamoDbClient& dynamodb,
+                      const std::function<void(const std::string&)>& log);
 
 // A run id not used yet by any of `tables` in `store` ("…Z", then "…Z-2", "…Z-3").
 std::string FreshRunId(ObjectStore& store, const std::string& folder,

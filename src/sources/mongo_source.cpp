@@ -208,6 +208,30 @@ class MongoSource : public Source {
     return std::unique_ptr<RowReader>(new MongoReader(*this, table, options));
   }
 
+  Result<std::vector<std::vector<Value>>> Lookup(const TableInfo& table, const std::string& column,
+                                                 const std::vector<Value>& values) override {
+    std::vector<std::vector<Value>> rows;
+    if (values.empty()) return rows;
+    bson_t filter = BSON_INITIALIZER, in, arr;
+    BSON_APPEND_DOCUMENT_BEGIN(&filter, column.c_str(), &in);
+    BSON_APPEND_ARRAY_BEGIN(&in, "$in", &arr);
+    for (size_t i = 0; i < values.size(); ++i) AppendBsonValue(&arr, std::to_string(i), values[i]);
+    bson_append_array_end(&in, &arr);
+    bson_append_document_end(&filter, &in);
+    mongoc_collection_t* coll =
+        mongoc_client_get_collection(client_, s_.database.c_str(), table.name.c_str());
+    mongoc_cursor_t* cursor = mongoc_collection_find_with_opts(coll, &filter, nullptr, nullptr);
+    const bson_t* doc;
+    while (mongoc_cursor_next(cursor, &doc)) rows.push_back({BsonToValue(doc)});
+    bson_error_t error;
+    bool failed = mongoc_cursor_error(cursor, &error);
+    mongoc_cursor_destroy(cursor);
+    mongoc_collection_destroy(coll);
+    bson_destroy(&filter);
+    if (failed) return Error("reading collection '" + table.name + "' failed", error);
+    return rows;
+  }
+
   mongoc_client_t* client() { return client_; }
   const MongoSettings& settings() const { return s_; }
   Status Error(const std::string& what, const bson_error_t& e) const {

@@ -144,6 +144,41 @@ class MySqlSource : public Source {
     return std::unique_ptr<RowReader>(new MySqlReader(*this, table, options, std::move(convs)));
   }
 
+  Result<std::vector<std::vector<Value>>> Lookup(const TableInfo& table, const std::string& column,
+                                                 const std::vector<Value>& values) override {
+    std::vector<std::vector<Value>> rows;
+    if (values.empty()) return rows;
+    std::vector<ColumnConv> convs;
+    size_t at = table.columns.size();
+    for (size_t i = 0; i < table.columns.size(); ++i) {
+      convs.push_back(ConvFor(table.columns[i].source_type));
+      if (table.columns[i].name == column) at = i;
+    }
+    if (at == table.columns.size())
+      return InvalidArgument(Where() + ": table '" + table.name + "' has no column '" + column +
+                             "'");
+    std::string sql = "SELECT ";
+    for (size_t i = 0; i < table.columns.size(); ++i)
+      sql += (i ? ", " : "") + Quote(table.columns[i].name);
+    sql += " FROM " + Quote(table.name) + " WHERE " + Quote(column) + " IN (";
+    for (size_t i = 0; i < values.size(); ++i)
+      sql += (i ? ", " : "") + LiteralFor(convs[at], values[i]);
+    sql += ")";
+    if (mysql_real_query(db_, sql.data(), sql.size()) != 0)
+      return Error("reading table '" + table.name + "' failed");
+    MYSQL_RES* res = mysql_store_result(db_);
+    if (!res) return Error("reading table '" + table.name + "' failed");
+    while (MYSQL_ROW row = mysql_fetch_row(res)) {
+      unsigned long* len = mysql_fetch_lengths(res);
+      std::vector<Value> out;
+      for (size_t i = 0; i < convs.size(); ++i)
+        out.push_back(row[i] ? Convert(convs[i], row[i], len[i]) : Value(Null{}));
+      rows.push_back(std::move(out));
+    }
+    mysql_free_result(res);
+    return rows;
+  }
+
   // --- used by the reader
   MYSQL* db() { return db_; }
   const SqlSourceOptions& options() const { return o_; }

@@ -262,6 +262,57 @@ class PgSource : public Source {
     return std::unique_ptr<RowReader>(new PgReader(*this, table, options, it->second));
   }
 
+  Result<std::vector<std::vector<Value>>> Lookup(const TableInfo& table, const std::string& column,
+                                                 const std::vector<Value>& values) override {
+    std::vector<std::vector<Value>> rows;
+    if (values.empty()) return rows;
+    auto it = convs_.find(table.name);
+    if (it == convs_.end()) {
+      ASSIGN_OR_RETURN(TableInfo fresh, Describe(table.name, table.cursor_column));
+      (void)fresh;
+      it = convs_.find(table.name);
+    }
+    const auto& convs = it->second;
+    size_t at = table.columns.size();
+    for (size_t i = 0; i < table.columns.size(); ++i)
+      if (table.columns[i].name == column) at = i;
+    if (at == table.columns.size())
+      return InvalidArgument(Where() + ": table '" + table.name + "' has no column '" + column +
+                             "'");
+    std::string sql = "SELECT ";
+    for (size_t i = 0; i < table.columns.size(); ++i)
+      sql += (i ? ", " : "") + QuoteIdent(table.columns[i].name);
+    sql += " FROM " + QuoteTable(table.name) + " WHERE " + QuoteIdent(column) + " IN (";
+    std::vector<std::string> params;
+    for (size_t i = 0; i < values.size(); ++i) {
+      params.push_back(TextFor(convs[at], values[i]));
+      sql += (i ? ", $" : "$") + std::to_string(i + 1) + "::" + table.columns[at].source_type;
+    }
+    sql += ")";
+    std::vector<const char*> p;
+    for (const auto& x : params) p.push_back(x.c_str());
+    PGresult* r = PQexecParams(conn_, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(),
+                               nullptr, nullptr, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      Status s = Unavailable(Where() + ": reading table '" + table.name +
+                             "' failed: " + std::string(Trim(PQresultErrorMessage(r))));
+      PQclear(r);
+      return s;
+    }
+    for (int i = 0; i < PQntuples(r); ++i) {
+      std::vector<Value> row;
+      for (int j = 0; j < PQnfields(r); ++j)
+        row.push_back(
+            PQgetisnull(r, i, j)
+                ? Value(Null{})
+                : Convert(convs[j], std::string_view(PQgetvalue(r, i, j),
+                                                     static_cast<size_t>(PQgetlength(r, i, j)))));
+      rows.push_back(std::move(row));
+    }
+    PQclear(r);
+    return rows;
+  }
+
   // --- used by the reader
   PGconn* conn() { return conn_; }
   std::string Where() const {

@@ -74,6 +74,11 @@ class Source {
                                      const std::string& cursor_column = "updated_at") = 0;
   virtual Result<std::unique_ptr<RowReader>> Read(const TableInfo& table,
                                                   const ReadOptions& options) = 0;
+  // The rows whose `column` is one of `values` (for embedding child rows and enrichment);
+  // callers keep `values` to a batch.
+  virtual Result<std::vector<std::vector<Value>>> Lookup(const TableInfo& table,
+                                                         const std::string& column,
+                                                         const std::vector<Value>& values) = 0;
 };
 
 // For SQL sources: the column indexes of (cursor, primary key...) in `table.columns`, and

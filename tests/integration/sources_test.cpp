@@ -244,6 +244,28 @@ TEST(Sources, NaiveTimestampsAreReadInTheSourceZone) {
   EXPECT_EQ(rest.rows.size() + 7, 1200u * CinemaScale());
 }
 
+TEST(Sources, ATableWithoutPrimaryKeyIsReadableInFullOnly) {
+  bool ok = false;
+  MySqlPtr db = ConnectMySql(&ok);
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(mysql_query(db.get(), "CREATE OR REPLACE TABLE nopk (a INT, updated_at DATETIME)"), 0);
+  ASSERT_EQ(mysql_query(db.get(), "INSERT INTO nopk VALUES (1, NOW()), (1, NOW()), (2, NULL)"), 0);
+  auto src = Open(Engine::kMySql);
+  auto info = src->Describe("nopk");
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE(info->primary_key.empty());
+  size_t rows = 0;
+  auto reader = src->Read(*info, {10, std::nullopt, false});
+  RecordBatch b;
+  while (*(*reader)->Next(&b)) rows += b.rows.size();
+  EXPECT_EQ(rows, 3u);  // duplicates and all
+  auto inc = src->Read(*info, {10, std::nullopt, true});
+  EXPECT_EQ(inc.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(inc.status().message().find("needs a change-tracking column and a primary key"),
+            std::string::npos);
+  mysql_query(db.get(), "DROP TABLE nopk");
+}
+
 TEST(Sources, OneConnectionServesManyTablesInTurn) {
   auto src = Open(Engine::kPostgres);
   for (int round = 0; round < 2; ++round)

@@ -1,0 +1,72 @@
+// Migration to DynamoDB: the cinema mapping (SPEC.md §5) — movies with their genre names,
+// rooms with seat counts by type, reservations with their reserved seats and payment
+// embedded, users — written as idempotent upserts by key. An item that cannot be written
+// (over 400 KB, empty key) goes to a dead-letter object with the reason; a batch that still
+// fails after its retries is counted and the run ends PARTIAL. Memory: one batch.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aws/dynamodb_client.h"
+#include "config/config.h"
+#include "sinks/object_store.h"
+#include "sources/source.h"
+
+namespace di {
+
+struct EmbedSpec {
+  std::string table;          // child table of the same database
+  std::string child_column;   // its column that points to the parent
+  std::string parent_column;  // the parent's column it matches
+  std::string as;             // attribute name in the item
+  bool many = true;           // a list, or one map (NULL when none)
+};
+
+struct DynamoTarget {
+  std::string table;
+  std::string key_attribute;            // e.g. reservation_id
+  std::string key_column;               // e.g. id (MongoDB: _id, as hex)
+  std::vector<std::string> index_keys;  // attributes used as index keys: never written as NULL
+  std::vector<EmbedSpec> embed;
+  std::string enrichment;  // "room_seat_counts", "movie_genres" or ""
+};
+
+struct TableMapping {
+  Engine engine;
+  std::string table;
+  std::optional<DynamoTarget> dynamodb;
+};
+
+// The built-in cinema mapping: every cinema table backed up, four of them migrated.
+std::vector<TableMapping> CinemaMapping(const DynamoSettings& names);
+
+struct MigrateOptions {
+  size_t batch_size = 1000;
+  std::string run_id;
+  std::string dead_letter_prefix;  // "<analytics>/dead_letters/<run-id>/"
+};
+
+struct TableMigration {
+  Engine engine = Engine::kMySql;
+  std::string table;
+  std::string target;
+  int64_t rows = 0;
+  int64_t written = 0;
+  int64_t dead_lettered = 0;
+  int64_t failed = 0;  // items of batches that failed every retry
+  int64_t warnings = 0;
+  double seconds = 0;
+  std::string dead_letter_key;
+  std::string last_batch_error;  // why the last failed batch failed
+  Status status;                 // non-OK: the table could not be migrated at all
+};
+
+// `lookup` is a second connection to the same database: the main read streams on `source`
+// while child rows and enrichments are looked up on `lookup`.
+TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& table,
+                            const DynamoTarget& target, aws::DynamoDbClient& dynamodb,
+                            ObjectStore& store, const MigrateOptions& options);
+
+}  // namespace di
