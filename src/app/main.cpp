@@ -1,4 +1,5 @@
 // data-ingestion: modes and wiring, nothing else.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -7,6 +8,7 @@
 #include "aws/clients.h"
 #include "config/config.h"
 #include "config/env.h"
+#include "core/time_util.h"
 #include "pipeline/run.h"
 #include "pipeline/setup.h"
 
@@ -61,7 +63,7 @@ di::Result<Targets> OpenTargets(const di::Config& config, const di::Env& env, bo
 int Finish(const std::string& mode, const di::RunOutcome& outcome, di::ObjectStore& store) {
   std::cout << mode << " " << outcome.run_id << ": " << outcome.status << ", "
             << outcome.report["total_records_migrated"].get<int64_t>() << " rows from "
-            << outcome.tables.size() << " tables; report "
+            << std::max(outcome.tables.size(), outcome.migrations.size()) << " tables; report "
             << (outcome.report_key.empty() ? "not written" : store.Describe(outcome.report_key))
             << "\n";
   if (outcome.status != "SUCCESS")
@@ -83,6 +85,49 @@ int RunBackupMode(const di::Config& config, const di::Env& env, const di::CliOpt
   if (tables->empty()) return Fail(kExitFailed, "no table to back up");
   auto outcome = di::RunBackup(config, *tables, *targets->store, problems, Log);
   return Finish("backup", outcome, *targets->store);
+}
+
+// The mapped tables named by --table (all when none), as "table" or "engine.table".
+di::Result<std::vector<di::TableMapping>> MappedTables(const di::Config& config,
+                                                       const std::vector<std::string>& names) {
+  auto all = di::CinemaMapping(config.dynamodb);
+  if (names.empty()) return all;
+  std::vector<di::TableMapping> out;
+  for (const auto& n : names) {
+    bool found = false;
+    for (const auto& m : all)
+      if (m.dynamodb && (m.table == n || di::EngineName(m.engine) + "." + m.table == n)) {
+        out.push_back(m);
+        found = true;
+      }
+    if (!found) {
+      std::string mapped;
+      for (const auto& m : all)
+        if (m.dynamodb) mapped += (mapped.empty() ? "" : ", ") + m.table;
+      return di::NotFound("--table: '" + n +
+                          "' is not mapped to DynamoDB; mapped tables: " + mapped);
+    }
+  }
+  return out;
+}
+
+int RunSyncMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts) {
+  std::optional<int64_t> since;
+  if (!opts.since.empty()) {
+    int64_t micros = 0;
+    bool has_offset = false;
+    if (!di::ParseSqlTimestamp(opts.since, &micros, &has_offset))
+      return Fail(kExitUsage, "--since: '" + opts.since +
+                                  "' is not an ISO 8601 time; expected e.g. 2024-01-01T00:00:00Z");
+    since = micros;  // without an offset: UTC
+  }
+  auto tables = MappedTables(config, opts.tables);
+  if (!tables.ok()) return Fail(kExitUsage, tables.status().message());
+  auto targets = OpenTargets(config, env, true);
+  if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
+  auto outcome =
+      di::RunSync(config, *tables, *targets->store, *targets->clients->dynamodb, since, Log);
+  return Finish("sync", outcome, *targets->store);
 }
 
 int RunMigrateMode(const di::Config& config, const di::Env& env) {
@@ -116,7 +161,8 @@ int main(int argc, char** argv) {
   if (opts.mode == "setup") return RunSetupMode(*config, *env);
   if (opts.mode == "backup") return RunBackupMode(*config, *env, opts);
   if (opts.mode == "migrate") return RunMigrateMode(*config, *env);
+  if (opts.mode == "sync") return RunSyncMode(*config, *env, opts);
   return Fail(kExitFailed, "mode '" + opts.mode +
                                "' is not available in this build yet; available now: "
-                               "setup, backup, migrate, --print-config");
+                               "setup, backup, migrate, sync, --print-config");
 }

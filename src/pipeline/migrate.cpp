@@ -85,7 +85,7 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
     if (!info.ok()) return done(info.status());
     children[aux] = *info;
   }
-  auto reader = source.Read(table, {options.batch_size, std::nullopt, false});
+  auto reader = source.Read(table, {options.batch_size, options.after, options.incremental});
   if (!reader.ok()) return done(reader.status());
 
   std::string dead;  // JSON Lines of dead letters
@@ -202,10 +202,20 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
       if (written.status().code() == StatusCode::kNotFound) return done(written.status());
       r.failed += static_cast<int64_t>(n);  // the batch failed every retry: recorded, go on
       r.last_batch_error = written.status().message();
+      if (options.stop_on_failure) break;
       continue;
     }
     r.written += static_cast<int64_t>(written->written);
     r.failed += static_cast<int64_t>(written->unprocessed.size());
+    if (!written->unprocessed.empty()) {
+      r.last_batch_error = std::to_string(written->unprocessed.size()) +
+                           " items still unprocessed after the retries";
+      if (options.stop_on_failure) break;
+    }
+    if (options.checkpoint && batch.last && r.failed == 0) {
+      Status s = options.checkpoint(*batch.last);
+      if (!s.ok()) return done(s);
+    }
   }
   if (!dead.empty()) {
     r.dead_letter_key =

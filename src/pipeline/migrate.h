@@ -5,6 +5,7 @@
 // fails after its retries is counted and the run ends PARTIAL. Memory: one batch.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +47,16 @@ struct MigrateOptions {
   size_t batch_size = 1000;
   std::string run_id;
   std::string dead_letter_prefix;  // "<analytics>/dead_letters/<run-id>/"
+  // Incremental (sync): rows after `after` in (cursor, key) order. After each batch whose
+  // items are all written (or dead-lettered), `checkpoint` gets the batch's last position;
+  // after a batch with failed items no checkpoint moves, so the next sync starts again from
+  // the last good one and loses nothing.
+  bool incremental = false;
+  std::optional<Position> after;
+  std::function<Status(const Position&)> checkpoint;
+  // Sync stops a table at its first failed batch; migrate records it and goes on (with no
+  // checkpoint after it).
+  bool stop_on_failure = false;
 };
 
 struct TableMigration {

@@ -8,6 +8,7 @@
 
 #include "core/json_encode.h"
 #include "pipeline/migrate.h"
+#include "pipeline/state.h"
 #include "sinks/compressor.h"
 #include "sources/factory.h"
 
@@ -144,6 +145,34 @@ int64_t Micros(std::chrono::system_clock::time_point tp) {
   return std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count();
 }
 
+nlohmann::json MigrationEntry(const TableMigration& r) {
+  return {{"engine", EngineName(r.engine)},
+          {"table", r.table},
+          {"kind", "dynamodb"},
+          {"target", r.target},
+          {"status", !r.status.ok()                  ? "FAILED"
+                     : (r.dead_lettered || r.failed) ? "PARTIAL"
+                                                     : "SUCCESS"},
+          {"rows", r.rows},
+          {"items_written", r.written},
+          {"dead_lettered", r.dead_lettered},
+          {"failed_items", r.failed},
+          {"warnings", r.warnings},
+          {"duration_seconds", r.seconds},
+          {"dead_letter_object", r.dead_letter_key},
+          {"error", !r.status.ok() ? nlohmann::json(r.status.message())
+                    : r.failed     ? nlohmann::json(r.last_batch_error)
+                                   : nlohmann::json(nullptr)}};
+}
+
+std::string MigrationLine(const TableMigration& r) {
+  std::string name = EngineName(r.engine) + "." + r.table + " -> " + r.target + ": ";
+  if (!r.status.ok()) return name + "FAILED: " + r.status.message();
+  return name + std::to_string(r.written) + " items written" +
+         (r.dead_lettered ? ", " + std::to_string(r.dead_lettered) + " dead-lettered" : "") +
+         (r.failed ? ", " + std::to_string(r.failed) + " failed (" + r.last_batch_error + ")" : "");
+}
+
 nlohmann::json BackupEntry(const TableBackup& r) {
   return {{"engine", EngineName(r.engine)},
           {"table", r.table},
@@ -167,6 +196,12 @@ void FinishReport(const Config& config, ObjectStore& store, RunOutcome& out,
       counts[EngineName(r.engine)][r.table] = r.rows;
       total += r.rows;
     }
+  if (out.tables.empty())  // sync: the rows read and upserted
+    for (const auto& r : out.migrations)
+      if (r.status.ok()) {
+        counts[EngineName(r.engine)][r.table] = r.rows;
+        total += r.rows;
+      }
   out.report = {{"run_id", out.run_id},
                 {"mode", mode},
                 {"migration_timestamp", FormatTimestamp(Micros(started))},
@@ -227,6 +262,7 @@ RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& map
     std::lock_guard<std::mutex> lock(mu);
     log(line);
   };
+  StateStore state(dynamodb, config.dynamodb.state_table);
   std::vector<const TableMapping*> migrations;
   for (const auto& m : mapping)
     if (m.dynamodb) migrations.push_back(&m);
@@ -243,7 +279,6 @@ RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& map
     r.engine = m.engine;
     r.table = m.table;
     r.target = m.dynamodb->table;
-    std::string name = EngineName(m.engine) + "." + m.table;
     auto src = OpenSource(m.engine, config);
     auto lookup = OpenSource(m.engine, config);
     Result<TableInfo> info = !src.ok()      ? Result<TableInfo>(src.status())
@@ -252,18 +287,21 @@ RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& map
     if (!info.ok()) {
       r.status = info.status();
     } else {
-      MigrateOptions o{static_cast<size_t>(config.run.batch_size), out.run_id,
-                       config.s3.analytics_folder + "/dead_letters/" + out.run_id + "/"};
+      MigrateOptions o;
+      o.batch_size = static_cast<size_t>(config.run.batch_size);
+      o.run_id = out.run_id;
+      o.dead_letter_prefix = config.s3.analytics_folder + "/dead_letters/" + out.run_id + "/";
+      // Keyset pages where the table allows them, so the state table learns where a later
+      // sync starts from.
+      if (!info->cursor_column.empty() && !info->primary_key.empty()) {
+        o.incremental = true;
+        o.checkpoint = [&](const Position& p) {
+          return state.PutWatermark(m.engine, m.table, p, out.run_id);
+        };
+      }
       r = MigrateTable(**src, **lookup, *info, *m.dynamodb, dynamodb, store, o);
     }
-    if (!r.status.ok())
-      say("[migrate] " + name + " -> " + r.target + ": FAILED: " + r.status.message());
-    else
-      say("[migrate] " + name + " -> " + r.target + ": " + std::to_string(r.written) +
-          " items written" +
-          (r.dead_lettered ? ", " + std::to_string(r.dead_lettered) + " dead-lettered" : "") +
-          (r.failed ? ", " + std::to_string(r.failed) + " failed (" + r.last_batch_error + ")"
-                    : ""));
+    say("[migrate] " + MigrationLine(r));
   });
   size_t ok = 0, total_tasks = out.tables.size() + out.migrations.size();
   bool clean = true;
@@ -275,26 +313,82 @@ RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& map
   for (const auto& r : out.migrations) {
     ok += r.status.ok();
     if (r.dead_lettered || r.failed) clean = false;
-    entries.push_back({{"engine", EngineName(r.engine)},
-                       {"table", r.table},
-                       {"kind", "dynamodb"},
-                       {"target", r.target},
-                       {"status", !r.status.ok()                  ? "FAILED"
-                                  : (r.dead_lettered || r.failed) ? "PARTIAL"
-                                                                  : "SUCCESS"},
-                       {"rows", r.rows},
-                       {"items_written", r.written},
-                       {"dead_lettered", r.dead_lettered},
-                       {"failed_items", r.failed},
-                       {"warnings", r.warnings},
-                       {"duration_seconds", r.seconds},
-                       {"dead_letter_object", r.dead_letter_key},
-                       {"error", !r.status.ok() ? nlohmann::json(r.status.message())
-                                 : r.failed     ? nlohmann::json(r.last_batch_error)
-                                                : nlohmann::json(nullptr)}});
+    entries.push_back(MigrationEntry(r));
   }
   out.status = ok == total_tasks && clean ? "SUCCESS" : ok == 0 ? "FAILED" : "PARTIAL";
   FinishReport(config, store, out, "migrate", started, entries, say);
+  return out;
+}
+
+RunOutcome RunSync(const Config& config, const std::vector<TableMapping>& mapping,
+                   ObjectStore& store, aws::DynamoDbClient& dynamodb,
+                   std::optional<int64_t> since_micros, const Say& log) {
+  RunOutcome out;
+  out.run_id = MakeRunId(std::chrono::system_clock::now());
+  auto started = std::chrono::system_clock::now();
+  std::mutex mu;
+  Say say = [&](const std::string& line) {
+    std::lock_guard<std::mutex> lock(mu);
+    log(line);
+  };
+  StateStore state(dynamodb, config.dynamodb.state_table);
+  std::vector<const TableMapping*> todo;
+  for (const auto& m : mapping)
+    if (m.dynamodb) todo.push_back(&m);
+  out.migrations.resize(todo.size());
+  RunPool(todo.size(), config.run.workers, [&](size_t k) {
+    const TableMapping& m = *todo[k];
+    TableMigration& r = out.migrations[k];
+    r.engine = m.engine;
+    r.table = m.table;
+    r.target = m.dynamodb->table;
+    auto src = OpenSource(m.engine, config);
+    auto lookup = OpenSource(m.engine, config);
+    Result<TableInfo> info = !src.ok()      ? Result<TableInfo>(src.status())
+                             : !lookup.ok() ? Result<TableInfo>(lookup.status())
+                                            : (*src)->Describe(m.table);
+    Result<std::optional<Position>> wm = info.ok() ? state.GetWatermark(m.engine, m.table)
+                                                   : Result<std::optional<Position>>(info.status());
+    if (!wm.ok()) {
+      r.status = wm.status();
+      say("[sync] " + MigrationLine(r));
+      return;
+    }
+    MigrateOptions o;
+    o.batch_size = static_cast<size_t>(config.run.batch_size);
+    o.run_id = out.run_id;
+    o.dead_letter_prefix = config.s3.analytics_folder + "/dead_letters/" + out.run_id + "/";
+    o.incremental = true;
+    o.after = *wm;
+    if (since_micros) {
+      Value c = info->cursor_column == "_id" ? Value(ObjectId{})
+                : m.engine == Engine::kMongo ? Value(BsonDate{*since_micros / 1000})
+                                             : Value(Timestamp{*since_micros});
+      if (info->cursor_column == "_id") {  // an ObjectId whose time is `since`
+        ObjectId id;
+        uint32_t secs = static_cast<uint32_t>(*since_micros / 1000000);
+        for (int b = 0; b < 4; ++b) id.bytes[b] = static_cast<uint8_t>(secs >> (24 - 8 * b));
+        c = id;
+      }
+      o.after = Position{c, {}};
+    }
+    o.checkpoint = [&](const Position& p) {
+      return state.PutWatermark(m.engine, m.table, p, out.run_id);
+    };
+    o.stop_on_failure = true;
+    r = MigrateTable(**src, **lookup, *info, *m.dynamodb, dynamodb, store, o);
+    say("[sync] " + MigrationLine(r) + (o.after ? "" : " (first sync: all rows)"));
+  });
+  size_t ok = 0;
+  bool clean = true;
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& r : out.migrations) {
+    ok += r.status.ok();
+    if (r.dead_lettered || r.failed) clean = false;
+    entries.push_back(MigrationEntry(r));
+  }
+  out.status = ok == out.migrations.size() && clean ? "SUCCESS" : ok == 0 ? "FAILED" : "PARTIAL";
+  FinishReport(config, store, out, "sync", started, entries, say);
   return out;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,14 @@ RunOutcome RunBackup(const Config& config, const std::vector<TableRef>& tables, 
 RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& mapping,
                       ObjectStore& store, aws::DynamoDbClient& dynamodb,
                       const std::function<void(const std::string&)>& log);
+
+// Incremental sync of the mapped tables into DynamoDB from the watermarks in the state
+// table (or, with `since_micros`, from that UTC time); each batch's watermark is stored
+// once its items are written. A run id per second (sync writes no backup).
+RunOutcome RunSync(const Config& config, const std::vector<TableMapping>& mapping,
+                   ObjectStore& store, aws::DynamoDbClient& dynamodb,
+                   std::optional<int64_t> since_micros,
+                   const std::function<void(const std::string&)>& log);
 
 // A run id not used yet by any of `tables` in `store` ("…Z", then "…Z-2", "…Z-3").
 std::string FreshRunId(ObjectStore& store, const std::string& folder,

@@ -1,0 +1,100 @@
+#include "pipeline/state.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/json_encode.h"
+
+namespace di {
+namespace {
+
+using J = nlohmann::json;
+
+J EncodeValue(const Value& v) {
+  switch (v.kind()) {
+    case ValueKind::kInt64:
+      return {{"k", "i64"}, {"v", std::to_string(v.as<int64_t>())}};
+    case ValueKind::kUInt64:
+      return {{"k", "u64"}, {"v", std::to_string(v.as<uint64_t>())}};
+    case ValueKind::kInt32:
+      return {{"k", "i32"}, {"v", v.as<Int32>().v}};
+    case ValueKind::kDouble:
+      return {{"k", "f64"}, {"v", FormatDouble(v.as<double>())}};
+    case ValueKind::kString:
+      return {{"k", "str"}, {"v", v.as<std::string>()}};
+    case ValueKind::kDecimal:
+      return {{"k", "dec"}, {"v", v.as<Decimal>().text}};
+    case ValueKind::kTimestamp:
+      return {{"k", "ts"}, {"v", std::to_string(v.as<Timestamp>().micros)}};
+    case ValueKind::kDate:
+      return {{"k", "date"}, {"v", v.as<Date>().days}};
+    case ValueKind::kBsonDate:
+      return {{"k", "bdate"}, {"v", std::to_string(v.as<BsonDate>().millis)}};
+    case ValueKind::kObjectId:
+      return {{"k", "oid"}, {"v", ObjectIdHex(v.as<ObjectId>())}};
+    default:
+      return {{"k", "null"}};
+  }
+}
+
+Result<Value> DecodeValue(const J& j) {
+  std::string k = j.value("k", "");
+  try {
+    if (k == "i64") return Value(int64_t{std::stoll(j["v"].get<std::string>())});
+    if (k == "u64") return Value(uint64_t{std::stoull(j["v"].get<std::string>())});
+    if (k == "i32") return Value(Int32{j["v"].get<int32_t>()});
+    if (k == "f64") return Value(std::stod(j["v"].get<std::string>()));
+    if (k == "str") return Value(j["v"].get<std::string>());
+    if (k == "dec") return Value(Decimal{j["v"].get<std::string>()});
+    if (k == "ts") return Value(Timestamp{std::stoll(j["v"].get<std::string>())});
+    if (k == "date") return Value(Date{j["v"].get<int32_t>()});
+    if (k == "bdate") return Value(BsonDate{std::stoll(j["v"].get<std::string>())});
+    if (k == "oid") {
+      ObjectId id;
+      if (ParseObjectId(j["v"].get<std::string>(), &id)) return Value(id);
+    }
+    if (k == "null") return Value(Null{});
+  } catch (const std::exception&) {
+  }
+  return Corruption("state table: a watermark value is malformed: " + j.dump());
+}
+
+}  // namespace
+
+std::string EncodePosition(const Position& p) {
+  J key = J::array();
+  for (const auto& k : p.key) key.push_back(EncodeValue(k));
+  return J{{"cursor", EncodeValue(p.cursor)}, {"key", key}}.dump();
+}
+
+Result<Position> DecodePosition(const std::string& text) {
+  J j = J::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("cursor"))
+    return Corruption("state table: a watermark is malformed: " + text);
+  Position p;
+  ASSIGN_OR_RETURN(p.cursor, DecodeValue(j["cursor"]));
+  for (const auto& k : j.value("key", J::array())) {
+    ASSIGN_OR_RETURN(Value v, DecodeValue(k));
+    p.key.push_back(std::move(v));
+  }
+  return p;
+}
+
+Result<std::optional<Position>> StateStore::GetWatermark(Engine engine, const std::string& table) {
+  ASSIGN_OR_RETURN(auto item,
+                   ddb_.GetItem(table_, {{"pk", {{"S", "watermark"}}},
+                                         {"sk", {{"S", EngineName(engine) + "." + table}}}}));
+  if (!item) return std::optional<Position>();
+  if (!item->contains("position")) return Corruption("state table: watermark without a position");
+  ASSIGN_OR_RETURN(Position p, DecodePosition((*item)["position"]["S"].get<std::string>()));
+  return std::optional<Position>(std::move(p));
+}
+
+Status StateStore::PutWatermark(Engine engine, const std::string& table, const Position& p,
+                                const std::string& run_id) {
+  return ddb_.PutItem(table_, {{"pk", {{"S", "watermark"}}},
+                               {"sk", {{"S", EngineName(engine) + "." + table}}},
+                               {"position", {{"S", EncodePosition(p)}}},
+                               {"run_id", {{"S", run_id}}}});
+}
+
+}  // namespace di
