@@ -11,6 +11,8 @@
 #include "core/time_util.h"
 #include "pipeline/run.h"
 #include "pipeline/setup.h"
+#include "pipeline/verify.h"
+#include "sources/factory.h"
 
 namespace {
 
@@ -130,6 +132,50 @@ int RunSyncMode(const di::Config& config, const di::Env& env, const di::CliOptio
   return Finish("sync", outcome, *targets->store);
 }
 
+int RunVerifyMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts) {
+  auto targets = OpenTargets(config, env, true);
+  if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
+  auto mapping = di::CinemaMapping(config.dynamodb);
+  int bad = 0;
+  for (const auto& m : mapping) {
+    std::string name = di::EngineName(m.engine) + "." + m.table;
+    if (!opts.tables.empty() &&
+        std::find(opts.tables.begin(), opts.tables.end(), m.table) == opts.tables.end() &&
+        std::find(opts.tables.begin(), opts.tables.end(), name) == opts.tables.end())
+      continue;
+    auto src = di::OpenSource(m.engine, config);
+    auto info = src.ok() ? (*src)->Describe(m.table) : di::Result<di::TableInfo>(src.status());
+    if (!info.ok()) {
+      std::cout << "ERROR     " << name << ": " << info.status().message() << "\n";
+      ++bad;
+      continue;
+    }
+    auto r = di::VerifyTable(**src, *info, m.dynamodb, *targets->clients->dynamodb, *targets->store,
+                             config.s3.backup_folder, static_cast<size_t>(config.run.batch_size));
+    if (!r.status.ok()) {
+      std::cout << "ERROR     " << name << ": " << r.status.message() << "\n";
+      ++bad;
+      continue;
+    }
+    std::cout << (r.ok() ? "OK        " : "MISMATCH  ") << name << ": source " << r.source_rows;
+    if (r.dynamodb_items >= 0) std::cout << ", dynamodb " << r.dynamodb_items;
+    if (r.backup_rows >= 0)
+      std::cout << ", backup " << r.backup_run_id << " " << r.backup_rows;
+    else
+      std::cout << ", no complete backup";
+    std::cout << "\n";
+    for (const auto& mm : r.mismatches) std::cout << "          " << mm << "\n";
+    if (r.mismatch_count > static_cast<int64_t>(r.mismatches.size()))
+      std::cout << "          ... " << r.mismatch_count - static_cast<int64_t>(r.mismatches.size())
+                << " more\n";
+    if (!r.ok()) ++bad;
+  }
+  if (bad)
+    return Fail(kExitFailed,
+                "verify: " + std::to_string(bad) + " table(s) differ or could not be read");
+  return 0;
+}
+
 int RunMigrateMode(const di::Config& config, const di::Env& env) {
   auto targets = OpenTargets(config, env, true);
   if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
@@ -162,7 +208,8 @@ int main(int argc, char** argv) {
   if (opts.mode == "backup") return RunBackupMode(*config, *env, opts);
   if (opts.mode == "migrate") return RunMigrateMode(*config, *env);
   if (opts.mode == "sync") return RunSyncMode(*config, *env, opts);
+  if (opts.mode == "verify") return RunVerifyMode(*config, *env, opts);
   return Fail(kExitFailed, "mode '" + opts.mode +
                                "' is not available in this build yet; available now: "
-                               "setup, backup, migrate, sync, --print-config");
+                               "setup, backup, migrate, sync, verify, --print-config");
 }

@@ -16,6 +16,8 @@ std::string KeyText(const Value& v) {
   return ToJson(v, JsonStyle::kPlain);
 }
 
+}  // namespace
+
 const Value* Field(const std::vector<Value>& row, const TableInfo& t, const std::string& name) {
   if (t.engine == Engine::kMongo) return row[0].as<Document>().Find(name);
   for (size_t i = 0; i < t.columns.size(); ++i)
@@ -30,8 +32,6 @@ J RowToMap(const std::vector<Value>& row, const TableInfo& t, std::vector<std::s
     m[t.columns[i].name] = ToAttributeValue(row[i], warnings);
   return m;
 }
-
-}  // namespace
 
 std::vector<TableMapping> CinemaMapping(const DynamoSettings& n) {
   return {

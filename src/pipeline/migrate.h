@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "aws/dynamodb_client.h"
 #include "config/config.h"
 #include "sinks/object_store.h"
@@ -73,6 +75,12 @@ struct TableMigration {
   std::string last_batch_error;  // why the last failed batch failed
   Status status;                 // non-OK: the table could not be migrated at all
 };
+
+// A row's field by name (MongoDB: a top-level document field); null when absent.
+const Value* Field(const std::vector<Value>& row, const TableInfo& t, const std::string& name);
+// A row as a DynamoDB attribute map, one attribute per column (or document field).
+nlohmann::json RowToMap(const std::vector<Value>& row, const TableInfo& t,
+                        std::vector<std::string>* warnings);
 
 // `lookup` is a second connection to the same database: the main read streams on `source`
 // while child rows and enrichments are looked up on `lookup`.

@@ -1,0 +1,216 @@
+#include "pipeline/verify.h"
+
+#include <map>
+
+#include "aws/crypto.h"
+#include "core/json_encode.h"
+#include "pipeline/backup.h"
+#include "sinks/compressor.h"
+
+namespace di {
+namespace {
+
+using J = nlohmann::json;
+constexpr size_t kShown = 20;  // mismatching keys listed per table
+
+// Numbers in canonical form, so "12.3400" from the source equals DynamoDB's "12.34".
+J Normalize(const J& av) {
+  if (av.is_object()) {
+    J out = J::object();
+    for (auto& [k, v] : av.items())
+      out[k] = k == "N" && v.is_string() ? J(CanonicalNumber(v)) : Normalize(v);
+    return out;
+  }
+  if (av.is_array()) {
+    J out = J::array();
+    for (auto& v : av) out.push_back(Normalize(v));
+    return out;
+  }
+  return av;
+}
+
+uint64_t Digest(const std::string& s) {
+  std::string h = aws::Sha256(s);
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<unsigned char>(h[i]);
+  return v;
+}
+
+void Compare(const std::map<std::string, uint64_t>& source,
+             const std::map<std::string, uint64_t>& other, const std::string& where,
+             TableVerification& r) {
+  auto note = [&](const std::string& what, const std::string& key) {
+    if (r.mismatches.size() < kShown) r.mismatches.push_back(what + " " + where + ": " + key);
+    r.mismatch_count++;
+  };
+  for (const auto& [k, d] : source) {
+    auto it = other.find(k);
+    if (it == other.end())
+      note("missing in", k);
+    else if (it->second != d)
+      note("different in", k);
+  }
+  for (const auto& [k, d] : other)
+    if (!source.count(k)) note("extra in", k);
+}
+
+std::string KeyOf(const std::vector<Value>& row, const TableInfo& t) {
+  std::string key;
+  for (const auto& k : t.primary_key) {
+    const Value* v = Field(row, t, k);
+    key += (key.empty() ? "" : ",") + (v ? ToJson(*v, JsonStyle::kPlain) : "null");
+  }
+  return key;
+}
+
+}  // namespace
+
+std::string CanonicalNumber(const std::string& n) {
+  if (n.find_first_of("eE") != std::string::npos) return n;  // leave exponents alone
+  std::string s = n, sign;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    if (s[0] == '-') sign = "-";
+    s = s.substr(1);
+  }
+  size_t dot = s.find('.');
+  std::string ip = s.substr(0, dot), fp = dot == std::string::npos ? "" : s.substr(dot + 1);
+  ip.erase(0, std::min(ip.find_first_not_of('0'), ip.size()));
+  while (!fp.empty() && fp.back() == '0') fp.pop_back();
+  if (ip.empty()) ip = "0";
+  std::string out = ip + (fp.empty() ? "" : "." + fp);
+  return out == "0" ? out : sign + out;
+}
+
+TableVerification VerifyTable(Source& source, const TableInfo& table,
+                              const std::optional<DynamoTarget>& target,
+                              aws::DynamoDbClient& dynamodb, ObjectStore& store,
+                              const std::string& backup_folder, size_t batch_size) {
+  TableVerification r;
+  r.engine = table.engine;
+  r.table = table.name;
+  const JsonStyle style = table.engine == Engine::kMongo ? JsonStyle::kExtended : JsonStyle::kPlain;
+  // Source: per key, the digest of its DynamoDB attributes and of its backup line.
+  std::map<std::string, uint64_t> src_items, src_lines;
+  auto reader = source.Read(table, {batch_size, std::nullopt, false});
+  if (!reader.ok()) return r.status = reader.status(), r;
+  RecordBatch batch;
+  std::string line;
+  while (true) {
+    auto more = (*reader)->Next(&batch);
+    if (!more.ok()) return r.status = more.status(), r;
+    if (!*more) break;
+    for (const auto& row : batch.rows) {
+      std::string key = KeyOf(row, table);
+      r.source_rows++;
+      if (target) {
+        J item = RowToMap(row, table, nullptr);
+        item.erase(target->key_column);
+        for (const auto& ik : target->index_keys)  // NULL index keys are left out on write
+          if (item.contains(ik) && item[ik].contains("NULL")) item.erase(ik);
+        uint64_t d = Digest(Normalize(item).dump());
+        src_items[key] = d;
+        r.source_checksum += d;
+      }
+      line.clear();
+      if (table.engine == Engine::kMongo) {
+        AppendJson(row[0], style, line);
+      } else {
+        line += '{';
+        for (size_t i = 0; i < row.size(); ++i) {
+          if (i) line += ',';
+          AppendJsonString(table.columns[i].name, line);
+          line += ':';
+          AppendJson(row[i], style, line);
+        }
+        line += '}';
+      }
+      src_lines[key] = Digest(line);
+    }
+  }
+  // DynamoDB: every item, its source attributes only.
+  if (target) {
+    std::map<std::string, uint64_t> items;
+    std::vector<std::string> columns;
+    for (const auto& c : table.columns) columns.push_back(c.name);
+    J start = nullptr;
+    r.dynamodb_items = 0;
+    do {
+      auto page = dynamodb.Scan(target->table, 1000, start);
+      if (!page.ok()) return r.status = page.status(), r;
+      for (auto& item : page->items) {
+        r.dynamodb_items++;
+        J key_av = item[target->key_attribute];
+        std::string key;
+        if (key_av.contains("N"))
+          key = CanonicalNumber(key_av["N"]);
+        else if (key_av.contains("S"))
+          key = J(key_av["S"].get<std::string>()).dump();
+        J kept = J::object();
+        if (table.engine == Engine::kMongo) {
+          kept = item;  // documents: every attribute but the added ones
+          for (const char* extra : {"genre", "genre_names"}) kept.erase(extra);
+          kept.erase(target->key_attribute);
+        } else {
+          for (const auto& c : columns)
+            if (c != target->key_column && item.contains(c)) kept[c] = item[c];
+        }
+        uint64_t d = Digest(Normalize(kept).dump());
+        items[key] = d;
+        r.dynamodb_checksum += d;
+      }
+      start = page->last_evaluated_key;
+    } while (!start.is_null());
+    Compare(src_items, items, "DynamoDB", r);
+  }
+  // The latest complete backup (one with a manifest).
+  std::string prefix = backup_folder + "/" + EngineName(table.engine) + "/" + table.name + "/";
+  auto listed = store.List(prefix);
+  if (!listed.ok()) return r.status = listed.status(), r;
+  std::string manifest_key;
+  for (const auto& o : *listed)
+    if (o.key.size() > 14 && o.key.compare(o.key.size() - 14, 14, "/manifest.json") == 0 &&
+        o.key > manifest_key)
+      manifest_key = o.key;
+  if (!manifest_key.empty()) {
+    auto text = store.Get(manifest_key);
+    if (!text.ok()) return r.status = text.status(), r;
+    J m = J::parse(*text, nullptr, false);
+    r.backup_run_id = m.value("run_id", "");
+    std::map<std::string, uint64_t> lines;
+    r.backup_rows = 0;
+    for (const auto& p : m["parts"]) {
+      auto raw = store.Get(p["key"]);
+      if (!raw.ok()) return r.status = raw.status(), r;
+      if (aws::Sha256Hex(*raw) != p["sha256"]) {
+        r.mismatches.push_back("part " + p["key"].get<std::string>() + " fails its sha256");
+        r.mismatch_count++;
+        continue;
+      }
+      auto plain = Decompress(m["codec"], *raw);
+      if (!plain.ok()) return r.status = plain.status(), r;
+      size_t start = 0;
+      while (start < plain->size()) {
+        size_t nl = plain->find('\n', start);
+        std::string_view l(plain->data() + start,
+                           (nl == std::string::npos ? plain->size() : nl) - start);
+        start = nl == std::string::npos ? plain->size() : nl + 1;
+        if (l.empty()) continue;
+        r.backup_rows++;
+        J obj = J::parse(l, nullptr, false);
+        std::string key;
+        for (const auto& k : table.primary_key) {
+          J v = obj.is_object() && obj.contains(k) ? obj[k] : J(nullptr);
+          if (table.engine == Engine::kMongo && v.is_object() && v.contains("$oid")) v = v["$oid"];
+          key += (key.empty() ? "" : ",") + v.dump();
+        }
+        uint64_t d = Digest(std::string(l));
+        lines[key] = d;
+        r.backup_checksum += d;
+      }
+    }
+    Compare(src_lines, lines, "backup " + r.backup_run_id, r);
+  }
+  return r;
+}
+
+}  // namespace di
