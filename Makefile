@@ -43,12 +43,18 @@ seed: stack-up
 testdata: stack-up
 	scripts/load-testdata || [ $$? -eq 3 ]
 
-# Set-up, build, stack up, scale-1 data, then what the service can run today.
+# Set-up, build, stack up, scale-1 data, then the main job on the local stack: create the
+# bucket and tables, migrate (DynamoDB + backups + report), and verify the result.
 demo: build seed
+	scripts/stack status
 	@echo "== configuration the service sees (secrets masked)"
 	$(ENV) && $(BUILD)/data-ingestion --print-config
-	@echo "== stack"
-	scripts/stack status
+	@echo "== setup: bucket and DynamoDB tables"
+	$(ENV) && $(BUILD)/data-ingestion --mode setup
+	@echo "== migrate: every table backed up to S3, four tables into DynamoDB"
+	$(ENV) && $(BUILD)/data-ingestion --mode migrate
+	@echo "== verify: sources against DynamoDB and the backups"
+	$(ENV) && $(BUILD)/data-ingestion --mode verify
 
 # Set-up, build, stack up, scale-1 data, every test (unit + integration).
 test: build seed testdata
