@@ -205,8 +205,9 @@ int main(int argc, char** argv) {
     if (opts.mode.empty()) return 0;
   }
   if (!config->run.mapping_file.empty())
-    std::cerr << "data-ingestion: warning: MAPPING_FILE is not read by this build yet; the built-in "
-                 "cinema mapping applies\n";
+    std::cerr
+        << "data-ingestion: warning: MAPPING_FILE is not read by this build yet; the built-in "
+           "cinema mapping applies\n";
   if (opts.mode == "setup") return RunSetupMode(*config, *env);
   if (opts.mode == "backup") return RunBackupMode(*config, *env, opts);
   if (opts.mode == "migrate") return RunMigrateMode(*config, *env);

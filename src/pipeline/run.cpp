@@ -83,6 +83,18 @@ namespace {
 
 using Say = std::function<void(const std::string&)>;
 
+// "postgresql.reservations: 120000 of ~1000000 rows, 45000 rows/s, ETA 20s"
+std::string ProgressLine(const std::string& name, int64_t rows, int64_t estimate, double seconds) {
+  int64_t rate = seconds > 0 ? static_cast<int64_t>(static_cast<double>(rows) / seconds) : 0;
+  std::string line = name + ": " + std::to_string(rows) + " rows";
+  if (estimate > rows)
+    line = name + ": " + std::to_string(rows) + " of ~" + std::to_string(estimate) + " rows";
+  line += ", " + std::to_string(rate) + " rows/s";
+  if (estimate > rows && rate > 0)
+    line += ", ETA " + std::to_string((estimate - rows) / rate) + "s";
+  return line;
+}
+
 TableBackup BackupOne(const Config& config, const TableRef& ref, ObjectStore& store,
                       const std::string& run_id, const Say& say) {
   TableBackup r;
@@ -110,13 +122,13 @@ TableBackup BackupOne(const Config& config, const TableRef& ref, ObjectStore& st
   o.batch_size = static_cast<size_t>(config.run.batch_size);
   auto t0 = std::chrono::steady_clock::now();
   auto last = t0;
+  int64_t estimate = (*src)->EstimateRows(*info);
   o.on_progress = [&](int64_t rows) {
     auto now = std::chrono::steady_clock::now();
     if (now - last < std::chrono::seconds(2)) return;
     last = now;
-    double secs = std::chrono::duration<double>(now - t0).count();
-    say("[backup] " + ref.Name() + ": " + std::to_string(rows) + " rows, " +
-        std::to_string(static_cast<int64_t>(rows / secs)) + " rows/s");
+    say("[backup] " +
+        ProgressLine(ref.Name(), rows, estimate, std::chrono::duration<double>(now - t0).count()));
   };
   r = BackupTable(**src, *info, store, o, run_id);
   if (r.status.ok())

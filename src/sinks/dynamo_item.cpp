@@ -105,7 +105,10 @@ class JsonToAv {
 };
 
 size_t AvSize(const J& av) {
-  const auto& [type, v] = *av.items().begin();
+  // (Not a structured binding over av.items(): its proxy is a temporary.)
+  auto it = av.begin();
+  const std::string& type = it.key();
+  const J& v = it.value();
   if (type == "S") return v.get<std::string>().size();
   if (type == "N") return v.get<std::string>().size() / 2 + 1;
   if (type == "B") return v.get<std::string>().size() * 3 / 4;

@@ -208,6 +208,15 @@ class MongoSource : public Source {
     return std::unique_ptr<RowReader>(new MongoReader(*this, table, options));
   }
 
+  int64_t EstimateRows(const TableInfo& table) override {
+    mongoc_collection_t* coll =
+        mongoc_client_get_collection(client_, s_.database.c_str(), table.name.c_str());
+    bson_error_t error;
+    int64_t n = mongoc_collection_estimated_document_count(coll, nullptr, nullptr, nullptr, &error);
+    mongoc_collection_destroy(coll);
+    return n;
+  }
+
   Result<std::vector<std::vector<Value>>> Lookup(const TableInfo& table, const std::string& column,
                                                  const std::vector<Value>& values) override {
     std::vector<std::vector<Value>> rows;

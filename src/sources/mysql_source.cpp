@@ -144,6 +144,15 @@ class MySqlSource : public Source {
     return std::unique_ptr<RowReader>(new MySqlReader(*this, table, options, std::move(convs)));
   }
 
+  int64_t EstimateRows(const TableInfo& table) override {
+    auto rows = Query(
+        "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+        "AND TABLE_NAME = " +
+        Literal(table.name));
+    if (!rows.ok() || rows->empty() || (*rows)[0][0].empty()) return -1;
+    return std::stoll((*rows)[0][0]);
+  }
+
   Result<std::vector<std::vector<Value>>> Lookup(const TableInfo& table, const std::string& column,
                                                  const std::vector<Value>& values) override {
     std::vector<std::vector<Value>> rows;

@@ -262,6 +262,17 @@ class PgSource : public Source {
     return std::unique_ptr<RowReader>(new PgReader(*this, table, options, it->second));
   }
 
+  int64_t EstimateRows(const TableInfo& table) override {
+    // A partitioned parent has no tuples of its own: add its partitions'.
+    auto rows = Query(
+        "SELECT COALESCE(SUM(GREATEST(c.reltuples, 0)), -1)::bigint FROM pg_class c "
+        "WHERE c.oid = to_regclass($1) OR c.oid IN (SELECT inhrelid FROM pg_inherits "
+        "WHERE inhparent = to_regclass($1))",
+        {QuoteTable(table.name)});
+    if (!rows.ok() || rows->empty()) return -1;
+    return std::stoll((*rows)[0][0]);
+  }
+
   Result<std::vector<std::vector<Value>>> Lookup(const TableInfo& table, const std::string& column,
                                                  const std::vector<Value>& values) override {
     std::vector<std::vector<Value>> rows;

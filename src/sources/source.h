@@ -74,6 +74,9 @@ class Source {
                                      const std::string& cursor_column = "updated_at") = 0;
   virtual Result<std::unique_ptr<RowReader>> Read(const TableInfo& table,
                                                   const ReadOptions& options) = 0;
+  // The engine's cheap estimate of the row count (statistics, not COUNT(*)), for progress
+  // and ETA; -1 when it has none.
+  virtual int64_t EstimateRows(const TableInfo& table) = 0;
   // The rows whose `column` is one of `values` (for embedding child rows and enrichment);
   // callers keep `values` to a batch.
   virtual Result<std::vector<std::vector<Value>>> Lookup(const TableInfo& table,
