@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -141,6 +142,50 @@ TableBackup BackupOne(const Config& config, const TableRef& ref, ObjectStore& st
   return r;
 }
 
+// `log`, serialised across the worker threads.
+class SerialLog {
+ public:
+  explicit SerialLog(const Say& log) : log_(log) {}
+  void operator()(const std::string& line) {
+    std::lock_guard<std::mutex> lock(mu_);
+    log_(line);
+  }
+
+ private:
+  const Say& log_;
+  std::mutex mu_;
+};
+
+std::vector<const TableMapping*> MappedToDynamo(const std::vector<TableMapping>& mapping) {
+  std::vector<const TableMapping*> out;
+  for (const auto& m : mapping)
+    if (m.dynamodb) out.push_back(&m);
+  return out;
+}
+
+// Two connections to a mapped table's database (the streamed read and the lookups) and
+// the table's description.
+struct MigrationSources {
+  std::unique_ptr<Source> main, lookup;
+  TableInfo info;
+};
+
+Result<MigrationSources> OpenMigrationSources(const Config& config, const TableMapping& m) {
+  MigrationSources s;
+  ASSIGN_OR_RETURN(s.main, OpenSource(m.engine, config));
+  ASSIGN_OR_RETURN(s.lookup, OpenSource(m.engine, config));
+  ASSIGN_OR_RETURN(s.info, s.main->Describe(m.table));
+  return s;
+}
+
+MigrateOptions BaseMigrateOptions(const Config& config, const std::string& run_id) {
+  MigrateOptions o;
+  o.batch_size = static_cast<size_t>(config.run.batch_size);
+  o.run_id = run_id;
+  o.dead_letter_prefix = config.s3.analytics_folder + "/dead_letters/" + run_id + "/";
+  return o;
+}
+
 // Runs `n` tasks on up to `workers` threads.
 void RunPool(size_t n, int workers, const std::function<void(size_t)>& task) {
   std::atomic<size_t> next{0};
@@ -241,11 +286,8 @@ RunOutcome RunBackup(const Config& config, const std::vector<TableRef>& tables, 
   out.problems = std::move(problems);
   out.run_id = FreshRunId(store, config.s3.backup_folder, tables);
   auto started = std::chrono::system_clock::now();
-  std::mutex mu;
-  Say say = [&](const std::string& line) {
-    std::lock_guard<std::mutex> lock(mu);
-    log(line);
-  };
+  SerialLog serial(log);
+  Say say = std::ref(serial);
   out.tables.resize(tables.size());
   RunPool(tables.size(), config.run.workers,
           [&](size_t i) { out.tables[i] = BackupOne(config, tables[i], store, out.run_id, say); });
@@ -269,15 +311,10 @@ RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& map
   for (const auto& m : mapping) refs.push_back({m.engine, m.table});
   out.run_id = FreshRunId(store, config.s3.backup_folder, refs);
   auto started = std::chrono::system_clock::now();
-  std::mutex mu;
-  Say say = [&](const std::string& line) {
-    std::lock_guard<std::mutex> lock(mu);
-    log(line);
-  };
+  SerialLog serial(log);
+  Say say = std::ref(serial);
   StateStore state(dynamodb, config.dynamodb.state_table);
-  std::vector<const TableMapping*> migrations;
-  for (const auto& m : mapping)
-    if (m.dynamodb) migrations.push_back(&m);
+  std::vector<const TableMapping*> migrations = MappedToDynamo(mapping);
   out.tables.resize(refs.size());
   out.migrations.resize(migrations.size());
   RunPool(migrations.size() + refs.size(), config.run.workers, [&](size_t k) {
@@ -291,18 +328,12 @@ RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& map
     r.engine = m.engine;
     r.table = m.table;
     r.target = m.dynamodb->table;
-    auto src = OpenSource(m.engine, config);
-    auto lookup = OpenSource(m.engine, config);
-    Result<TableInfo> info = !src.ok()      ? Result<TableInfo>(src.status())
-                             : !lookup.ok() ? Result<TableInfo>(lookup.status())
-                                            : (*src)->Describe(m.table);
-    if (!info.ok()) {
-      r.status = info.status();
+    auto srcs = OpenMigrationSources(config, m);
+    if (!srcs.ok()) {
+      r.status = srcs.status();
     } else {
-      MigrateOptions o;
-      o.batch_size = static_cast<size_t>(config.run.batch_size);
-      o.run_id = out.run_id;
-      o.dead_letter_prefix = config.s3.analytics_folder + "/dead_letters/" + out.run_id + "/";
+      const TableInfo* info = &srcs->info;
+      MigrateOptions o = BaseMigrateOptions(config, out.run_id);
       // Keyset pages where the table allows them, so the state table learns where a later
       // sync starts from.
       if (!info->cursor_column.empty() && !info->primary_key.empty()) {
@@ -311,7 +342,7 @@ RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& map
           return state.PutWatermark(m.engine, m.table, p, out.run_id);
         };
       }
-      r = MigrateTable(**src, **lookup, *info, *m.dynamodb, dynamodb, store, o);
+      r = MigrateTable(*srcs->main, *srcs->lookup, *info, *m.dynamodb, dynamodb, store, o);
     }
     say("[migrate] " + MigrationLine(r));
   });
@@ -338,15 +369,10 @@ RunOutcome RunSync(const Config& config, const std::vector<TableMapping>& mappin
   RunOutcome out;
   out.run_id = MakeRunId(std::chrono::system_clock::now());
   auto started = std::chrono::system_clock::now();
-  std::mutex mu;
-  Say say = [&](const std::string& line) {
-    std::lock_guard<std::mutex> lock(mu);
-    log(line);
-  };
+  SerialLog serial(log);
+  Say say = std::ref(serial);
   StateStore state(dynamodb, config.dynamodb.state_table);
-  std::vector<const TableMapping*> todo;
-  for (const auto& m : mapping)
-    if (m.dynamodb) todo.push_back(&m);
+  std::vector<const TableMapping*> todo = MappedToDynamo(mapping);
   out.migrations.resize(todo.size());
   RunPool(todo.size(), config.run.workers, [&](size_t k) {
     const TableMapping& m = *todo[k];
@@ -354,22 +380,16 @@ RunOutcome RunSync(const Config& config, const std::vector<TableMapping>& mappin
     r.engine = m.engine;
     r.table = m.table;
     r.target = m.dynamodb->table;
-    auto src = OpenSource(m.engine, config);
-    auto lookup = OpenSource(m.engine, config);
-    Result<TableInfo> info = !src.ok()      ? Result<TableInfo>(src.status())
-                             : !lookup.ok() ? Result<TableInfo>(lookup.status())
-                                            : (*src)->Describe(m.table);
-    Result<std::optional<Position>> wm = info.ok() ? state.GetWatermark(m.engine, m.table)
-                                                   : Result<std::optional<Position>>(info.status());
+    auto srcs = OpenMigrationSources(config, m);
+    Result<std::optional<Position>> wm = srcs.ok() ? state.GetWatermark(m.engine, m.table)
+                                                   : Result<std::optional<Position>>(srcs.status());
     if (!wm.ok()) {
       r.status = wm.status();
       say("[sync] " + MigrationLine(r));
       return;
     }
-    MigrateOptions o;
-    o.batch_size = static_cast<size_t>(config.run.batch_size);
-    o.run_id = out.run_id;
-    o.dead_letter_prefix = config.s3.analytics_folder + "/dead_letters/" + out.run_id + "/";
+    const TableInfo* info = &srcs->info;
+    MigrateOptions o = BaseMigrateOptions(config, out.run_id);
     o.incremental = true;
     o.after = *wm;
     if (since_micros) {
@@ -388,7 +408,7 @@ RunOutcome RunSync(const Config& config, const std::vector<TableMapping>& mappin
       return state.PutWatermark(m.engine, m.table, p, out.run_id);
     };
     o.stop_on_failure = true;
-    r = MigrateTable(**src, **lookup, *info, *m.dynamodb, dynamodb, store, o);
+    r = MigrateTable(*srcs->main, *srcs->lookup, *info, *m.dynamodb, dynamodb, store, o);
     say("[sync] " + MigrationLine(r) + (o.after ? "" : " (first sync: all rows)"));
   });
   size_t ok = 0;

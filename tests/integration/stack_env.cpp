@@ -89,6 +89,12 @@ std::string UniqueName(const std::string& prefix) {
   return prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
 }
 
+int Reseed(std::string* output) {
+  return RunCommand(
+      "CINEMA_SCALE=" + std::to_string(CinemaScale()) + " " + DI_SOURCE_DIR + "/scripts/seed",
+      output);
+}
+
 int RunCommand(const std::string& command, std::string* output) {
   output->clear();
   FILE* p = popen((command + " 2>&1").c_str(), "r");

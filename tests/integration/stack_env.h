@@ -33,6 +33,8 @@ std::string AwsCli();
 std::string VenvPython();
 // A name unique to this process and call, for buckets and tables: "<prefix>-<pid>-<n>".
 std::string UniqueName(const std::string& prefix);
+// Loads the cinema dataset again (for tests that change it); returns the loader's output.
+int Reseed(std::string* output);
 // Runs a shell command; returns its exit code and fills `output` with stdout+stderr.
 int RunCommand(const std::string& command, std::string* output);
 

@@ -17,11 +17,7 @@ class SyncTest : public ::testing::Test {
  protected:
   void TearDown() override {
     std::string out;
-    EXPECT_EQ(RunCommand("CINEMA_SCALE=" + std::to_string(CinemaScale()) + " " + DI_SOURCE_DIR +
-                             "/scripts/seed",
-                         &out),
-              0)
-        << out;
+    EXPECT_EQ(Reseed(&out), 0) << out;
   }
   std::string Env(const std::string& extra = "") {
     return "set -a && . " + std::string(DI_SOURCE_DIR) +

@@ -14,11 +14,7 @@ class VerifyTest : public ::testing::Test {
  protected:
   void TearDown() override {
     std::string out;
-    EXPECT_EQ(RunCommand("CINEMA_SCALE=" + std::to_string(CinemaScale()) + " " + DI_SOURCE_DIR +
-                             "/scripts/seed",
-                         &out),
-              0)
-        << out;
+    EXPECT_EQ(Reseed(&out), 0) << out;
   }
   std::string Env() {
     return "set -a && . " + std::string(DI_SOURCE_DIR) +
