@@ -177,13 +177,7 @@ class MySqlSource : public Source {
       return Error("reading table '" + table.name + "' failed");
     MYSQL_RES* res = mysql_store_result(db_);
     if (!res) return Error("reading table '" + table.name + "' failed");
-    while (MYSQL_ROW row = mysql_fetch_row(res)) {
-      unsigned long* len = mysql_fetch_lengths(res);
-      std::vector<Value> out;
-      for (size_t i = 0; i < convs.size(); ++i)
-        out.push_back(row[i] ? Convert(convs[i], row[i], len[i]) : Value(Null{}));
-      rows.push_back(std::move(out));
-    }
+    while (MYSQL_ROW row = mysql_fetch_row(res)) rows.push_back(RowValues(res, row, convs));
     mysql_free_result(res);
     return rows;
   }
@@ -214,6 +208,16 @@ class MySqlSource : public Source {
   }
 
   Value Convert(const ColumnConv& c, const char* p, unsigned long len) const;
+  // The current row of `res` as Values (NULL for SQL NULL).
+  std::vector<Value> RowValues(MYSQL_RES* res, MYSQL_ROW row,
+                               const std::vector<ColumnConv>& convs) const {
+    unsigned long* len = mysql_fetch_lengths(res);
+    std::vector<Value> out;
+    out.reserve(convs.size());
+    for (size_t i = 0; i < convs.size(); ++i)
+      out.push_back(row[i] ? Convert(convs[i], row[i], len[i]) : Value(Null{}));
+    return out;
+  }
   std::string LiteralFor(const ColumnConv& c, const Value& v);
 
  private:
@@ -364,7 +368,6 @@ Result<bool> MySqlReader::NextStreamed(RecordBatch* batch) {
     res_ = mysql_use_result(db);
     if (!res_) return src_.Error("reading table '" + table_.name + "' failed");
   }
-  size_t n = convs_.size();
   while (batch->rows.size() < options_.batch_size) {
     MYSQL_ROW row = mysql_fetch_row(res_);
     if (!row) {
@@ -374,12 +377,7 @@ Result<bool> MySqlReader::NextStreamed(RecordBatch* batch) {
       done_ = true;
       break;
     }
-    unsigned long* len = mysql_fetch_lengths(res_);
-    std::vector<Value> out;
-    out.reserve(n);
-    for (size_t i = 0; i < n; ++i)
-      out.push_back(row[i] ? src_.Convert(convs_[i], row[i], len[i]) : Value(Null{}));
-    batch->rows.push_back(std::move(out));
+    batch->rows.push_back(src_.RowValues(res_, row, convs_));
   }
   return !batch->rows.empty() || !done_;
 }
@@ -411,13 +409,8 @@ Result<bool> MySqlReader::NextPage(RecordBatch* batch) {
     return src_.Error("reading table '" + table_.name + "' failed");
   MYSQL_RES* res = mysql_store_result(db);
   if (!res) return src_.Error("reading table '" + table_.name + "' failed");
-  while (MYSQL_ROW row = mysql_fetch_row(res)) {
-    unsigned long* len = mysql_fetch_lengths(res);
-    std::vector<Value> out;
-    for (size_t i = 0; i < convs_.size(); ++i)
-      out.push_back(row[i] ? src_.Convert(convs_[i], row[i], len[i]) : Value(Null{}));
-    batch->rows.push_back(std::move(out));
-  }
+  while (MYSQL_ROW row = mysql_fetch_row(res))
+    batch->rows.push_back(src_.RowValues(res, row, convs_));
   mysql_free_result(res);
   if (batch->rows.size() < options_.batch_size) done_ = true;
   if (batch->rows.empty()) return false;

@@ -253,13 +253,8 @@ class PgSource : public Source {
       return InvalidArgument(
           Where() + ": table '" + table.name +
           "' needs a change-tracking column and a primary key for incremental reads");
-    auto it = convs_.find(table.name);
-    if (it == convs_.end()) {
-      ASSIGN_OR_RETURN(TableInfo fresh, Describe(table.name, table.cursor_column));
-      (void)fresh;
-      it = convs_.find(table.name);
-    }
-    return std::unique_ptr<RowReader>(new PgReader(*this, table, options, it->second));
+    ASSIGN_OR_RETURN(const std::vector<ColumnConv>* convs, ConvsOf(table));
+    return std::unique_ptr<RowReader>(new PgReader(*this, table, options, *convs));
   }
 
   int64_t EstimateRows(const TableInfo& table) override {
@@ -277,13 +272,8 @@ class PgSource : public Source {
                                                  const std::vector<Value>& values) override {
     std::vector<std::vector<Value>> rows;
     if (values.empty()) return rows;
-    auto it = convs_.find(table.name);
-    if (it == convs_.end()) {
-      ASSIGN_OR_RETURN(TableInfo fresh, Describe(table.name, table.cursor_column));
-      (void)fresh;
-      it = convs_.find(table.name);
-    }
-    const auto& convs = it->second;
+    ASSIGN_OR_RETURN(const std::vector<ColumnConv>* convs_of, ConvsOf(table));
+    const auto& convs = *convs_of;
     size_t at = table.columns.size();
     for (size_t i = 0; i < table.columns.size(); ++i)
       if (table.columns[i].name == column) at = i;
@@ -310,16 +300,7 @@ class PgSource : public Source {
       PQclear(r);
       return s;
     }
-    for (int i = 0; i < PQntuples(r); ++i) {
-      std::vector<Value> row;
-      for (int j = 0; j < PQnfields(r); ++j)
-        row.push_back(
-            PQgetisnull(r, i, j)
-                ? Value(Null{})
-                : Convert(convs[j], std::string_view(PQgetvalue(r, i, j),
-                                                     static_cast<size_t>(PQgetlength(r, i, j)))));
-      rows.push_back(std::move(row));
-    }
+    AppendRows(r, convs, &rows);
     PQclear(r);
     return rows;
   }
@@ -358,6 +339,32 @@ class PgSource : public Source {
     }
     PQclear(r);
     return out;
+  }
+
+  // The conversions of a described table (described now if it was not yet).
+  Result<const std::vector<ColumnConv>*> ConvsOf(const TableInfo& table) {
+    auto it = convs_.find(table.name);
+    if (it == convs_.end()) {
+      ASSIGN_OR_RETURN(TableInfo fresh, Describe(table.name, table.cursor_column));
+      (void)fresh;
+      it = convs_.find(table.name);
+    }
+    return &it->second;
+  }
+  // Appends the rows of a text-format result as Values.
+  void AppendRows(PGresult* r, const std::vector<ColumnConv>& convs,
+                  std::vector<std::vector<Value>>* rows) const {
+    for (int i = 0; i < PQntuples(r); ++i) {
+      std::vector<Value> row;
+      row.reserve(convs.size());
+      for (int j = 0; j < PQnfields(r); ++j)
+        row.push_back(
+            PQgetisnull(r, i, j)
+                ? Value(Null{})
+                : Convert(convs[j], std::string_view(PQgetvalue(r, i, j),
+                                                     static_cast<size_t>(PQgetlength(r, i, j)))));
+      rows->push_back(std::move(row));
+    }
   }
 
   Value Convert(const ColumnConv& c, std::string_view text) const {
@@ -622,18 +629,7 @@ Result<bool> PgReader::NextPage(RecordBatch* batch) {
     return Unavailable(src_.Where() + ": reading table '" + table_.name +
                        "' failed: " + std::string(Trim(err)));
   }
-  for (int i = 0; i < PQntuples(r); ++i) {
-    std::vector<Value> row;
-    for (int j = 0; j < PQnfields(r); ++j) {
-      if (PQgetisnull(r, i, j))
-        row.push_back(Null{});
-      else
-        row.push_back(src_.Convert(
-            convs_[j],
-            std::string_view(PQgetvalue(r, i, j), static_cast<size_t>(PQgetlength(r, i, j)))));
-    }
-    batch->rows.push_back(std::move(row));
-  }
+  src_.AppendRows(r, convs_, &batch->rows);
   PQclear(r);
   if (batch->rows.size() < options_.batch_size) done_ = true;
   if (batch->rows.empty()) return false;
