@@ -94,6 +94,21 @@ std::string MakeRunId(std::chrono::system_clock::time_point now) {
   return buf;
 }
 
+void AppendRecord(const std::vector<Value>& row, const TableInfo& table, std::string& out) {
+  if (table.engine == Engine::kMongo) {
+    AppendJson(row[0], JsonStyle::kExtended, out);
+    return;
+  }
+  out += '{';
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (i) out += ',';
+    AppendJsonString(table.columns[i].name, out);
+    out += ':';
+    AppendJson(row[i], JsonStyle::kPlain, out);
+  }
+  out += '}';
+}
+
 int CompareValues(const Value& a, const Value& b) {
   if (a.kind() != b.kind()) return a.kind() < b.kind() ? -1 : 1;
   auto cmp = [](const auto& x, const auto& y) { return x < y ? -1 : y < x ? 1 : 0; };
@@ -186,8 +201,8 @@ TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& sto
     if (!*more) break;
     lines.clear();
     for (const auto& row : batch.rows) {
+      AppendRecord(row, table, lines);
       if (table.engine == Engine::kMongo) {
-        AppendJson(row[0], style, lines);
         if (table.cursor_column.size()) {
           const Document& d = row[0].as<Document>();
           const Value* c = d.Find(table.cursor_column);
@@ -195,16 +210,8 @@ TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& sto
           if (c && id)
             consider(table.cursor_column == "_id" ? Position{*c, {}} : Position{*c, {*id}});
         }
-      } else {
-        lines += '{';
-        for (size_t i = 0; i < row.size(); ++i) {
-          if (i) lines += ',';
-          AppendJsonString(table.columns[i].name, lines);
-          lines += ':';
-          AppendJson(row[i], style, lines);
-        }
-        lines += '}';
-        if (track) consider(PositionOf(row, keyset));
+      } else if (track) {
+        consider(PositionOf(row, keyset));
       }
       lines += '\n';
     }

@@ -47,6 +47,10 @@ std::string BackupPrefix(const std::string& folder, Engine engine, const std::st
 TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& store,
                         const BackupOptions& options, const std::string& run_id);
 
+// Appends one backup record (without its newline): a SQL row as an object keyed by column
+// (plain JSON), a MongoDB document as canonical Extended JSON. Verify recomputes lines with it.
+void AppendRecord(const std::vector<Value>& row, const TableInfo& table, std::string& out);
+
 // "20260101T020000Z" for the current UTC second.
 std::string MakeRunId(std::chrono::system_clock::time_point now);
 

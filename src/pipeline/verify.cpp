@@ -88,7 +88,6 @@ TableVerification VerifyTable(Source& source, const TableInfo& table,
   TableVerification r;
   r.engine = table.engine;
   r.table = table.name;
-  const JsonStyle style = table.engine == Engine::kMongo ? JsonStyle::kExtended : JsonStyle::kPlain;
   // Source: per key, the digest of its DynamoDB attributes and of its backup line.
   std::map<std::string, uint64_t> src_items, src_lines;
   auto reader = source.Read(table, {batch_size, std::nullopt, false});
@@ -112,18 +111,7 @@ TableVerification VerifyTable(Source& source, const TableInfo& table,
         r.source_checksum += d;
       }
       line.clear();
-      if (table.engine == Engine::kMongo) {
-        AppendJson(row[0], style, line);
-      } else {
-        line += '{';
-        for (size_t i = 0; i < row.size(); ++i) {
-          if (i) line += ',';
-          AppendJsonString(table.columns[i].name, line);
-          line += ':';
-          AppendJson(row[i], style, line);
-        }
-        line += '}';
-      }
+      AppendRecord(row, table, line);
       src_lines[key] = Digest(line);
     }
   }
