@@ -24,10 +24,12 @@ int Fail(int code, const std::string& message) {
   return code;
 }
 
-int RunSetupMode(const di::Config& config, const di::Env& env) {
+using Mapping = std::vector<di::TableMapping>;
+
+int RunSetupMode(const di::Config& config, const di::Env& env, const Mapping& mapping) {
   auto clients = di::aws::MakeAwsClients(config, env);
   if (!clients.ok()) return Fail(kExitFailed, clients.status().message());
-  auto report = di::RunSetup(config, *clients->s3, *clients->dynamodb);
+  auto report = di::RunSetup(config, mapping, *clients->s3, *clients->dynamodb);
   if (!report.ok()) return Fail(kExitFailed, "setup failed: " + report.status().message());
   for (const auto& c : report->created) std::cout << "created        " << c << "\n";
   for (const auto& e : report->existed) std::cout << "already there  " << e << "\n";
@@ -77,11 +79,13 @@ void Log(const std::string& line) {
   std::cerr << line << "\n";
 }
 
-int RunBackupMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts) {
+int RunBackupMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts,
+                  const Mapping& mapping) {
   auto targets = OpenTargets(config, env, false);
   if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
   std::vector<std::string> problems;
-  auto tables = di::SelectTables(config, opts.tables, &problems);
+  auto tables = di::SelectTables(config, config.run.mapping_file.empty() ? nullptr : &mapping,
+                                 opts.tables, &problems);
   if (!tables.ok()) return Fail(kExitUsage, tables.status().message());
   for (const auto& p : problems) std::cerr << "[backup] skipped: " << p << "\n";
   if (tables->empty()) return Fail(kExitFailed, "no table to back up");
@@ -89,31 +93,8 @@ int RunBackupMode(const di::Config& config, const di::Env& env, const di::CliOpt
   return Finish("backup", outcome, *targets->store);
 }
 
-// The mapped tables named by --table (all when none), as "table" or "engine.table".
-di::Result<std::vector<di::TableMapping>> MappedTables(const di::Config& config,
-                                                       const std::vector<std::string>& names) {
-  auto all = di::CinemaMapping(config.dynamodb);
-  if (names.empty()) return all;
-  std::vector<di::TableMapping> out;
-  for (const auto& n : names) {
-    bool found = false;
-    for (const auto& m : all)
-      if (m.dynamodb && (m.table == n || di::EngineName(m.engine) + "." + m.table == n)) {
-        out.push_back(m);
-        found = true;
-      }
-    if (!found) {
-      std::string mapped;
-      for (const auto& m : all)
-        if (m.dynamodb) mapped += (mapped.empty() ? "" : ", ") + m.table;
-      return di::NotFound("--table: '" + n +
-                          "' is not mapped to DynamoDB; mapped tables: " + mapped);
-    }
-  }
-  return out;
-}
-
-int RunSyncMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts) {
+int RunSyncMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts,
+                const Mapping& mapping) {
   std::optional<int64_t> since;
   if (!opts.since.empty()) {
     int64_t micros = 0;
@@ -123,8 +104,8 @@ int RunSyncMode(const di::Config& config, const di::Env& env, const di::CliOptio
                                   "' is not an ISO 8601 time; expected e.g. 2024-01-01T00:00:00Z");
     since = micros;  // without an offset: UTC
   }
-  auto tables = MappedTables(config, opts.tables);
-  if (!tables.ok()) return Fail(kExitUsage, tables.status().message());
+  auto tables = di::PickMapped(mapping, opts.tables, true);
+  if (!tables.ok()) return Fail(kExitUsage, "--table: " + tables.status().message());
   auto targets = OpenTargets(config, env, true);
   if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
   auto outcome =
@@ -132,19 +113,17 @@ int RunSyncMode(const di::Config& config, const di::Env& env, const di::CliOptio
   return Finish("sync", outcome, *targets->store);
 }
 
-int RunVerifyMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts) {
+int RunVerifyMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts,
+                  const Mapping& mapping) {
+  auto picked = di::PickMapped(mapping, opts.tables, false);
+  if (!picked.ok()) return Fail(kExitUsage, "--table: " + picked.status().message());
   auto targets = OpenTargets(config, env, true);
   if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
-  auto mapping = di::CinemaMapping(config.dynamodb);
   int bad = 0;
-  for (const auto& m : mapping) {
-    std::string name = di::EngineName(m.engine) + "." + m.table;
-    if (!opts.tables.empty() &&
-        std::find(opts.tables.begin(), opts.tables.end(), m.table) == opts.tables.end() &&
-        std::find(opts.tables.begin(), opts.tables.end(), name) == opts.tables.end())
-      continue;
-    auto src = di::OpenSource(m.engine, config);
-    auto info = src.ok() ? (*src)->Describe(m.table) : di::Result<di::TableInfo>(src.status());
+  for (const auto& m : *picked) {
+    std::string name = m.Name();
+    auto src = di::OpenSource(m.engine, config, m.database);
+    auto info = src.ok() ? di::DescribeMapped(**src, m) : di::Result<di::TableInfo>(src.status());
     if (!info.ok()) {
       std::cout << "ERROR     " << name << ": " << info.status().message() << "\n";
       ++bad;
@@ -176,10 +155,9 @@ int RunVerifyMode(const di::Config& config, const di::Env& env, const di::CliOpt
   return 0;
 }
 
-int RunMigrateMode(const di::Config& config, const di::Env& env) {
+int RunMigrateMode(const di::Config& config, const di::Env& env, const Mapping& mapping) {
   auto targets = OpenTargets(config, env, true);
   if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
-  auto mapping = di::CinemaMapping(config.dynamodb);
   auto outcome = di::RunMigrate(config, mapping, *targets->store, *targets->clients->dynamodb, Log);
   return Finish("migrate", outcome, *targets->store);
 }
@@ -204,15 +182,19 @@ int main(int argc, char** argv) {
     std::cout << di::FormatConfig(*config);
     if (opts.mode.empty()) return 0;
   }
-  if (!config->run.mapping_file.empty())
-    std::cerr
-        << "data-ingestion: warning: MAPPING_FILE is not read by this build yet; the built-in "
-           "cinema mapping applies\n";
-  if (opts.mode == "setup") return RunSetupMode(*config, *env);
-  if (opts.mode == "backup") return RunBackupMode(*config, *env, opts);
-  if (opts.mode == "migrate") return RunMigrateMode(*config, *env);
-  if (opts.mode == "sync") return RunSyncMode(*config, *env, opts);
-  if (opts.mode == "verify") return RunVerifyMode(*config, *env, opts);
+  auto mapping = di::LoadMapping(*config);
+  if (!mapping.ok()) return Fail(kExitUsage, mapping.status().message());
+  if (!config->run.mapping_file.empty() && opts.mode != "api" && opts.mode != "scheduler") {
+    // A file's tables and columns are checked against the databases before any work.
+    di::Status s = di::CheckMappingAgainstSources(*config, *mapping);
+    if (!s.ok())
+      return Fail(kExitUsage, "MAPPING_FILE " + config->run.mapping_file + ": " + s.message());
+  }
+  if (opts.mode == "setup") return RunSetupMode(*config, *env, *mapping);
+  if (opts.mode == "backup") return RunBackupMode(*config, *env, opts, *mapping);
+  if (opts.mode == "migrate") return RunMigrateMode(*config, *env, *mapping);
+  if (opts.mode == "sync") return RunSyncMode(*config, *env, opts, *mapping);
+  if (opts.mode == "verify") return RunVerifyMode(*config, *env, opts, *mapping);
   return Fail(kExitFailed, "mode '" + opts.mode +
                                "' is not available in this build yet; available now: "
                                "setup, backup, migrate, sync, verify, --print-config");

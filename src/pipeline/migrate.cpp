@@ -33,30 +33,6 @@ J RowToMap(const std::vector<Value>& row, const TableInfo& t, std::vector<std::s
   return m;
 }
 
-std::vector<TableMapping> CinemaMapping(const DynamoSettings& n) {
-  return {
-      {Engine::kMySql, "rooms",
-       DynamoTarget{n.rooms_table, "room_id", "id", {"screen_type"}, {}, "room_seat_counts"}},
-      {Engine::kMySql, "seats", std::nullopt},
-      {Engine::kMySql, "schedules", std::nullopt},
-      {Engine::kPostgres, "users", DynamoTarget{n.users_table, "user_id", "id", {"email"}, {}, ""}},
-      {Engine::kPostgres, "reservations",
-       DynamoTarget{n.reservations_table,
-                    "reservation_id",
-                    "id",
-                    {"user_id", "movie_id", "created_at"},
-                    {{"reserved_seats", "reservation_id", "id", "seats", true},
-                     {"payments", "reservation_id", "id", "payment", false}},
-                    ""}},
-      {Engine::kPostgres, "reserved_seats", std::nullopt},
-      {Engine::kPostgres, "payments", std::nullopt},
-      {Engine::kMongo, "movies",
-       DynamoTarget{
-           n.movies_table, "movie_id", "_id", {"genre", "release_date"}, {}, "movie_genres"}},
-      {Engine::kMongo, "genres", std::nullopt},
-  };
-}
-
 TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& table,
                             const DynamoTarget& target, aws::DynamoDbClient& dynamodb,
                             ObjectStore& store, const MigrateOptions& options) {
@@ -179,7 +155,7 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
         }
         if (enrichment.count(k))
           for (auto& [a, v] : enrichment[k].items()) item[a] = v;
-        for (const auto& ik : target.index_keys)
+        for (const auto& ik : target.IndexKeys())
           if (item.contains(ik) && item[ik].contains("NULL")) item.erase(ik);  // sparse index
         size_t size = ItemSize(item);
         if (size > kMaxItemBytes)

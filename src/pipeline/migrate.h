@@ -14,36 +14,11 @@
 
 #include "aws/dynamodb_client.h"
 #include "config/config.h"
+#include "pipeline/mapping.h"
 #include "sinks/object_store.h"
 #include "sources/source.h"
 
 namespace di {
-
-struct EmbedSpec {
-  std::string table;          // child table of the same database
-  std::string child_column;   // its column that points to the parent
-  std::string parent_column;  // the parent's column it matches
-  std::string as;             // attribute name in the item
-  bool many = true;           // a list, or one map (NULL when none)
-};
-
-struct DynamoTarget {
-  std::string table;
-  std::string key_attribute;            // e.g. reservation_id
-  std::string key_column;               // e.g. id (MongoDB: _id, as hex)
-  std::vector<std::string> index_keys;  // attributes used as index keys: never written as NULL
-  std::vector<EmbedSpec> embed;
-  std::string enrichment;  // "room_seat_counts", "movie_genres" or ""
-};
-
-struct TableMapping {
-  Engine engine;
-  std::string table;
-  std::optional<DynamoTarget> dynamodb;
-};
-
-// The built-in cinema mapping: every cinema table backed up, four of them migrated.
-std::vector<TableMapping> CinemaMapping(const DynamoSettings& names);
 
 struct MigrateOptions {
   size_t batch_size = 1000;

@@ -15,9 +15,42 @@
 
 namespace di {
 
-Result<std::vector<TableRef>> SelectTables(const Config& config,
-                                           const std::vector<std::string>& names,
-                                           std::vector<std::string>* problems) {
+Result<std::vector<TableMapping>> PickMapped(const std::vector<TableMapping>& mapping,
+                                             const std::vector<std::string>& names,
+                                             bool dynamodb_only) {
+  std::vector<TableMapping> out;
+  for (const auto& m : mapping)
+    if ((!dynamodb_only || m.dynamodb) && names.empty()) out.push_back(m);
+  for (const auto& n : names) {
+    std::vector<const TableMapping*> hits;
+    for (const auto& m : mapping)
+      if ((!dynamodb_only || m.dynamodb) && (m.table == n || m.Name() == n)) hits.push_back(&m);
+    if (hits.empty()) {
+      std::string mapped;
+      for (const auto& m : mapping)
+        if (!dynamodb_only || m.dynamodb) mapped += (mapped.empty() ? "" : ", ") + m.Name();
+      return NotFound("table '" + n + "' is not " +
+                      (dynamodb_only ? "mapped to DynamoDB" : "in the mapping") +
+                      "; mapped tables: " + mapped);
+    }
+    if (hits.size() > 1)
+      return InvalidArgument("table '" + n + "' is in several engines; name it as " +
+                             hits[0]->Name() + " or " + hits[1]->Name());
+    out.push_back(*hits[0]);
+  }
+  return out;
+}
+
+Result<std::vector<TableMapping>> SelectTables(const Config& config,
+                                               const std::vector<TableMapping>* mapping,
+                                               const std::vector<std::string>& names,
+                                               std::vector<std::string>* problems) {
+  if (mapping) {
+    std::vector<TableMapping> backed;
+    for (const auto& m : *mapping)
+      if (m.backup) backed.push_back(m);
+    return PickMapped(backed, names, false);
+  }
   std::map<Engine, std::vector<std::string>> listed;
   for (Engine e : {Engine::kMySql, Engine::kPostgres, Engine::kMongo}) {
     auto src = OpenSource(e, config);
@@ -32,42 +65,26 @@ Result<std::vector<TableRef>> SelectTables(const Config& config,
     }
     listed[e] = *tables;
   }
-  std::vector<TableRef> out;
-  if (names.empty()) {
-    for (auto& [e, ts] : listed)
-      for (auto& t : ts) out.push_back({e, t});
-    return out;
-  }
-  for (const auto& name : names) {
-    std::vector<TableRef> hits;
-    size_t dot = name.find('.');
-    auto engine = dot == std::string::npos ? Result<Engine>(InvalidArgument(""))
-                                           : ParseEngine(name.substr(0, dot));
-    for (auto& [e, ts] : listed) {
-      std::string want = engine.ok() ? name.substr(dot + 1) : name;
-      if (engine.ok() && *engine != e) continue;
-      for (auto& t : ts)
-        if (t == want) hits.push_back({e, t});
-    }
-    if (hits.empty()) {
-      std::string where;
-      for (auto& [e, ts] : listed)
-        where += (where.empty() ? "" : ", ") + EngineName(e) + " (" + std::to_string(ts.size()) +
-                 " tables)";
-      return NotFound("table '" + name + "' is not in " +
+  std::vector<TableMapping> all;
+  for (auto& [e, ts] : listed)
+    for (auto& t : ts) all.emplace_back(e, t);
+  if (names.empty()) return all;
+  auto picked = PickMapped(all, names, false);
+  if (picked.ok() || picked.status().code() != StatusCode::kNotFound) return picked;
+  std::string where;
+  for (auto& [e, ts] : listed)
+    where +=
+        (where.empty() ? "" : ", ") + EngineName(e) + " (" + std::to_string(ts.size()) + " tables)";
+  for (const auto& n : names)
+    if (!PickMapped(all, {n}, false).ok())
+      return NotFound("table '" + n + "' is not in " +
                       (where.empty() ? "any reachable database" : where) +
                       (problems->empty() ? "" : "; unreachable: " + (*problems)[0]));
-    }
-    if (hits.size() > 1)
-      return InvalidArgument("table '" + name + "' is in several engines; name it as " +
-                             hits[0].Name() + " or " + hits[1].Name());
-    out.push_back(hits[0]);
-  }
-  return out;
+  return picked;
 }
 
 std::string FreshRunId(ObjectStore& store, const std::string& folder,
-                       const std::vector<TableRef>& tables) {
+                       const std::vector<TableMapping>& tables) {
   std::string base = MakeRunId(std::chrono::system_clock::now());
   for (int n = 1;; ++n) {
     std::string id = n == 1 ? base : base + "-" + std::to_string(n);
@@ -96,19 +113,19 @@ std::string ProgressLine(const std::string& name, int64_t rows, int64_t estimate
   return line;
 }
 
-TableBackup BackupOne(const Config& config, const TableRef& ref, ObjectStore& store,
+TableBackup BackupOne(const Config& config, const TableMapping& ref, ObjectStore& store,
                       const std::string& run_id, const Say& say) {
   TableBackup r;
   r.engine = ref.engine;
   r.table = ref.table;
   r.run_id = run_id;
-  auto src = OpenSource(ref.engine, config);
+  auto src = OpenSource(ref.engine, config, ref.database);
   if (!src.ok()) {
     r.status = src.status();
     say("[backup] " + ref.Name() + ": FAILED: " + r.status.message());
     return r;
   }
-  auto info = (*src)->Describe(ref.table);
+  auto info = DescribeMapped(**src, ref);
   if (!info.ok()) {
     r.status = info.status();
     say("[backup] " + ref.Name() + ": FAILED: " + r.status.message());
@@ -172,9 +189,9 @@ struct MigrationSources {
 
 Result<MigrationSources> OpenMigrationSources(const Config& config, const TableMapping& m) {
   MigrationSources s;
-  ASSIGN_OR_RETURN(s.main, OpenSource(m.engine, config));
-  ASSIGN_OR_RETURN(s.lookup, OpenSource(m.engine, config));
-  ASSIGN_OR_RETURN(s.info, s.main->Describe(m.table));
+  ASSIGN_OR_RETURN(s.main, OpenSource(m.engine, config, m.database));
+  ASSIGN_OR_RETURN(s.lookup, OpenSource(m.engine, config, m.database));
+  ASSIGN_OR_RETURN(s.info, DescribeMapped(*s.main, m));
   return s;
 }
 
@@ -280,8 +297,8 @@ void FinishReport(const Config& config, ObjectStore& store, RunOutcome& out,
 
 }  // namespace
 
-RunOutcome RunBackup(const Config& config, const std::vector<TableRef>& tables, ObjectStore& store,
-                     std::vector<std::string> problems, const Say& log) {
+RunOutcome RunBackup(const Config& config, const std::vector<TableMapping>& tables,
+                     ObjectStore& store, std::vector<std::string> problems, const Say& log) {
   RunOutcome out;
   out.problems = std::move(problems);
   out.run_id = FreshRunId(store, config.s3.backup_folder, tables);
@@ -307,8 +324,9 @@ RunOutcome RunBackup(const Config& config, const std::vector<TableRef>& tables, 
 RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& mapping,
                       ObjectStore& store, aws::DynamoDbClient& dynamodb, const Say& log) {
   RunOutcome out;
-  std::vector<TableRef> refs;
-  for (const auto& m : mapping) refs.push_back({m.engine, m.table});
+  std::vector<TableMapping> refs;
+  for (const auto& m : mapping)
+    if (m.backup) refs.push_back(m);
   out.run_id = FreshRunId(store, config.s3.backup_folder, refs);
   auto started = std::chrono::system_clock::now();
   SerialLog serial(log);

@@ -18,18 +18,21 @@
 
 namespace di {
 
-struct TableRef {
-  Engine engine;
-  std::string table;
-  std::string Name() const { return EngineName(engine) + "." + table; }
-};
+// The tables a backup reads. With MAPPING_FILE (`mapping` given): its tables with backup
+// on. Without: every table of the three configured databases. `names` (empty: all) picks
+// some, each "table" or "engine.table"; unknown or ambiguous names are errors that list
+// where they looked. `problems` receives engines that could not be listed (the run goes
+// on without them).
+Result<std::vector<TableMapping>> SelectTables(const Config& config,
+                                               const std::vector<TableMapping>* mapping,
+                                               const std::vector<std::string>& names,
+                                               std::vector<std::string>* problems);
 
-// `names` empty: every table of the three configured databases. A name is "table" or
-// "engine.table"; unknown or ambiguous names are errors that list where they looked.
-// `problems` receives engines that could not be listed (the run goes on without them).
-Result<std::vector<TableRef>> SelectTables(const Config& config,
-                                           const std::vector<std::string>& names,
-                                           std::vector<std::string>* problems);
+// The tables of `mapping` named by `names` (all when empty; "table" or "engine.table");
+// with `dynamodb_only`, only those mapped to DynamoDB.
+Result<std::vector<TableMapping>> PickMapped(const std::vector<TableMapping>& mapping,
+                                             const std::vector<std::string>& names,
+                                             bool dynamodb_only);
 
 struct RunOutcome {
   std::string run_id;
@@ -43,8 +46,8 @@ struct RunOutcome {
 
 // Backs up `tables` with config.run.workers threads; writes the report; prints progress
 // and a line per table to `log` (stderr in the CLI).
-RunOutcome RunBackup(const Config& config, const std::vector<TableRef>& tables, ObjectStore& store,
-                     std::vector<std::string> problems,
+RunOutcome RunBackup(const Config& config, const std::vector<TableMapping>& tables,
+                     ObjectStore& store, std::vector<std::string> problems,
                      const std::function<void(const std::string&)>& log);
 
 // Migration of every mapped table to DynamoDB plus a backup of every table, on
@@ -63,6 +66,6 @@ RunOutcome RunSync(const Config& config, const std::vector<TableMapping>& mappin
 
 // A run id not used yet by any of `tables` in `store` ("…Z", then "…Z-2", "…Z-3").
 std::string FreshRunId(ObjectStore& store, const std::string& folder,
-                       const std::vector<TableRef>& tables);
+                       const std::vector<TableMapping>& tables);
 
 }  // namespace di

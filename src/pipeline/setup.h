@@ -9,19 +9,18 @@
 #include "aws/dynamodb_client.h"
 #include "aws/s3_client.h"
 #include "config/config.h"
+#include "pipeline/mapping.h"
 
 namespace di {
-
-// The cinema tables of SPEC.md §5 with the names configured in `dynamodb`.
-std::vector<aws::TableSpec> CinemaTableSpecs(const DynamoSettings& dynamodb);
 
 struct SetupReport {
   std::vector<std::string> created;
   std::vector<std::string> existed;
 };
 
-// Creates what is missing; a `file://` bucket location is created as a directory.
-Result<SetupReport> RunSetup(const Config& config, aws::S3Client& s3,
-                             aws::DynamoDbClient& dynamodb);
+// Creates what is missing — the bucket, the DynamoDB tables `mapping` writes to (with their
+// indexes) and the state table; a `file://` bucket location is created as a directory.
+Result<SetupReport> RunSetup(const Config& config, const std::vector<TableMapping>& mapping,
+                             aws::S3Client& s3, aws::DynamoDbClient& dynamodb);
 
 }  // namespace di

@@ -104,7 +104,7 @@ TableVerification VerifyTable(Source& source, const TableInfo& table,
       if (target) {
         J item = RowToMap(row, table, nullptr);
         item.erase(target->key_column);
-        for (const auto& ik : target->index_keys)  // NULL index keys are left out on write
+        for (const auto& ik : target->IndexKeys())  // NULL index keys are left out on write
           if (item.contains(ik) && item[ik].contains("NULL")) item.erase(ik);
         uint64_t d = Digest(Normalize(item).dump());
         src_items[key] = d;

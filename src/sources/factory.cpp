@@ -7,11 +7,18 @@
 
 namespace di {
 
-Result<std::unique_ptr<Source>> OpenSource(Engine engine, const Config& config) {
-  if (engine == Engine::kMongo) return OpenMongoSource(config.mongo);
+Result<std::unique_ptr<Source>> OpenSource(Engine engine, const Config& config,
+                                           const std::string& database) {
+  if (engine == Engine::kMongo) {
+    MongoSettings m = config.mongo;
+    if (!database.empty()) m.database = database;
+    return OpenMongoSource(m);
+  }
   ASSIGN_OR_RETURN(auto tz, TimeZone::Load(config.run.source_tz));
-  if (engine == Engine::kMySql) return OpenMySqlSource({config.mysql, tz});
-  return OpenPostgresSource({config.postgres, tz});
+  SqlSettings s = engine == Engine::kMySql ? config.mysql : config.postgres;
+  if (!database.empty()) s.database = database;
+  if (engine == Engine::kMySql) return OpenMySqlSource({s, tz});
+  return OpenPostgresSource({s, tz});
 }
 
 Result<Engine> ParseEngine(std::string_view name) {

@@ -8,7 +8,9 @@
 
 namespace di {
 
-Result<std::unique_ptr<Source>> OpenSource(Engine engine, const Config& config);
+// `database` non-empty: that database of the engine's server instead of the configured one.
+Result<std::unique_ptr<Source>> OpenSource(Engine engine, const Config& config,
+                                           const std::string& database = "");
 // "mysql" | "postgresql" | "mongodb" (also "postgres", "mongo").
 Result<Engine> ParseEngine(std::string_view name);
 

@@ -134,14 +134,8 @@ TEST(Backup, ZstdToALocalLocationForSelectedTables) {
   fs::remove_all(dir);
 }
 
-std::string TestDataDir() {
-  const char* d = std::getenv("TESTDATA_DIR");
-  return d && *d ? d : std::string(DI_SOURCE_DIR) + "/../shared/testdata";
-}
-
 TEST(Backup, SakilaPagilaAndMflixReadBackThroughTheAwsCli) {
-  if (!fs::is_directory(TestDataDir() + "/sakila") ||
-      !fs::is_directory(TestDataDir() + "/pagila") || !fs::is_directory(TestDataDir() + "/mflix"))
+  if (!TestDataPresent("sakila") || !TestDataPresent("pagila") || !TestDataPresent("mflix"))
     GTEST_SKIP() << "reference data not found under " << TestDataDir() << " (set TESTDATA_DIR)";
   std::string bucket = UniqueName("di-refdata");
   std::string out;

@@ -105,7 +105,8 @@ TEST(Migrate, ABatchFailingEveryRetryIsRecordedAndTheRunIsPartial) {
   auto fault = std::make_shared<aws::FaultTransport>(aws::MakeCurlTransport());
   auto clients = aws::MakeAwsClients(config, Env::FromMap({}), fault);
   ASSERT_TRUE(clients.ok()) << clients.status().ToString();
-  ASSERT_TRUE(RunSetup(config, *clients->s3, *clients->dynamodb).ok());
+  ASSERT_TRUE(
+      RunSetup(config, CinemaMapping(config.dynamodb), *clients->s3, *clients->dynamodb).ok());
   const std::string users = config.dynamodb.users_table;
   fault->AddRule([&](const aws::HttpRequest& r, Result<aws::HttpResponse>* out) {
     if (!aws::FaultTransport::IsTarget(r, "BatchWriteItem") ||

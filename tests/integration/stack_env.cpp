@@ -1,5 +1,7 @@
 #include "stack_env.h"
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -93,6 +95,15 @@ int Reseed(std::string* output) {
   return RunCommand(
       "CINEMA_SCALE=" + std::to_string(CinemaScale()) + " " + DI_SOURCE_DIR + "/scripts/seed",
       output);
+}
+
+std::string TestDataDir() {
+  const char* d = std::getenv("TESTDATA_DIR");
+  return d && *d ? d : std::string(DI_SOURCE_DIR) + "/../shared/testdata";
+}
+
+bool TestDataPresent(const std::string& what) {
+  return std::filesystem::is_directory(TestDataDir() + "/" + what);
 }
 
 int RunCommand(const std::string& command, std::string* output) {

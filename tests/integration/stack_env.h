@@ -35,6 +35,10 @@ std::string VenvPython();
 std::string UniqueName(const std::string& prefix);
 // Loads the cinema dataset again (for tests that change it); returns the loader's output.
 int Reseed(std::string* output);
+// The public reference data (TESTDATA_DIR, default ../shared/testdata) and whether one of
+// its folders ("sakila", "pagila", "mflix") is there.
+std::string TestDataDir();
+bool TestDataPresent(const std::string& what);
 // Runs a shell command; returns its exit code and fills `output` with stdout+stderr.
 int RunCommand(const std::string& command, std::string* output);
 

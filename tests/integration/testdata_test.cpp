@@ -20,13 +20,8 @@ namespace {
 
 using nlohmann::json;
 
-std::string TestDataDir() {
-  const char* d = std::getenv("TESTDATA_DIR");
-  return d && *d ? d : std::string(DI_SOURCE_DIR) + "/../shared/testdata";
-}
-
 bool Present(const char* what) {
-  return std::filesystem::is_directory(TestDataDir() + "/" + what);
+  return TestDataPresent(what);
 }
 
 #define SKIP_WITHOUT(dir)                                                            \
