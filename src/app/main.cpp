@@ -104,7 +104,8 @@ int RunSyncMode(const di::Config& config, const di::Env& env, const di::CliOptio
                                   "' is not an ISO 8601 time; expected e.g. 2024-01-01T00:00:00Z");
     since = micros;  // without an offset: UTC
   }
-  auto tables = di::PickMapped(mapping, opts.tables, true);
+  // With a warehouse every mapped table syncs (into it); without, those mapped to DynamoDB.
+  auto tables = di::PickMapped(mapping, opts.tables, config.analytics_database_url.empty());
   if (!tables.ok()) return Fail(kExitUsage, "--table: " + tables.status().message());
   auto targets = OpenTargets(config, env, true);
   if (!targets.ok()) return Fail(kExitFailed, targets.status().message());

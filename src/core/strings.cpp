@@ -75,4 +75,13 @@ std::string JoinHuman(const std::vector<std::string>& items, std::string_view la
   return out;
 }
 
+std::string QuoteIdentifier(std::string_view ident, char q) {
+  std::string out(1, q);
+  for (char c : ident) {
+    if (c == q) out += q;
+    out += c;
+  }
+  return out + q;
+}
+
 }  // namespace di

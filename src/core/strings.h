@@ -19,6 +19,8 @@ std::optional<int64_t> ParseInt64(std::string_view s);
 std::optional<double> ParseDouble(std::string_view s);
 // 0-15 for a hex digit, -1 otherwise.
 int HexDigitValue(char c);
+// An SQL identifier quoted with `q` (" for PostgreSQL, ` for MySQL), quotes doubled.
+std::string QuoteIdentifier(std::string_view ident, char q);
 // "a, b and c" for messages.
 std::string JoinHuman(const std::vector<std::string>& items, std::string_view last_sep = " or ");
 

@@ -85,6 +85,35 @@ std::string BackupPrefix(const std::string& folder, Engine engine, const std::st
   return folder + "/" + EngineName(engine) + "/" + table + "/" + run_id + "/";
 }
 
+HighWater::HighWater(const TableInfo& table)
+    : table_(table),
+      track_(!table.cursor_column.empty() &&
+             (table.engine == Engine::kMongo || !table.primary_key.empty())) {
+  if (track_ && table.engine != Engine::kMongo) keyset_ = KeysetColumns(table);
+}
+
+void HighWater::Add(const std::vector<Value>& row) {
+  if (!track_) return;
+  Position p;
+  if (table_.engine == Engine::kMongo) {
+    const Document& d = row[0].as<Document>();
+    const Value* c = d.Find(table_.cursor_column);
+    const Value* id = d.Find("_id");
+    if (!c || !id) return;
+    p = table_.cursor_column == "_id" ? Position{*c, {}} : Position{*c, {*id}};
+  } else {
+    p = PositionOf(row, keyset_);
+  }
+  if (p.cursor.is_null()) return;
+  if (high_) {
+    int c = CompareValues(p.cursor, high_->cursor);
+    for (size_t i = 0; c == 0 && i < p.key.size() && i < high_->key.size(); ++i)
+      c = CompareValues(p.key[i], high_->key[i]);
+    if (c <= 0) return;
+  }
+  high_ = std::move(p);
+}
+
 std::string MakeRunId(std::chrono::system_clock::time_point now) {
   std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
@@ -160,19 +189,7 @@ TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& sto
   auto reader = source.Read(table, {options.batch_size, std::nullopt, false});
   if (!reader.ok()) return fail(reader.status());
 
-  // Position tracking for the watermark: the greatest (cursor, key) seen.
-  std::vector<size_t> keyset;
-  bool track =
-      !table.cursor_column.empty() && table.engine != Engine::kMongo && !table.primary_key.empty();
-  if (track) keyset = KeysetColumns(table);
-  std::optional<Position> watermark;
-  auto consider = [&](Position p) {
-    if (p.cursor.is_null()) return;
-    if (!watermark || CompareValues(p.cursor, watermark->cursor) > 0 ||
-        (CompareValues(p.cursor, watermark->cursor) == 0 && !p.key.empty() &&
-         CompareValues(p.key[0], watermark->key.empty() ? Value() : watermark->key[0]) > 0))
-      watermark = std::move(p);
-  };
+  HighWater watermark(table);
 
   JsonDoc parts = JsonDoc::array();
   std::unique_ptr<PartWriter> part;
@@ -202,17 +219,7 @@ TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& sto
     lines.clear();
     for (const auto& row : batch.rows) {
       AppendRecord(row, table, lines);
-      if (table.engine == Engine::kMongo) {
-        if (table.cursor_column.size()) {
-          const Document& d = row[0].as<Document>();
-          const Value* c = d.Find(table.cursor_column);
-          const Value* id = d.Find("_id");
-          if (c && id)
-            consider(table.cursor_column == "_id" ? Position{*c, {}} : Position{*c, {*id}});
-        }
-      } else if (track) {
-        consider(PositionOf(row, keyset));
-      }
+      watermark.Add(row);
       lines += '\n';
     }
     if (!part) {
@@ -256,7 +263,7 @@ TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& sto
       {"columns", columns},
       {"primary_key", table.primary_key},
       {"cursor_column", table.cursor_column},
-      {"watermark", PositionJson(watermark, style)},
+      {"watermark", PositionJson(watermark.value(), style)},
   };
   result.manifest_key = prefix + "manifest.json";
   Status s = store.Put(result.manifest_key, manifest.dump(2) + "\n", "application/json");

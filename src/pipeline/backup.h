@@ -58,4 +58,19 @@ std::string MakeRunId(std::chrono::system_clock::time_point now);
 // ObjectIds...); values of different kinds compare by kind.
 int CompareValues(const Value& a, const Value& b);
 
+// The greatest (cursor, key) position among the rows of a full read: what a later
+// incremental read starts after. Empty when the table has no cursor (or no key, for SQL).
+class HighWater {
+ public:
+  explicit HighWater(const TableInfo& table);
+  void Add(const std::vector<Value>& row);
+  const std::optional<Position>& value() const { return high_; }
+
+ private:
+  const TableInfo& table_;
+  bool track_;
+  std::vector<size_t> keyset_;
+  std::optional<Position> high_;
+};
+
 }  // namespace di

@@ -182,9 +182,7 @@ std::vector<TableMapping> CinemaMapping(const DynamoSettings& n) {
   auto mapped = [](Engine e, std::string table, DynamoTarget t) {
     return TableMapping(e, std::move(table), std::move(t));
   };
-  auto plain = [](Engine e, std::string table) {
-    return TableMapping(e, std::move(table));
-  };
+  auto plain = [](Engine e, std::string table) { return TableMapping(e, std::move(table)); };
   return {
       mapped(Engine::kMySql, "rooms",
              DynamoTarget{n.rooms_table,
@@ -217,15 +215,15 @@ std::vector<TableMapping> CinemaMapping(const DynamoSettings& n) {
                  ""}),
       plain(Engine::kPostgres, "reserved_seats"),
       plain(Engine::kPostgres, "payments"),
-      mapped(Engine::kMongo, "movies",
-             DynamoTarget{
-                 n.movies_table,
-                 "movie_id",
-                 "_id",
-                 "S",
-                 {IndexDef{"genre-index", {"genre", "S"}, KeyAttribute{"release_date", "S"}}},
-                 {},
-                 "movie_genres"}),
+      mapped(
+          Engine::kMongo, "movies",
+          DynamoTarget{n.movies_table,
+                       "movie_id",
+                       "_id",
+                       "S",
+                       {IndexDef{"genre-index", {"genre", "S"}, KeyAttribute{"release_date", "S"}}},
+                       {},
+                       "movie_genres"}),
       plain(Engine::kMongo, "genres"),
   };
 }
@@ -251,8 +249,8 @@ Result<std::vector<TableMapping>> ParseMapping(const std::string& text, const st
       p.Add(w, "must be an object");
       continue;
     }
-    OnlyFields(t, w,
-               {"source", "database", "table", "primary_key", "cursor", "backup", "dynamodb"}, p);
+    OnlyFields(t, w, {"source", "database", "table", "primary_key", "cursor", "backup", "dynamodb"},
+               p);
     std::string source = Str(t, "source", w, p, true);
     auto engine = ParseEngine(source);
     if (!source.empty() && !engine.ok()) p.Add(w + ".source", engine.status().message());
@@ -336,8 +334,8 @@ Status CheckMappingAgainstSources(const Config& config, const std::vector<TableM
     bool sql = m.engine != Engine::kMongo;
     auto need_column = [&](const TableInfo& t, const std::string& col, const std::string& field) {
       if (sql && !FindColumn(t, col))
-        p.Add(w + "." + field, "column '" + col + "' is not in " + EngineName(t.engine) + "." +
-                                   t.name);
+        p.Add(w + "." + field,
+              "column '" + col + "' is not in " + EngineName(t.engine) + "." + t.name);
     };
     for (const auto& c : m.primary_key) need_column(*info, c, "primary_key");
     if (m.cursor_given) need_column(*info, m.cursor, "cursor");

@@ -25,7 +25,7 @@ struct EmbedSpec {
 
 struct IndexDef {
   std::string name;
-  aws::KeyAttribute hash;                 // type "" = inferred from the source column
+  aws::KeyAttribute hash;  // type "" = inferred from the source column
   std::optional<aws::KeyAttribute> range;
 };
 

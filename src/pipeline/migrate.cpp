@@ -1,6 +1,7 @@
 #include "pipeline/migrate.h"
 
 #include <chrono>
+#include <cstdio>
 #include <map>
 
 #include "core/json_encode.h"
@@ -64,13 +65,17 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
   auto reader = source.Read(table, {options.batch_size, options.after, options.incremental});
   if (!reader.ok()) return done(reader.status());
 
-  std::string dead;  // JSON Lines of dead letters
+  std::string dead;  // this batch's dead letters, JSON Lines
+  const std::string dead_folder =
+      options.dead_letter_prefix + EngineName(table.engine) + "." + table.name + "/";
   RecordBatch batch;
   while (true) {
     auto more = (*reader)->Next(&batch);
     if (!more.ok()) return done(more.status());
     if (!*more) break;
+    const int64_t batch_offset = options.row_offset + r.rows;
     r.rows += static_cast<int64_t>(batch.rows.size());
+    dead.clear();
 
     // Embedded children, grouped by the parent value they match.
     std::map<std::string, std::map<std::string, std::vector<J>>>
@@ -188,16 +193,18 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
                            " items still unprocessed after the retries";
       if (options.stop_on_failure) break;
     }
-    if (options.checkpoint && batch.last && r.failed == 0) {
-      Status s = options.checkpoint(*batch.last);
+    if (!dead.empty()) {
+      char name[40];
+      std::snprintf(name, sizeof name, "rows-%012lld.jsonl", static_cast<long long>(batch_offset));
+      r.dead_letter_key = dead_folder;
+      Status s = store.Put(dead_folder + name, dead, "application/x-ndjson");
       if (!s.ok()) return done(s);
     }
-  }
-  if (!dead.empty()) {
-    r.dead_letter_key =
-        options.dead_letter_prefix + EngineName(table.engine) + "." + table.name + ".jsonl";
-    Status s = store.Put(r.dead_letter_key, dead, "application/x-ndjson");
-    if (!s.ok()) return done(s);
+    if (options.on_progress) options.on_progress(options.row_offset + r.rows);
+    if (options.checkpoint && batch.last && r.failed == 0) {
+      Status s = options.checkpoint(*batch.last, r);
+      if (!s.ok()) return done(s);
+    }
   }
   return done(Status::Ok());
 }

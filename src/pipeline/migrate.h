@@ -20,22 +20,6 @@
 
 namespace di {
 
-struct MigrateOptions {
-  size_t batch_size = 1000;
-  std::string run_id;
-  std::string dead_letter_prefix;  // "<analytics>/dead_letters/<run-id>/"
-  // Incremental (sync): rows after `after` in (cursor, key) order. After each batch whose
-  // items are all written (or dead-lettered), `checkpoint` gets the batch's last position;
-  // after a batch with failed items no checkpoint moves, so the next sync starts again from
-  // the last good one and loses nothing.
-  bool incremental = false;
-  std::optional<Position> after;
-  std::function<Status(const Position&)> checkpoint;
-  // Sync stops a table at its first failed batch; migrate records it and goes on (with no
-  // checkpoint after it).
-  bool stop_on_failure = false;
-};
-
 struct TableMigration {
   Engine engine = Engine::kMySql;
   std::string table;
@@ -49,6 +33,27 @@ struct TableMigration {
   std::string dead_letter_key;
   std::string last_batch_error;  // why the last failed batch failed
   Status status;                 // non-OK: the table could not be migrated at all
+};
+
+struct MigrateOptions {
+  size_t batch_size = 1000;
+  std::string run_id;
+  // Dead letters go to "<prefix><engine>.<table>/rows-<offset>.jsonl", one object per batch
+  // that has some, written before the batch's checkpoint so a resumed run keeps them.
+  std::string dead_letter_prefix;  // "<analytics>/dead_letters/<run-id>/"
+  int64_t row_offset = 0;          // rows already migrated by the run being resumed
+  // Incremental (sync, and migrate's resumable pages): rows after `after` in (cursor, key)
+  // order. After each batch whose items are all written (or dead-lettered), `checkpoint`
+  // gets the batch's last position and the counts so far; after a batch with failed items
+  // no checkpoint moves, so the next run starts again from the last good one and loses
+  // nothing.
+  bool incremental = false;
+  std::optional<Position> after;
+  std::function<Status(const Position&, const TableMigration& so_far)> checkpoint;
+  // Sync stops a table at its first failed batch; migrate records it and goes on (with no
+  // checkpoint after it).
+  bool stop_on_failure = false;
+  std::function<void(int64_t rows)> on_progress;  // after each batch
 };
 
 // A row's field by name (MongoDB: a top-level document field); null when absent.

@@ -2,14 +2,18 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
 
 #include "core/json_encode.h"
+#include "pipeline/analytics.h"
 #include "pipeline/migrate.h"
 #include "pipeline/state.h"
+#include "pipeline/warehouse_load.h"
 #include "sinks/compressor.h"
 #include "sources/factory.h"
 
@@ -286,6 +290,15 @@ void FinishReport(const Config& config, ObjectStore& store, RunOutcome& out,
                 {"codec", CodecName(config.s3.compression)},
                 {"tables", tables},
                 {"problems", out.problems}};
+  if (!out.exports.empty()) {
+    nlohmann::json exports = nlohmann::json::array();
+    for (const auto& e : out.exports)
+      exports.push_back({{"dataset", e.dataset},
+                         {"key", e.key},
+                         {"rows", e.rows},
+                         {"status", e.status.ok() ? "SUCCESS" : "FAILED"}});
+    out.report["analytics_exports"] = exports;
+  }
   out.report_key = config.s3.analytics_folder + "/migration_reports/" + out.run_id + ".json";
   Status s = store.Put(out.report_key, out.report.dump(2) + "\n", "application/json");
   if (!s.ok()) {
@@ -321,50 +334,262 @@ RunOutcome RunBackup(const Config& config, const std::vector<TableMapping>& tabl
   return out;
 }
 
+namespace {
+
+std::string TaskName(const char* kind, const TableMapping& m) {
+  return std::string(kind) + ":" + m.Name();
+}
+
+nlohmann::json Counts(const TableMigration& r) {
+  return {{"rows", r.rows},     {"written", r.written},   {"dead_lettered", r.dead_lettered},
+          {"failed", r.failed}, {"warnings", r.warnings}, {"dead_letter_key", r.dead_letter_key}};
+}
+
+void AddCounts(TableMigration& r, const nlohmann::json& c) {
+  r.rows += c.value("rows", int64_t{0});
+  r.written += c.value("written", int64_t{0});
+  r.dead_lettered += c.value("dead_lettered", int64_t{0});
+  r.failed += c.value("failed", int64_t{0});
+  r.warnings += c.value("warnings", int64_t{0});
+  if (r.dead_letter_key.empty()) r.dead_letter_key = c.value("dead_letter_key", "");
+}
+
+// Throttled progress lines: "[mode] name: rows of ~estimate, rows/s, ETA".
+std::function<void(int64_t)> Throttled(const std::string& mode, const std::string& name,
+                                       int64_t estimate, const Say& say) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>(t0);
+  return [=](int64_t rows) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - *last < std::chrono::seconds(2)) return;
+    *last = now;
+    say("[" + mode + "] " +
+        ProgressLine(name, rows, estimate, std::chrono::duration<double>(now - t0).count()));
+  };
+}
+
+// Crash testing: with DI_CRASH_AFTER_CHECKPOINTS=N in the environment the process kills
+// itself (SIGKILL) right after its N-th migrate checkpoint, so tests can stop a run at a
+// known point instead of guessing with timers.
+void CrashPointForTests() {
+  static const long limit = [] {
+    const char* v = std::getenv("DI_CRASH_AFTER_CHECKPOINTS");
+    return v ? std::strtol(v, nullptr, 10) : 0L;
+  }();
+  static std::atomic<long> seen{0};
+  if (limit > 0 && ++seen >= limit) std::raise(SIGKILL);
+}
+
+// One mapped table into DynamoDB within a migrate run, from its checkpoint when the run is
+// resumed; each good batch moves the sync watermark and the run's checkpoint together.
+TableMigration MigrateOne(const Config& config, const TableMapping& m, ObjectStore& store,
+                          aws::DynamoDbClient& dynamodb, StateStore& state,
+                          const std::string& run_id, bool resumed, const Say& say) {
+  TableMigration r;
+  r.engine = m.engine;
+  r.table = m.table;
+  r.target = m.dynamodb->table;
+  const std::string task = TaskName("dynamodb", m);
+  nlohmann::json base = nlohmann::json::object();
+  MigrateOptions o = BaseMigrateOptions(config, run_id);
+  if (resumed) {
+    auto rec = state.GetTask(run_id, task);
+    if (!rec.ok()) {
+      r.status = rec.status();
+      return r;
+    }
+    if (rec->is_object() && (*rec)["state"] == "done") {
+      AddCounts(r, *rec);
+      say("[migrate] " + m.Name() + ": already migrated by this run before it stopped");
+      return r;
+    }
+    if (rec->is_object() && rec->contains("position")) {
+      auto p = DecodePosition((*rec)["position"].get<std::string>());
+      if (p.ok()) {
+        o.after = *p;
+        base = *rec;
+        o.row_offset = base.value("rows", int64_t{0});
+        say("[migrate] " + m.Name() + ": resuming after " + std::to_string(o.row_offset) + " rows");
+      }
+    }
+  }
+  auto srcs = OpenMigrationSources(config, m);
+  if (!srcs.ok()) {
+    r.status = srcs.status();
+    return r;
+  }
+  const TableInfo* info = &srcs->info;
+  // Keyset pages where the table allows them: resumable, and the state table learns where
+  // a later sync starts from. Otherwise one streamed pass, re-run whole when resumed.
+  if (!info->cursor_column.empty() && !info->primary_key.empty()) {
+    o.incremental = true;
+    o.checkpoint = [&](const Position& p, const TableMigration& so_far) -> Status {
+      RETURN_IF_ERROR(state.PutWatermark(m.engine, m.table, p, run_id));
+      TableMigration total = so_far;
+      AddCounts(total, base);
+      nlohmann::json rec = Counts(total);
+      rec["state"] = "running";
+      rec["position"] = EncodePosition(p);
+      RETURN_IF_ERROR(state.PutTask(run_id, task, rec));
+      CrashPointForTests();
+      return Status::Ok();
+    };
+  } else {
+    o.after.reset();
+    o.row_offset = 0;
+    base = nlohmann::json::object();
+  }
+  o.on_progress = Throttled("migrate", m.Name() + " -> " + m.dynamodb->table,
+                            srcs->main->EstimateRows(*info), say);
+  r = MigrateTable(*srcs->main, *srcs->lookup, *info, *m.dynamodb, dynamodb, store, o);
+  AddCounts(r, base);
+  if (r.status.ok()) {
+    nlohmann::json rec = Counts(r);
+    rec["state"] = "done";
+    Status s = state.PutTask(run_id, task, rec);
+    if (!s.ok()) r.status = s;
+  }
+  return r;
+}
+
+// A backup within a migrate run: when the run is resumed, a table whose manifest exists
+// is done; otherwise what the stopped run left under its prefix is removed and it starts
+// again (parts without a manifest were never a backup).
+TableBackup BackupInRun(const Config& config, const TableMapping& m, ObjectStore& store,
+                        const std::string& run_id, bool resumed, const Say& say) {
+  if (resumed) {
+    std::string prefix = BackupPrefix(config.s3.backup_folder, m.engine, m.table, run_id);
+    auto manifest = store.Get(prefix + "manifest.json");
+    if (manifest.ok()) {
+      auto j = nlohmann::json::parse(*manifest, nullptr, false);
+      if (!j.is_discarded() && j.contains("parts")) {
+        TableBackup r;
+        r.engine = m.engine;
+        r.table = m.table;
+        r.run_id = run_id;
+        r.rows = j.value("row_count", int64_t{0});
+        r.parts = j["parts"].size();
+        for (const auto& p : j["parts"]) r.bytes += p.value("bytes", uint64_t{0});
+        r.manifest_key = prefix + "manifest.json";
+        say("[backup] " + m.Name() + ": already backed up by this run before it stopped");
+        return r;
+      }
+    }
+    auto stale = store.List(prefix);
+    if (stale.ok() && !stale->empty()) {
+      std::vector<std::string> keys;
+      for (const auto& o : *stale) keys.push_back(o.key);
+      store.Delete(keys).ok();
+    }
+  }
+  return BackupOne(config, m, store, run_id, say);
+}
+
+// A table's full load into the warehouse within a migrate run; its end position becomes
+// the warehouse's sync watermark.
+WarehouseLoad LoadOne(const Config& config, const TableMapping& m, StateStore& state,
+                      const std::string& run_id, bool resumed, const Say& say) {
+  WarehouseLoad r;
+  r.engine = m.engine;
+  r.table = m.table;
+  const std::string task = TaskName("warehouse", m);
+  if (resumed) {
+    auto rec = state.GetTask(run_id, task);
+    if (rec.ok() && rec->is_object() && (*rec)["state"] == "done") {
+      r.rows = rec->value("rows", int64_t{0});
+      say("[warehouse] " + m.Name() + ": already loaded by this run before it stopped");
+      return r;
+    }
+  }
+  auto src = OpenSource(m.engine, config, m.database);
+  auto info = src.ok() ? DescribeMapped(**src, m) : Result<TableInfo>(src.status());
+  auto wh = info.ok() ? OpenWarehouse(config.analytics_database_url)
+                      : Result<std::unique_ptr<Warehouse>>(info.status());
+  if (!wh.ok()) {
+    r.status = wh.status();
+    return r;
+  }
+  r = LoadIntoWarehouse(**src, *info, **wh, static_cast<size_t>(config.run.batch_size),
+                        Throttled("warehouse", m.Name(), (*src)->EstimateRows(*info), say));
+  if (r.status.ok() && r.high_water)
+    r.status = state.PutWatermark(m.engine, m.table, *r.high_water, run_id, "warehouse");
+  if (r.status.ok()) r.status = state.PutTask(run_id, task, {{"state", "done"}, {"rows", r.rows}});
+  return r;
+}
+
+nlohmann::json LoadEntry(const WarehouseLoad& r) {
+  return {{"engine", EngineName(r.engine)},
+          {"table", r.table},
+          {"kind", "warehouse"},
+          {"target", WarehouseTableName(TableInfo{r.engine, "", r.table, {}, {}, ""})},
+          {"status", r.status.ok() ? "SUCCESS" : "FAILED"},
+          {"rows", r.rows},
+          {"duration_seconds", r.seconds},
+          {"error", r.status.ok() ? nlohmann::json(nullptr) : nlohmann::json(r.status.message())}};
+}
+
+std::string LoadLine(const WarehouseLoad& r) {
+  std::string name = EngineName(r.engine) + "." + r.table + " -> warehouse: ";
+  return r.status.ok() ? name + std::to_string(r.rows) + " rows"
+                       : name + "FAILED: " + r.status.message();
+}
+
+}  // namespace
+
 RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& mapping,
                       ObjectStore& store, aws::DynamoDbClient& dynamodb, const Say& log) {
   RunOutcome out;
-  std::vector<TableMapping> refs;
-  for (const auto& m : mapping)
-    if (m.backup) refs.push_back(m);
-  out.run_id = FreshRunId(store, config.s3.backup_folder, refs);
-  auto started = std::chrono::system_clock::now();
   SerialLog serial(log);
   Say say = std::ref(serial);
   StateStore state(dynamodb, config.dynamodb.state_table);
+  std::vector<TableMapping> refs;
+  for (const auto& m : mapping)
+    if (m.backup) refs.push_back(m);
+  // A migrate that was stopped (killed, crashed) before it finished is resumed: same run id,
+  // finished tables kept, the others from their last checkpoint.
+  auto last = state.GetRun("migrate");
+  if (!last.ok()) out.problems.push_back("state table: " + last.status().message());
+  bool resumed = last.ok() && last->is_object() && (*last)["state"] == "running";
+  out.run_id = resumed ? (*last)["run_id"].get<std::string>()
+                       : FreshRunId(store, config.s3.backup_folder, refs);
+  out.resumed = resumed;
+  if (resumed) say("[migrate] resuming run " + out.run_id + ", which stopped before it finished");
+  if (Status s = state.PutRun("migrate", out.run_id, "running"); !s.ok() && last.ok())
+    out.problems.push_back("state table: " + s.message());
+  auto started = std::chrono::system_clock::now();
   std::vector<const TableMapping*> migrations = MappedToDynamo(mapping);
+  const bool warehouse = !config.analytics_database_url.empty();
   out.tables.resize(refs.size());
   out.migrations.resize(migrations.size());
-  RunPool(migrations.size() + refs.size(), config.run.workers, [&](size_t k) {
-    if (k >= migrations.size()) {
-      size_t i = k - migrations.size();
-      out.tables[i] = BackupOne(config, refs[i], store, out.run_id, say);
-      return;
-    }
-    const TableMapping& m = *migrations[k];
-    TableMigration& r = out.migrations[k];
-    r.engine = m.engine;
-    r.table = m.table;
-    r.target = m.dynamodb->table;
-    auto srcs = OpenMigrationSources(config, m);
-    if (!srcs.ok()) {
-      r.status = srcs.status();
+  out.loads.resize(warehouse ? mapping.size() : 0);
+  const size_t m_end = migrations.size(), b_end = m_end + refs.size();
+  RunPool(b_end + out.loads.size(), config.run.workers, [&](size_t k) {
+    if (k < m_end) {
+      out.migrations[k] =
+          MigrateOne(config, *migrations[k], store, dynamodb, state, out.run_id, resumed, say);
+      say("[migrate] " + MigrationLine(out.migrations[k]));
+    } else if (k < b_end) {
+      out.tables[k - m_end] = BackupInRun(config, refs[k - m_end], store, out.run_id, resumed, say);
     } else {
-      const TableInfo* info = &srcs->info;
-      MigrateOptions o = BaseMigrateOptions(config, out.run_id);
-      // Keyset pages where the table allows them, so the state table learns where a later
-      // sync starts from.
-      if (!info->cursor_column.empty() && !info->primary_key.empty()) {
-        o.incremental = true;
-        o.checkpoint = [&](const Position& p) {
-          return state.PutWatermark(m.engine, m.table, p, out.run_id);
-        };
-      }
-      r = MigrateTable(*srcs->main, *srcs->lookup, *info, *m.dynamodb, dynamodb, store, o);
+      WarehouseLoad& r = out.loads[k - b_end];
+      r = LoadOne(config, mapping[k - b_end], state, out.run_id, resumed, say);
+      say("[warehouse] " + LoadLine(r));
     }
-    say("[migrate] " + MigrationLine(r));
   });
-  size_t ok = 0, total_tasks = out.tables.size() + out.migrations.size();
+  // The cinema analytics exports, when the cinema tables are what was migrated.
+  if (config.run.mapping_file.empty()) {
+    std::string date =
+        out.run_id.substr(0, 4) + "-" + out.run_id.substr(4, 2) + "-" + out.run_id.substr(6, 2);
+    out.exports = ExportCinemaAnalytics(config, store, date);
+    for (const auto& e : out.exports) {
+      if (e.status.ok())
+        say("[analytics] " + e.dataset + ": " + std::to_string(e.rows) + " rows -> " +
+            store.Describe(e.key));
+      else
+        out.problems.push_back("analytics export " + e.dataset + ": " + e.status.message());
+    }
+  }
+  size_t ok = 0, total_tasks = out.tables.size() + out.migrations.size() + out.loads.size();
   bool clean = true;
   nlohmann::json entries = nlohmann::json::array();
   for (const auto& r : out.tables) {
@@ -376,8 +601,17 @@ RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& map
     if (r.dead_lettered || r.failed) clean = false;
     entries.push_back(MigrationEntry(r));
   }
-  out.status = ok == total_tasks && clean ? "SUCCESS" : ok == 0 ? "FAILED" : "PARTIAL";
+  for (const auto& r : out.loads) {
+    ok += r.status.ok();
+    entries.push_back(LoadEntry(r));
+  }
+  out.status = ok == total_tasks && clean && out.problems.empty() ? "SUCCESS"
+               : ok == 0                                          ? "FAILED"
+                                                                  : "PARTIAL";
   FinishReport(config, store, out, "migrate", started, entries, say);
+  // Finished (whatever its status): the next migrate is a new run.
+  if (Status s = state.PutRun("migrate", out.run_id, "done"); !s.ok())
+    say("[migrate] could not record the run as finished in the state table: " + s.message());
   return out;
 }
 
@@ -391,8 +625,48 @@ RunOutcome RunSync(const Config& config, const std::vector<TableMapping>& mappin
   Say say = std::ref(serial);
   StateStore state(dynamodb, config.dynamodb.state_table);
   std::vector<const TableMapping*> todo = MappedToDynamo(mapping);
+  const bool warehouse = !config.analytics_database_url.empty();
   out.migrations.resize(todo.size());
-  RunPool(todo.size(), config.run.workers, [&](size_t k) {
+  out.loads.resize(warehouse ? mapping.size() : 0);
+  // The position `since` stands for, in a table's cursor kind.
+  auto since_position = [&](const TableMapping& m,
+                            const TableInfo& info) -> std::optional<Position> {
+    if (!since_micros) return std::nullopt;
+    if (info.cursor_column == "_id") {  // an ObjectId whose time is `since`
+      ObjectId id;
+      uint32_t secs = static_cast<uint32_t>(*since_micros / 1000000);
+      for (int b = 0; b < 4; ++b) id.bytes[b] = static_cast<uint8_t>(secs >> (24 - 8 * b));
+      return Position{id, {}};
+    }
+    Value c = m.engine == Engine::kMongo ? Value(BsonDate{*since_micros / 1000})
+                                         : Value(Timestamp{*since_micros});
+    return Position{c, {}};
+  };
+  RunPool(todo.size() + out.loads.size(), config.run.workers, [&](size_t k) {
+    if (k >= todo.size()) {
+      const TableMapping& m = mapping[k - todo.size()];
+      WarehouseLoad& r = out.loads[k - todo.size()];
+      r.engine = m.engine;
+      r.table = m.table;
+      auto src = OpenSource(m.engine, config, m.database);
+      auto info = src.ok() ? DescribeMapped(**src, m) : Result<TableInfo>(src.status());
+      auto wm = info.ok() ? state.GetWatermark(m.engine, m.table, "warehouse")
+                          : Result<std::optional<Position>>(info.status());
+      auto wh = wm.ok() ? OpenWarehouse(config.analytics_database_url)
+                        : Result<std::unique_ptr<Warehouse>>(wm.status());
+      if (!wh.ok()) {
+        r.status = wh.status();
+      } else {
+        std::optional<Position> after = since_micros ? since_position(m, *info) : *wm;
+        r = SyncIntoWarehouse(**src, *info, **wh, static_cast<size_t>(config.run.batch_size), after,
+                              [&](const Position& p) {
+                                return state.PutWatermark(m.engine, m.table, p, out.run_id,
+                                                          "warehouse");
+                              });
+      }
+      say("[sync] " + LoadLine(r));
+      return;
+    }
     const TableMapping& m = *todo[k];
     TableMigration& r = out.migrations[k];
     r.engine = m.engine;
@@ -409,23 +683,12 @@ RunOutcome RunSync(const Config& config, const std::vector<TableMapping>& mappin
     const TableInfo* info = &srcs->info;
     MigrateOptions o = BaseMigrateOptions(config, out.run_id);
     o.incremental = true;
-    o.after = *wm;
-    if (since_micros) {
-      Value c = info->cursor_column == "_id" ? Value(ObjectId{})
-                : m.engine == Engine::kMongo ? Value(BsonDate{*since_micros / 1000})
-                                             : Value(Timestamp{*since_micros});
-      if (info->cursor_column == "_id") {  // an ObjectId whose time is `since`
-        ObjectId id;
-        uint32_t secs = static_cast<uint32_t>(*since_micros / 1000000);
-        for (int b = 0; b < 4; ++b) id.bytes[b] = static_cast<uint8_t>(secs >> (24 - 8 * b));
-        c = id;
-      }
-      o.after = Position{c, {}};
-    }
-    o.checkpoint = [&](const Position& p) {
+    o.after = since_micros ? since_position(m, *info) : *wm;
+    o.checkpoint = [&](const Position& p, const TableMigration&) {
       return state.PutWatermark(m.engine, m.table, p, out.run_id);
     };
     o.stop_on_failure = true;
+    o.on_progress = Throttled("sync", m.Name() + " -> " + m.dynamodb->table, -1, say);
     r = MigrateTable(*srcs->main, *srcs->lookup, *info, *m.dynamodb, dynamodb, store, o);
     say("[sync] " + MigrationLine(r) + (o.after ? "" : " (first sync: all rows)"));
   });
@@ -437,7 +700,12 @@ RunOutcome RunSync(const Config& config, const std::vector<TableMapping>& mappin
     if (r.dead_lettered || r.failed) clean = false;
     entries.push_back(MigrationEntry(r));
   }
-  out.status = ok == out.migrations.size() && clean ? "SUCCESS" : ok == 0 ? "FAILED" : "PARTIAL";
+  for (const auto& r : out.loads) {
+    ok += r.status.ok();
+    entries.push_back(LoadEntry(r));
+  }
+  size_t total = out.migrations.size() + out.loads.size();
+  out.status = ok == total && clean ? "SUCCESS" : ok == 0 ? "FAILED" : "PARTIAL";
   FinishReport(config, store, out, "sync", started, entries, say);
   return out;
 }

@@ -11,8 +11,10 @@
 
 #include "aws/dynamodb_client.h"
 #include "config/config.h"
+#include "pipeline/analytics.h"
 #include "pipeline/backup.h"
 #include "pipeline/migrate.h"
+#include "pipeline/warehouse_load.h"
 #include "sinks/object_store.h"
 #include "sources/source.h"
 
@@ -39,6 +41,9 @@ struct RunOutcome {
   std::string status;  // SUCCESS | PARTIAL | FAILED
   std::vector<TableBackup> tables;
   std::vector<TableMigration> migrations;
+  std::vector<WarehouseLoad> loads;      // with ANALYTICS_DATABASE_URL
+  std::vector<AnalyticsExport> exports;  // migrate with the cinema mapping
+  bool resumed = false;                  // migrate: carried on a run that had stopped
   std::vector<std::string> problems;
   std::string report_key;
   nlohmann::json report;
@@ -50,15 +55,20 @@ RunOutcome RunBackup(const Config& config, const std::vector<TableMapping>& tabl
                      ObjectStore& store, std::vector<std::string> problems,
                      const std::function<void(const std::string&)>& log);
 
-// Migration of every mapped table to DynamoDB plus a backup of every table, on
-// config.run.workers threads, with one report.
+// Migration of every mapped table to DynamoDB plus a backup of every table (and, with
+// ANALYTICS_DATABASE_URL, a load of every table into the warehouse), on
+// config.run.workers threads, with one report. A migrate that stopped before it finished
+// (killed, crashed) is resumed by the next one: same run id, finished tables kept, the
+// others from their last checkpoint (DynamoDB: per batch; backups and warehouse loads: per
+// table, since a half-written one is never kept).
 RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& mapping,
                       ObjectStore& store, aws::DynamoDbClient& dynamodb,
                       const std::function<void(const std::string&)>& log);
 
-// Incremental sync of the mapped tables into DynamoDB from the watermarks in the state
-// table (or, with `since_micros`, from that UTC time); each batch's watermark is stored
-// once its items are written. A run id per second (sync writes no backup).
+// Incremental sync of the mapped tables into DynamoDB (and, with ANALYTICS_DATABASE_URL, of
+// every mapped table into the warehouse) from the watermarks in the state table (or, with
+// `since_micros`, from that UTC time); each batch's watermark is stored once its rows are
+// written. A run id per second (sync writes no backup).
 RunOutcome RunSync(const Config& config, const std::vector<TableMapping>& mapping,
                    ObjectStore& store, aws::DynamoDbClient& dynamodb,
                    std::optional<int64_t> since_micros,

@@ -79,10 +79,19 @@ Result<Position> DecodePosition(const std::string& text) {
   return p;
 }
 
-Result<std::optional<Position>> StateStore::GetWatermark(Engine engine, const std::string& table) {
+namespace {
+
+std::string WatermarkKey(Engine engine, const std::string& table, const std::string& target) {
+  return (target.empty() ? "" : target + ":") + EngineName(engine) + "." + table;
+}
+
+}  // namespace
+
+Result<std::optional<Position>> StateStore::GetWatermark(Engine engine, const std::string& table,
+                                                         const std::string& target) {
   ASSIGN_OR_RETURN(auto item,
                    ddb_.GetItem(table_, {{"pk", {{"S", "watermark"}}},
-                                         {"sk", {{"S", EngineName(engine) + "." + table}}}}));
+                                         {"sk", {{"S", WatermarkKey(engine, table, target)}}}}));
   if (!item) return std::optional<Position>();
   if (!item->contains("position")) return Corruption("state table: watermark without a position");
   ASSIGN_OR_RETURN(Position p, DecodePosition((*item)["position"]["S"].get<std::string>()));
@@ -90,11 +99,42 @@ Result<std::optional<Position>> StateStore::GetWatermark(Engine engine, const st
 }
 
 Status StateStore::PutWatermark(Engine engine, const std::string& table, const Position& p,
-                                const std::string& run_id) {
+                                const std::string& run_id, const std::string& target) {
   return ddb_.PutItem(table_, {{"pk", {{"S", "watermark"}}},
-                               {"sk", {{"S", EngineName(engine) + "." + table}}},
+                               {"sk", {{"S", WatermarkKey(engine, table, target)}}},
                                {"position", {{"S", EncodePosition(p)}}},
                                {"run_id", {{"S", run_id}}}});
+}
+
+Result<nlohmann::json> StateStore::GetRun(const std::string& mode) {
+  ASSIGN_OR_RETURN(auto item,
+                   ddb_.GetItem(table_, {{"pk", {{"S", "run"}}}, {"sk", {{"S", mode}}}}));
+  if (!item || !item->contains("run_id") || !item->contains("state")) return nlohmann::json();
+  return nlohmann::json{{"run_id", (*item)["run_id"]["S"]}, {"state", (*item)["state"]["S"]}};
+}
+
+Status StateStore::PutRun(const std::string& mode, const std::string& run_id,
+                          const std::string& state) {
+  return ddb_.PutItem(table_, {{"pk", {{"S", "run"}}},
+                               {"sk", {{"S", mode}}},
+                               {"run_id", {{"S", run_id}}},
+                               {"state", {{"S", state}}}});
+}
+
+Result<nlohmann::json> StateStore::GetTask(const std::string& run_id, const std::string& task) {
+  ASSIGN_OR_RETURN(auto item,
+                   ddb_.GetItem(table_, {{"pk", {{"S", "run#" + run_id}}}, {"sk", {{"S", task}}}}));
+  if (!item || !item->contains("record")) return nlohmann::json();
+  auto record = nlohmann::json::parse((*item)["record"]["S"].get<std::string>(), nullptr, false);
+  if (record.is_discarded()) return Corruption("state table: task " + task + " is not JSON");
+  return record;
+}
+
+Status StateStore::PutTask(const std::string& run_id, const std::string& task,
+                           const nlohmann::json& record) {
+  return ddb_.PutItem(table_, {{"pk", {{"S", "run#" + run_id}}},
+                               {"sk", {{"S", task}}},
+                               {"record", {{"S", record.dump()}}}});
 }
 
 }  // namespace di

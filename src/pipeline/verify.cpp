@@ -81,11 +81,17 @@ std::string CanonicalNumber(const std::string& n) {
   return out == "0" ? out : sign + out;
 }
 
-TableVerification VerifyTable(Source& source, const TableInfo& table,
-                              const std::optional<DynamoTarget>& target,
-                              aws::DynamoDbClient& dynamodb, ObjectStore& store,
-                              const std::string& backup_folder, size_t batch_size) {
+namespace {
+
+// One pass over the three sides. Unkeyed: counts and order-independent checksums only, in
+// constant memory. Keyed: also a key -> digest map per side, to name the keys that differ.
+TableVerification VerifyPass(Source& source, const TableInfo& table,
+                             const std::optional<DynamoTarget>& target,
+                             aws::DynamoDbClient& dynamodb, ObjectStore& store,
+                             const std::string& backup_folder, size_t batch_size, bool keyed,
+                             bool* differs) {
   TableVerification r;
+  uint64_t src_lines_sum = 0;
   r.engine = table.engine;
   r.table = table.name;
   // Source: per key, the digest of its DynamoDB attributes and of its backup line.
@@ -107,12 +113,14 @@ TableVerification VerifyTable(Source& source, const TableInfo& table,
         for (const auto& ik : target->IndexKeys())  // NULL index keys are left out on write
           if (item.contains(ik) && item[ik].contains("NULL")) item.erase(ik);
         uint64_t d = Digest(Normalize(item).dump());
-        src_items[key] = d;
+        if (keyed) src_items[key] = d;
         r.source_checksum += d;
       }
       line.clear();
       AppendRecord(row, table, line);
-      src_lines[key] = Digest(line);
+      uint64_t d = Digest(line);
+      if (keyed) src_lines[key] = d;
+      src_lines_sum += d;
     }
   }
   // DynamoDB: every item, its source attributes only.
@@ -143,12 +151,14 @@ TableVerification VerifyTable(Source& source, const TableInfo& table,
             if (c != target->key_column && item.contains(c)) kept[c] = item[c];
         }
         uint64_t d = Digest(Normalize(kept).dump());
-        items[key] = d;
+        if (keyed) items[key] = d;
         r.dynamodb_checksum += d;
       }
       start = page->last_evaluated_key;
     } while (!start.is_null());
-    Compare(src_items, items, "DynamoDB", r);
+    if (keyed) Compare(src_items, items, "DynamoDB", r);
+    if (r.dynamodb_items != r.source_rows || r.dynamodb_checksum != r.source_checksum)
+      *differs = true;
   }
   // The latest complete backup (one with a manifest).
   std::string prefix = backup_folder + "/" + EngineName(table.engine) + "/" + table.name + "/";
@@ -192,13 +202,29 @@ TableVerification VerifyTable(Source& source, const TableInfo& table,
           key += (key.empty() ? "" : ",") + v.dump();
         }
         uint64_t d = Digest(std::string(l));
-        lines[key] = d;
+        if (keyed) lines[key] = d;
         r.backup_checksum += d;
       }
     }
-    Compare(src_lines, lines, "backup " + r.backup_run_id, r);
+    if (keyed) Compare(src_lines, lines, "backup " + r.backup_run_id, r);
+    if (r.backup_rows != r.source_rows || r.backup_checksum != src_lines_sum) *differs = true;
   }
   return r;
+}
+
+}  // namespace
+
+TableVerification VerifyTable(Source& source, const TableInfo& table,
+                              const std::optional<DynamoTarget>& target,
+                              aws::DynamoDbClient& dynamodb, ObjectStore& store,
+                              const std::string& backup_folder, size_t batch_size) {
+  bool differs = false;
+  TableVerification r = VerifyPass(source, table, target, dynamodb, store, backup_folder,
+                                   batch_size, false, &differs);
+  if (!r.status.ok() || (!differs && r.mismatch_count == 0)) return r;
+  // Something differs: a second pass names the keys (memory: a digest per row).
+  return VerifyPass(source, table, target, dynamodb, store, backup_folder, batch_size, true,
+                    &differs);
 }
 
 }  // namespace di

@@ -1,7 +1,8 @@
 // Verify: each mapped table's source rows against its DynamoDB items and against its latest
 // complete backup — counts and an order-independent content checksum, with the keys that
 // differ. Source columns are compared (embedded rows and enrichments are not). Memory: a
-// key -> digest map per table (about 40 bytes a row).
+// first pass keeps counts and checksums only (constant); only when a side differs does a
+// second pass keep a key -> digest map (about 40 bytes a row) to name the keys.
 #pragma once
 
 #include <string>

@@ -32,12 +32,7 @@ struct ColumnConv {
 };
 
 std::string Quote(std::string_view ident) {
-  std::string out = "`";
-  for (char c : ident) {
-    if (c == '`') out += '`';
-    out += c;
-  }
-  return out + "`";
+  return QuoteIdentifier(ident, '`');
 }
 
 class MySqlSource;

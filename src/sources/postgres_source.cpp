@@ -66,12 +66,7 @@ Conv ConvForOid(unsigned oid, char typtype) {
 }
 
 std::string QuoteIdent(std::string_view ident) {
-  std::string out = "\"";
-  for (char c : ident) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
+  return QuoteIdentifier(ident, '"');
 }
 
 // "schema.table" or "table" (public) -> quoted identifier.

@@ -43,7 +43,8 @@ TEST_F(MappingFileTest, TablesOfOtherDatabasesAreSetUpMigratedBackedUpAndVerifie
   std::string films = "films-" + s_;
   std::string mapping = Write(R"({"tables": [
     {"source": "mysql", "database": "sakila", "table": "film", "cursor": "last_update",
-     "dynamodb": {"table": ")" + films + R"(", "key": {"film_id": "film_id"},
+     "dynamodb": {"table": ")" +
+                              films + R"(", "key": {"film_id": "film_id"},
                   "indexes": [{"name": "language-index", "hash": "language_id", "range": "title"}],
                   "embed": [{"table": "film_actor", "match": {"film_id": "film_id"},
                              "as": "actors", "many": true}]}},
@@ -99,7 +100,8 @@ TEST_F(MappingFileTest, TablesOfOtherDatabasesAreSetUpMigratedBackedUpAndVerifie
 TEST_F(MappingFileTest, AFileThatDoesNotMatchTheDatabasesIsRefusedNamingEachProblem) {
   std::string mapping = Write(R"({"tables": [
     {"source": "mysql", "table": "rooms", "cursor": "changed_at",
-     "dynamodb": {"table": "x-)" + s_ + R"(", "key": {"room_id": "room_no"},
+     "dynamodb": {"table": "x-)" +
+                              s_ + R"(", "key": {"room_id": "room_no"},
                   "indexes": [{"name": "i", "hash": "colour"}],
                   "embed": [{"table": "seats", "match": {"room": "id"}, "as": "seats"}]}},
     {"source": "postgresql", "table": "no_such_table"}

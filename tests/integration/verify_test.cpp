@@ -3,6 +3,8 @@
 // then tampering with DynamoDB and the source is reported key by key, exit code 1.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "stack_env.h"
@@ -72,6 +74,42 @@ TEST_F(VerifyTest, KilledMigrationsRerunToAnExactCopyAndTamperingIsFound) {
   EXPECT_NE(out.find("different in backup"), std::string::npos) << out;
   EXPECT_NE(out.find("OK        mysql.rooms"), std::string::npos) << out;
   EXPECT_EQ(out.find("reservations"), std::string::npos) << out;  // --table selects
+}
+
+TEST_F(VerifyTest, AKilledMigrationIsResumedFromItsLastCheckpoint) {
+  std::string mapping = "/tmp/" + s_ + "-mapping.json";
+  {
+    std::ofstream(mapping) << R"({"tables": [
+      {"source": "postgresql", "table": "users",
+       "dynamodb": {"table": "users-)" +
+                                  s_ + R"(", "key": {"user_id": "id"},
+                    "indexes": [{"name": "email-index", "hash": "email"}]}},
+      {"source": "mysql", "table": "rooms"}]})";
+  }
+  std::string env = Env() + "export MAPPING_FILE=" + mapping + " BATCH_SIZE=100 && ";
+  std::string out;
+  ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode setup", &out), 0) << out;
+  // Killed right after its 4th checkpoint (400 users written and recorded).
+  EXPECT_EQ(RunCommand(env + "DI_CRASH_AFTER_CHECKPOINTS=4 " + DI_BINARY + " --mode migrate", &out),
+            137)
+      << out;
+  ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode migrate", &out), 0) << out;
+  size_t at = out.find("[migrate] resuming run ");
+  ASSERT_NE(at, std::string::npos) << out;
+  std::string run_id = out.substr(at + 23, out.find(',', at) - at - 23);
+  EXPECT_NE(out.find("postgresql.users: resuming after 400 rows"), std::string::npos) << out;
+  // The counts cover the whole table: 400 before the kill + 600 after.
+  EXPECT_NE(out.find("postgresql.users -> users-" + s_ + ": 1000 items written"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("migrate " + run_id + ": SUCCESS"), std::string::npos) << out;
+  ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode verify", &out), 0) << out;
+  EXPECT_NE(out.find("OK        postgresql.users: source 1000, dynamodb 1000, backup " + run_id),
+            std::string::npos)
+      << out;
+  // That run finished: the next migrate is a new one.
+  ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode migrate", &out), 0) << out;
+  EXPECT_EQ(out.find("resuming"), std::string::npos) << out;
+  std::remove(mapping.c_str());
 }
 
 }  // namespace

@@ -90,8 +90,9 @@ TEST(MappingTest, NamesEveryShapeError) {
               {"tables[0].primary_key"});
   ExpectError(R"({"tables": [{"source": "mysql", "table": "t", "backup": false}]})",
               {"neither backed up nor mapped"});
-  ExpectError(R"({"tables": [{"source": "mysql", "table": "t"}, {"source": "mariadb", "table": "t"}]})",
-              {"tables[1]: table mysql.t is listed twice"});
+  ExpectError(
+      R"({"tables": [{"source": "mysql", "table": "t"}, {"source": "mariadb", "table": "t"}]})",
+      {"tables[1]: table mysql.t is listed twice"});
   ExpectError(
       R"({"tables": [{"source": "mysql", "table": "t", "dynamodb": {"table": "x", "key": {"a": "id", "b": "c"}}}]})",
       {"tables[0].dynamodb.key: must be an object with one entry"});
@@ -123,8 +124,8 @@ TEST(MappingTest, AttributeTypeFromSourceType) {
   for (const char* n : {"int(10) unsigned", "bigint", "smallint", "decimal(10,2)", "numeric",
                         "double precision", "integer", "tinyint(3) unsigned"})
     EXPECT_EQ(AttributeTypeFor(n), "N") << n;
-  for (const char* s : {"varchar(120)", "text", "timestamp with time zone", "integer[]",
-                        "interval", "char(24)", "datetime(6)", "json"})
+  for (const char* s : {"varchar(120)", "text", "timestamp with time zone", "integer[]", "interval",
+                        "char(24)", "datetime(6)", "json"})
     EXPECT_EQ(AttributeTypeFor(s), "S") << s;
 }
 

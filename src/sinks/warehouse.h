@@ -1,0 +1,42 @@
+// The PostgreSQL analytics warehouse (ANALYTICS_DATABASE_URL; the seed's optional RDS): a
+// copy of every table for SQL, a schema per source engine ("mysql", "postgresql",
+// "mongodb"). A full load replaces a table in one transaction (DROP, CREATE, COPY, COMMIT),
+// so readers — and a run killed half-way — see the old table or the new one, never half.
+// Sync upserts a batch by primary key (COPY into a temporary table, INSERT … ON CONFLICT).
+// MongoDB collections become (_id text primary key, document jsonb). One connection per
+// Warehouse: not thread-safe, one per worker.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/value.h"
+#include "sources/source.h"
+
+namespace di {
+
+class Warehouse {
+ public:
+  virtual ~Warehouse() = default;
+  // Starts replacing `table`: the rows written next become its whole content at Commit().
+  virtual Status BeginLoad(const TableInfo& table) = 0;
+  virtual Status Write(const std::vector<std::vector<Value>>& rows) = 0;
+  virtual Status CommitLoad() = 0;  // dropping the Warehouse before it rolls the load back
+  // Inserts or updates `rows` by the table's primary key; creates the table when missing.
+  virtual Status Upsert(const TableInfo& table, const std::vector<std::vector<Value>>& rows) = 0;
+  // The warehouse table's row count (tests, verify).
+  virtual Result<int64_t> Count(const TableInfo& table) = 0;
+};
+
+// `url`: a libpq connection URI (postgresql://user:password@host:port/db).
+Result<std::unique_ptr<Warehouse>> OpenWarehouse(const std::string& url);
+
+// The warehouse's name and column type for a source table / column.
+std::string WarehouseTableName(const TableInfo& table);  // "mysql"."rooms", quoted
+std::string WarehouseColumnType(Engine engine, const std::string& source_type);
+// One value as a field of PostgreSQL's COPY text format (\N for NULL).
+void AppendCopyField(const Value& v, std::string& out);
+
+}  // namespace di
