@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "config/env.h"
 #include "core/time_util.h"
+#include "pipeline/restore.h"
 #include "pipeline/run.h"
 #include "pipeline/setup.h"
 #include "pipeline/verify.h"
@@ -156,6 +157,37 @@ int RunVerifyMode(const di::Config& config, const di::Env& env, const di::CliOpt
   return 0;
 }
 
+int RunRestoreMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts) {
+  if (opts.source_db.empty())
+    return Fail(kExitUsage, "--source-db: name the backup's engine (mysql, postgresql or mongodb)");
+  auto engine = di::ParseEngine(opts.source_db);
+  if (!engine.ok()) return Fail(kExitUsage, "--source-db: " + engine.status().message());
+  if (opts.tables.size() != 1)
+    return Fail(kExitUsage, "--table: name exactly one table to restore");
+  if (opts.run_id.empty() == !opts.latest)
+    return Fail(kExitUsage, opts.latest ? "--run-id and --latest: give one of them, not both"
+                                        : "--run-id R or --latest: say which backup to restore");
+  auto if_exists = di::ParseIfExists(opts.if_exists);
+  if (!if_exists.ok()) return Fail(kExitUsage, if_exists.status().message());
+  auto targets = OpenTargets(config, env, false);
+  if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
+  di::RestoreOptions o;
+  o.engine = *engine;
+  o.table = opts.tables[0];
+  o.run_id = opts.run_id;
+  o.target_url = opts.target_url;
+  o.target_table = opts.target_table;
+  o.if_exists = *if_exists;
+  o.batch_size = static_cast<size_t>(config.run.batch_size);
+  auto r = di::RunRestore(config, *targets->store, o, Log);
+  if (!r.ok()) return Fail(kExitFailed, "restore failed: " + r.status().message());
+  for (const auto& w : r->warnings) std::cerr << "[restore] warning: " << w << "\n";
+  std::cout << "restore " << r->run_id << ": " << r->rows << " rows from " << r->parts
+            << (r->parts == 1 ? " part" : " parts") << " into " << r->target << " in "
+            << std::to_string(r->seconds).substr(0, 5) << "s\n";
+  return 0;
+}
+
 int RunMigrateMode(const di::Config& config, const di::Env& env, const Mapping& mapping) {
   auto targets = OpenTargets(config, env, true);
   if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
@@ -185,7 +217,8 @@ int main(int argc, char** argv) {
   }
   auto mapping = di::LoadMapping(*config);
   if (!mapping.ok()) return Fail(kExitUsage, mapping.status().message());
-  if (!config->run.mapping_file.empty() && opts.mode != "api" && opts.mode != "scheduler") {
+  if (!config->run.mapping_file.empty() && opts.mode != "api" && opts.mode != "scheduler" &&
+      opts.mode != "restore") {
     // A file's tables and columns are checked against the databases before any work.
     di::Status s = di::CheckMappingAgainstSources(*config, *mapping);
     if (!s.ok())
@@ -196,7 +229,8 @@ int main(int argc, char** argv) {
   if (opts.mode == "migrate") return RunMigrateMode(*config, *env, *mapping);
   if (opts.mode == "sync") return RunSyncMode(*config, *env, opts, *mapping);
   if (opts.mode == "verify") return RunVerifyMode(*config, *env, opts, *mapping);
+  if (opts.mode == "restore") return RunRestoreMode(*config, *env, opts);
   return Fail(kExitFailed, "mode '" + opts.mode +
                                "' is not available in this build yet; available now: "
-                               "setup, backup, migrate, sync, verify, --print-config");
+                               "setup, backup, migrate, sync, verify, restore, --print-config");
 }

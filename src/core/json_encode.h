@@ -23,6 +23,8 @@ std::string ToJson(const Value& value, JsonStyle style);
 void AppendJsonString(std::string_view s, std::string& out);
 
 std::string Base64Encode(std::string_view bytes);
+// Standard alphabet, padding optional; false on any other character.
+bool Base64Decode(std::string_view text, std::string* bytes);
 std::string FormatDate(int32_t days);         // 2025-01-31
 std::string FormatTime(int64_t micros);       // 13:45:00.250000 (also -838:59:59.000000)
 std::string FormatTimestamp(int64_t micros);  // 2025-01-31T13:45:00.250000Z

@@ -246,8 +246,12 @@ TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& sto
   result.parts = parts.size();
 
   JsonDoc columns = JsonDoc::array();
-  for (const auto& c : table.columns)
-    columns.push_back({{"name", c.name}, {"source_type", c.source_type}, {"nullable", c.nullable}});
+  for (const auto& c : table.columns) {
+    JsonDoc col = {{"name", c.name}, {"source_type", c.source_type}, {"nullable", c.nullable}};
+    if (!c.enum_values.empty()) col["enum_values"] = c.enum_values;
+    if (!c.domain_of.empty()) col["domain_of"] = c.domain_of;
+    columns.push_back(col);
+  }
   JsonDoc manifest = {
       {"format_version", 1},
       {"engine", EngineName(table.engine)},

@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "core/json_encode.h"
 #include "core/strings.h"
+#include "sinks/pg_text.h"
 
 namespace di {
 namespace {
@@ -45,12 +46,7 @@ void AppendArrayLiteral(const Array& a, std::string& out) {
     } else {
       std::string text;
       AppendText(item, text);
-      out += '"';
-      for (char c : text) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
-      }
-      out += '"';
+      AppendArrayElementQuoted(text, out);
     }
   }
   out += '}';
@@ -110,29 +106,6 @@ void AppendText(const Value& v, std::string& out) {
       return;
     default:
       AppendJson(v, JsonStyle::kPlain, out);
-  }
-}
-
-void AppendCopyEscaped(std::string_view text, std::string& out) {
-  for (char c : text) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\0':
-        break;  // PostgreSQL text cannot hold NUL
-      default:
-        out += c;
-    }
   }
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <bson/bson.h>
+#include <mongoc/mongoc.h>
 
 #include <memory>
 
@@ -15,6 +16,10 @@
 namespace di {
 
 Result<std::unique_ptr<Source>> OpenMongoSource(const MongoSettings& settings);
+
+// A connected client (pinged), the driver initialised once; `where` names the server and
+// database for messages. The caller destroys it.
+Result<mongoc_client_t*> OpenMongoClient(const MongoSettings& settings, std::string* where);
 
 // BSON document -> Document value, and back (for restore and for building queries).
 Value BsonToValue(const bson_t* doc);

@@ -2,6 +2,8 @@
 
 #include <libpq-fe.h>
 
+#include <nlohmann/json.hpp>
+
 #include <charconv>
 #include <cmath>
 
@@ -216,7 +218,11 @@ class PgSource : public Source {
         auto cols,
         Query(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, "
-            "b.oid, b.typtype, COALESCE(e.oid, 0), COALESCE(e.typtype, '') "
+            "b.oid, b.typtype, COALESCE(e.oid, 0), COALESCE(e.typtype, ''), "
+            "COALESCE((SELECT json_agg(l.enumlabel ORDER BY l.enumsortorder)::text FROM pg_enum l "
+            "WHERE l.enumtypid = CASE WHEN t.typtype = 'e' THEN t.oid WHEN e.typtype = 'e' "
+            "THEN e.oid END), ''), "
+            "CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) ELSE '' END "
             "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
             "JOIN pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END "
             "LEFT JOIN pg_type e ON e.oid = b.typelem AND b.typcategory = 'A' "
@@ -234,7 +240,14 @@ class PgSource : public Source {
     t.name = table;
     std::vector<ColumnConv> convs;
     for (auto& c : cols) {
-      t.columns.push_back({c[0], c[1], c[2] == "t"});
+      ColumnInfo col{c[0], c[1], c[2] == "t", {}, ""};
+      if (!c[7].empty()) {
+        auto labels = nlohmann::json::parse(c[7], nullptr, false);
+        if (labels.is_array())
+          for (const auto& l : labels) col.enum_values.push_back(l.get<std::string>());
+      }
+      col.domain_of = c[8];
+      t.columns.push_back(std::move(col));
       if (c[0] == cursor_column) t.cursor_column = cursor_column;
     }
     for (auto& p : pk) t.primary_key.push_back(p[0]);

@@ -22,6 +22,10 @@ struct ColumnInfo {
   std::string name;
   std::string source_type;  // as the engine spells it: "decimal(10,2)", "timestamp with time zone"
   bool nullable = true;
+  // PostgreSQL user-defined types, so a restore can create them where they are missing: an
+  // enum's labels in order, or the base type of a domain.
+  std::vector<std::string> enum_values;
+  std::string domain_of;
 };
 
 struct TableInfo {

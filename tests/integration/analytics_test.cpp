@@ -22,17 +22,11 @@ std::string Sh(const std::string& cmd) {
 }
 
 std::string Psql(const std::string& sql) {
-  const Config& c = StackConfig();
-  return Sh("PGPASSWORD=" + c.postgres.password + " psql -X -At -h " + c.postgres.host + " -p " +
-            std::to_string(c.postgres.port) + " -U " + c.postgres.user + " -d " +
-            c.postgres.database + " -c \"" + sql + "\"");
+  return PsqlOn(StackConfig().postgres.database, sql);
 }
 
 std::string Mysql(const std::string& sql) {
-  const Config& c = StackConfig();
-  return Sh("mariadb -N -B -h " + c.mysql.host + " -P " + std::to_string(c.mysql.port) + " -u " +
-            c.mysql.user + " -p" + c.mysql.password + " " + c.mysql.database + " -e \"" + sql +
-            "\"");
+  return MariaDbOn(StackConfig().mysql.database, sql);
 }
 
 // "123.4500" -> 1234500 (amounts have 4 decimals).

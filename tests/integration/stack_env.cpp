@@ -106,6 +106,33 @@ bool TestDataPresent(const std::string& what) {
   return std::filesystem::is_directory(TestDataDir() + "/" + what);
 }
 
+namespace {
+std::string TrimEnd(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+}  // namespace
+
+std::string PsqlOn(const std::string& db, const std::string& sql) {
+  const Config& c = StackConfig();
+  std::string out;
+  RunCommand("PGTZ=UTC PGPASSWORD=" + c.postgres.password + " psql -X -At -q -h " +
+                 c.postgres.host + " -p " + std::to_string(c.postgres.port) + " -U " +
+                 c.postgres.user + " -d " + (db.empty() ? "postgres" : db) + " -c \"" + sql + "\"",
+             &out);
+  return TrimEnd(out);
+}
+
+std::string MariaDbOn(const std::string& db, const std::string& sql) {
+  const Config& c = StackConfig();
+  std::string out;
+  RunCommand("mariadb --default-character-set=utf8mb4 -N -B -h " + c.mysql.host + " -P " +
+                 std::to_string(c.mysql.port) + " -u " + c.mysql.user + " -p" + c.mysql.password +
+                 " " + db + " -e \"SET time_zone = '+00:00'; " + sql + "\"",
+             &out);
+  return TrimEnd(out);
+}
+
 int RunCommand(const std::string& command, std::string* output) {
   output->clear();
   FILE* p = popen((command + " 2>&1").c_str(), "r");

@@ -39,6 +39,10 @@ int Reseed(std::string* output);
 // its folders ("sakila", "pagila", "mflix") is there.
 std::string TestDataDir();
 bool TestDataPresent(const std::string& what);
+// psql -At (PGTZ=UTC) / mariadb -N -B (utf8mb4) on a database of the stack, run through
+// the shell; returns stdout+stderr with trailing newlines trimmed ("" db: none chosen).
+std::string PsqlOn(const std::string& db, const std::string& sql);
+std::string MariaDbOn(const std::string& db, const std::string& sql);
 // Runs a shell command; returns its exit code and fills `output` with stdout+stderr.
 int RunCommand(const std::string& command, std::string* output);
 

@@ -34,27 +34,8 @@ class WarehouseTest : public ::testing::Test {
     Psql("postgres", "DROP DATABASE IF EXISTS " + db_);
     fs::remove_all(dir_);
   }
-  // psql -At on `db` of the stack; returns stdout+stderr trimmed.
-  std::string Psql(const std::string& db, const std::string& sql) {
-    const Config& c = StackConfig();
-    std::string out;
-    RunCommand("PGTZ=UTC PGPASSWORD=" + c.postgres.password + " psql -X -At -q -h " +
-                   c.postgres.host + " -p " + std::to_string(c.postgres.port) + " -U " +
-                   c.postgres.user + " -d " + db + " -c \"" + sql + "\"",
-               &out);
-    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-    return out;
-  }
-  std::string Mysql(const std::string& sql) {
-    const Config& c = StackConfig();
-    std::string out;
-    RunCommand("mariadb --default-character-set=utf8mb4 -N -B -h " + c.mysql.host + " -P " +
-                   std::to_string(c.mysql.port) + " -u " + c.mysql.user + " -p" + c.mysql.password +
-                   " " + c.mysql.database + " -e \"SET time_zone='+00:00'; " + sql + "\"",
-               &out);
-    while (!out.empty() && out.back() == '\n') out.pop_back();
-    return out;
-  }
+  std::string Psql(const std::string& db, const std::string& sql) { return PsqlOn(db, sql); }
+  std::string Mysql(const std::string& sql) { return MariaDbOn(StackConfig().mysql.database, sql); }
   std::string Env() {
     const Config& c = StackConfig();
     return "set -a && . " + std::string(DI_SOURCE_DIR) +

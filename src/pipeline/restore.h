@@ -1,0 +1,67 @@
+// Restore: a backup (manifest + parts) back into MySQL/MariaDB, PostgreSQL or MongoDB with
+// every type intact. Every part's sha256 is checked before the first write (a corrupt or
+// missing part, or a missing manifest, writes nothing). The table is created from the
+// manifest's columns, source types and primary key when missing; an existing one must have
+// the same columns. Loads use each engine's fast path — multi-row INSERTs in one
+// transaction (MySQL), COPY FROM STDIN (PostgreSQL), insertMany (MongoDB) — one batch at a
+// time. A new or replaced table appears whole or not at all: PostgreSQL loads in one
+// transaction; MySQL and MongoDB load a staging table/collection and rename it into place.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "sinks/object_store.h"
+#include "sources/source.h"
+
+namespace di {
+
+enum class IfExists { kUnset, kFail, kReplace, kAppend };
+Result<IfExists> ParseIfExists(const std::string& s);  // "" -> kUnset
+
+struct RestoreOptions {
+  Engine engine = Engine::kMySql;
+  std::string table;         // as backed up (PostgreSQL: may be schema.table)
+  std::string run_id;        // "" with latest: the newest complete backup
+  std::string target_url;    // "" = the configured database of `engine`
+  std::string target_table;  // "" = `table`
+  IfExists if_exists = IfExists::kUnset;
+  size_t batch_size = 1000;
+};
+
+struct RestoreResult {
+  std::string run_id;
+  std::string target;  // "postgresql://host:port/db table" (no password)
+  int64_t rows = 0;
+  size_t parts = 0;
+  double seconds = 0;
+  std::vector<std::string> warnings;  // e.g. a type missing in the target, restored as text
+};
+
+// A complete backup as its manifest describes it.
+struct BackupListing {
+  Engine engine = Engine::kMySql;
+  std::string table;
+  std::string run_id;
+  std::string manifest_key;
+  int64_t rows = 0;
+  size_t parts = 0;
+  uint64_t bytes = 0;
+  std::string codec;
+  std::string finished_at;
+};
+
+// Complete backups (those with a manifest) under the backup folder, newest first; `engine`
+// and `table` filter when given.
+Result<std::vector<BackupListing>> ListBackups(ObjectStore& store, const std::string& folder,
+                                               std::optional<Engine> engine,
+                                               const std::string& table);
+
+Result<RestoreResult> RunRestore(const Config& config, ObjectStore& store,
+                                 const RestoreOptions& options,
+                                 const std::function<void(const std::string&)>& log);
+
+}  // namespace di

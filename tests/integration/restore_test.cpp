@@ -1,0 +1,233 @@
+// Restore: backup -> restore into empty databases -> every row equal to the original with
+// its type (MariaDB CHECKSUM TABLE and column types; PostgreSQL rows as text and column
+// types; MongoDB documents as canonical Extended JSON through pymongo), on the cinema data,
+// Sakila, Pagila and the sample movies; and the refusals (corrupt or missing part, missing
+// manifest, non-empty table, other columns) that write nothing.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "stack_env.h"
+
+namespace di::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RestoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = "rt_" + std::to_string(getpid()) + "_" + std::to_string(++counter_);
+    dir_ = fs::temp_directory_path() / UniqueName("di-restore");
+    Mysql("", "DROP DATABASE IF EXISTS " + db_ + "; CREATE DATABASE " + db_);
+    Psql("postgres", "DROP DATABASE IF EXISTS " + db_);
+    Psql("postgres", "CREATE DATABASE " + db_);
+  }
+  void TearDown() override {
+    Mysql("", "DROP DATABASE IF EXISTS " + db_);
+    Psql("postgres", "DROP DATABASE IF EXISTS " + db_);
+    std::string out;
+    RunCommand(VenvPython() + " -c \"import pymongo; pymongo.MongoClient('" + MongoBase() +
+                   "').drop_database('" + db_ + "')\"",
+               &out);
+    fs::remove_all(dir_);
+  }
+  static std::string MongoBase() {
+    std::string uri = StackConfig().mongo.uri;
+    return uri.substr(0, uri.rfind('/'));
+  }
+  std::string Mysql(const std::string& db, const std::string& sql) { return MariaDbOn(db, sql); }
+  std::string Psql(const std::string& db, const std::string& sql) { return PsqlOn(db, sql); }
+  // The stack's settings, the local backup location and the source databases.
+  std::string Env(const std::string& mysql_db, const std::string& pg_db,
+                  const std::string& mongo_db) {
+    return "set -a && . " + std::string(DI_SOURCE_DIR) +
+           "/stack.env && set +a && export S3_BUCKET_NAME=file://" + dir_.string() +
+           " MYSQL_DATABASE=" + mysql_db + " POSTGRES_DATABASE=" + pg_db +
+           " MONGODB_URI=" + MongoBase() + "/" + mongo_db + " && ";
+  }
+  std::string TargetUrl(const std::string& engine) {
+    const Config& c = StackConfig();
+    if (engine == "mysql")
+      return "mysql://" + c.mysql.user + ":" + c.mysql.password + "@" + c.mysql.host + ":" +
+             std::to_string(c.mysql.port) + "/" + db_;
+    if (engine == "postgresql")
+      return "postgresql://" + c.postgres.user + ":" + c.postgres.password + "@" + c.postgres.host +
+             ":" + std::to_string(c.postgres.port) + "/" + db_;
+    return MongoBase() + "/" + db_;
+  }
+  // Every table of the backup at dir_, restored with --latest into db_.
+  std::vector<std::pair<std::string, std::string>> RestoreAll(const std::string& env) {
+    std::vector<std::pair<std::string, std::string>> tables;  // engine, table
+    for (const auto& e : fs::recursive_directory_iterator(dir_ / "backups"))
+      if (e.path().filename() == "manifest.json") {
+        fs::path table_dir = e.path().parent_path().parent_path();
+        tables.emplace_back(table_dir.parent_path().filename().string(),
+                            table_dir.filename().string());
+      }
+    std::sort(tables.begin(), tables.end());
+    for (const auto& [engine, table] : tables) {
+      std::string out;
+      EXPECT_EQ(RunCommand(env + DI_BINARY + " --mode restore --source-db " + engine + " --table " +
+                               table + " --latest --target-url " + TargetUrl(engine),
+                           &out),
+                0)
+          << engine << "." << table << ": " << out;
+    }
+    return tables;
+  }
+  void ExpectSameMysql(const std::string& src, const std::string& table) {
+    auto sum = [&](const std::string& db) {
+      std::string s = Mysql(db, "CHECKSUM TABLE \\`" + table + "\\`");
+      return s.substr(s.find('\t') + 1);
+    };
+    auto types = [&](const std::string& db) {
+      return Mysql("",
+                   "SELECT GROUP_CONCAT(CONCAT(COLUMN_NAME, ' ', COLUMN_TYPE, ' ', "
+                   "IS_NULLABLE) ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS "
+                   "WHERE TABLE_SCHEMA = '" +
+                       db + "' AND TABLE_NAME = '" + table + "'");
+    };
+    std::string want = types(src), sum_want = sum(src);
+    ASSERT_TRUE(!want.empty() && want.find("ERROR") == std::string::npos) << want;
+    ASSERT_TRUE(!sum_want.empty() && sum_want.find("ERROR") == std::string::npos) << sum_want;
+    EXPECT_EQ(types(db_), want) << "mysql." << table;
+    EXPECT_EQ(sum(db_), sum_want) << "mysql." << table;
+  }
+  void ExpectSamePg(const std::string& src, const std::string& table) {
+    auto rows = [&](const std::string& db) {
+      return Psql(db,
+                  "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY "
+                  "t::text)), '') FROM \\\"" +
+                      table + "\\\" t");
+    };
+    auto types = [&](const std::string& db) {
+      return Psql(db,
+                  "SELECT string_agg(column_name || ' ' || data_type || ' ' || udt_name || ' "
+                  "' || is_nullable, ',' ORDER BY ordinal_position) FROM "
+                  "information_schema.columns WHERE table_schema = 'public' AND table_name "
+                  "= '" +
+                      table + "'");
+    };
+    std::string want = types(src), rows_want = rows(src);
+    ASSERT_TRUE(!want.empty() && want.find("ERROR") == std::string::npos) << want;
+    ASSERT_TRUE(rows_want.find(':') != std::string::npos) << rows_want;
+    EXPECT_EQ(types(db_), want) << "postgresql." << table;
+    EXPECT_EQ(rows(db_), rows_want) << "postgresql." << table;
+  }
+  void ExpectSameMongo(const std::string& src, const std::string& coll) {
+    std::string out;
+    EXPECT_EQ(
+        RunCommand(VenvPython() + " " + DI_SOURCE_DIR + "/tests/integration/compare_mongo.py " +
+                       MongoBase() + " " + src + " " + db_ + " " + coll,
+                   &out),
+        0)
+        << "mongodb." << coll << ": " << out;
+  }
+  void RoundTrip(const std::string& my, const std::string& pg, const std::string& mongo,
+                 size_t want_tables) {
+    std::string env = Env(my, pg, mongo), out;
+    ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode backup", &out), 0) << out;
+    auto tables = RestoreAll(env);
+    EXPECT_EQ(tables.size(), want_tables);
+    for (const auto& [engine, table] : tables) {
+      if (engine == "mysql") ExpectSameMysql(my, table);
+      if (engine == "postgresql") ExpectSamePg(pg, table);
+      if (engine == "mongodb") ExpectSameMongo(mongo, table);
+    }
+  }
+
+  std::string db_;
+  fs::path dir_;
+  static inline int counter_ = 0;
+};
+
+TEST_F(RestoreTest, CinemaTablesComeBackWithEveryValueAndType) {
+  const Config& c = StackConfig();
+  RoundTrip(c.mysql.database, c.postgres.database, c.mongo.database, 9);
+}
+
+TEST_F(RestoreTest, SakilaPagilaAndTheSampleMoviesComeBackWithEveryValueAndType) {
+  if (!TestDataPresent("sakila") || !TestDataPresent("pagila") || !TestDataPresent("mflix"))
+    GTEST_SKIP() << "reference data not found under " << TestDataDir() << " (set TESTDATA_DIR)";
+  RoundTrip("sakila", "pagila", "mflix", 16 + 15 + 4);
+}
+
+TEST_F(RestoreTest, DamagedBackupsAndOccupiedTablesAreRefusedWritingNothing) {
+  const Config& c = StackConfig();
+  std::string env = Env(c.mysql.database, c.postgres.database, c.mongo.database), out;
+  ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode backup --table users --table rooms", &out), 0)
+      << out;
+  fs::path users_dir;
+  for (const auto& e : fs::directory_iterator(dir_ / "backups/postgresql/users")) users_dir = e;
+  std::string run_id = users_dir.filename().string();
+  std::string restore_users = env + DI_BINARY +
+                              " --mode restore --source-db postgresql --table users --target-url " +
+                              TargetUrl("postgresql") + " ";
+
+  // A backup run that does not exist / has no manifest.
+  EXPECT_EQ(RunCommand(restore_users + "--run-id 20000101T000000Z", &out), 1) << out;
+  EXPECT_NE(out.find("has no manifest"), std::string::npos) << out;
+  // Usage errors.
+  EXPECT_EQ(RunCommand(restore_users, &out), 2) << out;
+  EXPECT_NE(out.find("--run-id R or --latest"), std::string::npos) << out;
+  EXPECT_EQ(RunCommand(restore_users + "--latest --if-exists maybe", &out), 2) << out;
+  EXPECT_NE(out.find("expected fail, replace or append"), std::string::npos) << out;
+
+  // A corrupted part: refused before any write.
+  fs::path part = users_dir / "part-00000.jsonl.gz";
+  std::string original;
+  {
+    std::ifstream in(part, std::ios::binary);
+    original.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::string damaged = original;
+  damaged[damaged.size() / 2] ^= 0x5a;
+  std::ofstream(part, std::ios::binary) << damaged;
+  EXPECT_EQ(RunCommand(restore_users + "--latest", &out), 1) << out;
+  EXPECT_NE(out.find("does not match its sha256"), std::string::npos) << out;
+  EXPECT_EQ(Psql(db_, "SELECT to_regclass('public.users') IS NULL"), "t");
+  // A missing part.
+  fs::remove(part);
+  EXPECT_EQ(RunCommand(restore_users + "--run-id " + run_id, &out), 1) << out;
+  EXPECT_NE(out.find("is missing part"), std::string::npos) << out;
+  EXPECT_EQ(Psql(db_, "SELECT to_regclass('public.users') IS NULL"), "t");
+  std::ofstream(part, std::ios::binary) << original;
+
+  // Into an empty database: fine. Again: the table is not empty, refused.
+  ASSERT_EQ(RunCommand(restore_users + "--latest", &out), 0) << out;
+  EXPECT_NE(out.find(std::to_string(1000 * CinemaScale()) + " rows from 1 part"), std::string::npos)
+      << out;
+  EXPECT_EQ(RunCommand(restore_users + "--latest", &out), 1) << out;
+  EXPECT_NE(out.find("is not empty; restore with --if-exists append"), std::string::npos) << out;
+  EXPECT_EQ(RunCommand(restore_users + "--latest --if-exists fail", &out), 1) << out;
+  // append: the same keys again violate the primary key; the transaction writes nothing.
+  EXPECT_EQ(RunCommand(restore_users + "--latest --if-exists append", &out), 1) << out;
+  EXPECT_EQ(Psql(db_, "SELECT count(*) FROM users"), std::to_string(1000 * CinemaScale()));
+  // replace: one transaction swaps the table.
+  Psql(db_, "DELETE FROM users WHERE id < 100");
+  ASSERT_EQ(RunCommand(restore_users + "--latest --if-exists replace", &out), 0) << out;
+  ExpectSamePg(c.postgres.database, "users");
+  // Another table's name with other columns is refused; --target-table picks a new one.
+  Psql(db_, "CREATE TABLE other (id int, x text)");
+  EXPECT_EQ(RunCommand(restore_users + "--latest --target-table other", &out), 1) << out;
+  EXPECT_NE(out.find("exists with other columns (id, x)"), std::string::npos) << out;
+  ASSERT_EQ(RunCommand(restore_users + "--latest --target-table users_copy", &out), 0) << out;
+  EXPECT_EQ(Psql(db_, "SELECT count(*) FROM users_copy"), std::to_string(1000 * CinemaScale()));
+
+  // MySQL replace goes through a staging table renamed into place.
+  std::string restore_rooms = env + DI_BINARY +
+                              " --mode restore --source-db mysql --table rooms --latest "
+                              "--target-url " +
+                              TargetUrl("mysql");
+  ASSERT_EQ(RunCommand(restore_rooms, &out), 0) << out;
+  Mysql(db_, "UPDATE rooms SET name = 'x'");
+  EXPECT_EQ(RunCommand(restore_rooms, &out), 1) << out;
+  ASSERT_EQ(RunCommand(restore_rooms + " --if-exists replace", &out), 0) << out;
+  ExpectSameMysql(c.mysql.database, "rooms");
+  EXPECT_EQ(Mysql(db_, "SHOW TABLES"), "rooms");  // no staging table left
+}
+
+}  // namespace
+}  // namespace di::testing
