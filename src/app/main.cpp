@@ -8,6 +8,7 @@
 #include "aws/clients.h"
 #include "config/config.h"
 #include "config/env.h"
+#include "core/log.h"
 #include "core/time_util.h"
 #include "pipeline/restore.h"
 #include "pipeline/run.h"
@@ -21,7 +22,7 @@ constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 
 int Fail(int code, const std::string& message) {
-  std::fprintf(stderr, "data-ingestion: %s\n", message.c_str());
+  std::fprintf(stderr, "data-ingestion: %s\n", di::Redact(message).c_str());
   return code;
 }
 
@@ -77,7 +78,7 @@ int Finish(const std::string& mode, const di::RunOutcome& outcome, di::ObjectSto
 }
 
 void Log(const std::string& line) {
-  std::cerr << line << "\n";
+  di::GetLogger("pipeline")->info(line);
 }
 
 int RunBackupMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts,
@@ -211,6 +212,7 @@ int main(int argc, char** argv) {
   auto config = di::LoadConfig(*env);
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
 
+  if (auto s = di::InitLogging(*config); !s.ok()) return Fail(kExitUsage, s.message());
   if (opts.print_config) {
     std::cout << di::FormatConfig(*config);
     if (opts.mode.empty()) return 0;

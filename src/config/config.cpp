@@ -220,6 +220,8 @@ Result<Config> LoadConfig(const Env& env) {
                            {"TRACE", "DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL"});
   if (cfg.log.level == "WARN") cfg.log.level = "WARNING";
   cfg.log.file = r.Text("LOG_FILE", "data_ingestion.log");
+  cfg.log.max_bytes = r.Int("LOG_MAX_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
+  cfg.log.backups = r.Int("LOG_BACKUPS", 5, 1, 100);
   cfg.log.format = r.Choice("LOG_FORMAT", "text", {"text", "json"}) == "json" ? LogFormat::kJson
                                                                               : LogFormat::kText;
   cfg.api_token = r.Text("API_TOKEN", "", Secret::kFull);

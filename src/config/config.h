@@ -80,6 +80,8 @@ struct ScheduleSettings {
 struct LogSettings {
   std::string level = "INFO";               // TRACE | DEBUG | INFO | WARNING | ERROR | CRITICAL
   std::string file = "data_ingestion.log";  // empty: stderr only
+  int max_bytes = 10 * 1024 * 1024;         // LOG_MAX_BYTES: rotate past this size
+  int backups = 5;                          // LOG_BACKUPS: rotated files kept
   LogFormat format = LogFormat::kText;
 };
 

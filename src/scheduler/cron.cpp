@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/strings.h"
+#include "core/value.h"
 
 namespace di {
 namespace {
@@ -135,6 +136,53 @@ Result<CronExpr> CronExpr::Parse(std::string_view text) {
   c.dom_restricted_ = fields[2].front() != '*' && fields[2].front() != '?';
   c.dow_restricted_ = fields[4].front() != '*' && fields[4].front() != '?';
   return c;
+}
+
+bool CronExpr::DayMatches(unsigned month, unsigned day, unsigned weekday) const {
+  if (!months_[month]) return false;
+  bool dom = dom_[day], dow = dow_[weekday];
+  return dom_restricted_ && dow_restricted_ ? (dom || dow) : (dom && dow);
+}
+
+std::optional<int64_t> CronExpr::NextAfter(int64_t utc_seconds, const TimeZone& tz) const {
+  auto floor_div = [](int64_t a, int64_t b) {
+    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+  };
+  int64_t local = utc_seconds + tz.OffsetAt(utc_seconds);
+  int64_t t = (floor_div(local, 60) + 1) * 60;             // the next whole minute, wall time
+  const int64_t give_up = t + int64_t{400} * 366 * 86400;  // 400 years: every calendar repeats
+  while (t < give_up) {
+    int64_t days = floor_div(t, 86400);
+    int64_t secs = t - days * 86400;
+    int64_t y;
+    unsigned m, d;
+    CivilFromDays(days, &y, &m, &d);
+    unsigned weekday = static_cast<unsigned>(((days % 7) + 11) % 7);  // 1970-01-01: Thursday
+    if (!DayMatches(m, d, weekday)) {
+      t = (days + 1) * 86400;
+      continue;
+    }
+    int hour = static_cast<int>(secs / 3600), minute = static_cast<int>(secs % 3600 / 60);
+    int found_h = -1, found_m = -1;
+    for (int h = hour; h < 24 && found_h < 0; ++h) {
+      if (!hours_[h]) continue;
+      for (int mi = h == hour ? minute : 0; mi < 60; ++mi)
+        if (minutes_[mi]) {
+          found_h = h;
+          found_m = mi;
+          break;
+        }
+    }
+    if (found_h < 0) {
+      t = (days + 1) * 86400;
+      continue;
+    }
+    int64_t wall = days * 86400 + found_h * 3600 + found_m * 60;
+    int64_t utc = tz.LocalToUtc(wall);
+    if (utc > utc_seconds) return utc;
+    t = wall + 60;  // a repeated wall hour that already passed: look further
+  }
+  return std::nullopt;
 }
 
 }  // namespace di

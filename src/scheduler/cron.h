@@ -7,7 +7,10 @@
 #include <string>
 #include <string_view>
 
+#include <optional>
+
 #include "core/status.h"
+#include "core/time_util.h"
 
 namespace di {
 
@@ -26,6 +29,13 @@ class CronExpr {
   // Cron's rule: when both day fields are restricted, a day matches if either matches.
   bool dom_restricted() const { return dom_restricted_; }
   bool dow_restricted() const { return dow_restricted_; }
+
+  // The first firing strictly after `utc_seconds`, evaluated on the wall clock of `tz`, as
+  // UTC seconds; nullopt when the expression never fires (e.g. 30 February). A wall time
+  // skipped by a DST change fires at the instant it maps to; one repeated fires once.
+  std::optional<int64_t> NextAfter(int64_t utc_seconds, const TimeZone& tz) const;
+  // True when the local day (y-m-d, weekday 0 = Sunday) matches the day fields.
+  bool DayMatches(unsigned month, unsigned day, unsigned weekday) const;
 
  private:
   std::string text_;
