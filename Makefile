@@ -4,10 +4,11 @@ BUILD ?= build
 BUILD_ASAN ?= build-asan
 JOBS ?= $(shell nproc)
 SCALE ?= 1
+BENCH_SCALES ?= 10,100
 ENV := set -a && . ./stack.env && set +a
 
 .PHONY: all setup build build-asan stack-up stack-down stack-status seed testdata demo test \
-        test-unit test-asan format format-check clean
+        test-unit test-asan bench format format-check clean
 
 all: build
 
@@ -67,6 +68,13 @@ test-unit: build
 test-asan: build-asan seed testdata
 	$(ENV) && cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j 1
+
+# Benchmarks (slow, not part of the tests): backup throughput against the plain tools at
+# scales 10 and 100, migration against moto and an acknowledge-only endpoint, memory, and
+# the micro-benchmarks -> bench/results/<stamp>.json and BENCHMARKS.md. Reseeds scale 1 after.
+bench: build stack-up
+	$(ENV) && .venv/bin/python bench/run_bench.py --binary $(BUILD)/data-ingestion \
+	  --ack-server $(BUILD)/ack_server --micro $(BUILD)/micro_bench --scales $(BENCH_SCALES)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

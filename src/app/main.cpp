@@ -1,9 +1,13 @@
 // data-ingestion: modes and wiring, nothing else.
 #include <algorithm>
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <optional>
+#include <thread>
 
+#include "api/server.h"
 #include "app/cli.h"
 #include "aws/clients.h"
 #include "config/config.h"
@@ -14,9 +18,32 @@
 #include "pipeline/run.h"
 #include "pipeline/setup.h"
 #include "pipeline/verify.h"
+#include "scheduler/scheduler.h"
 #include "sources/factory.h"
 
 namespace {
+
+// SIGTERM / SIGINT: stop taking work, let running tables stop at their next batch boundary
+// (after its checkpoint), exit 0.
+std::atomic<bool> g_stop{false};
+
+extern "C" void OnStopSignal(int) {
+  g_stop.store(true);
+}
+
+void InstallStopHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+}
+
+di::RunHooks StopHooks() {
+  di::RunHooks h;
+  h.stop = &g_stop;
+  return h;
+}
 
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
@@ -72,6 +99,12 @@ int Finish(const std::string& mode, const di::RunOutcome& outcome, di::ObjectSto
             << std::max(outcome.tables.size(), outcome.migrations.size()) << " tables; report "
             << (outcome.report_key.empty() ? "not written" : store.Describe(outcome.report_key))
             << "\n";
+  if (outcome.status == "STOPPED") {
+    std::cerr << "data-ingestion: " << mode << " stopped by a signal at a batch boundary"
+              << (mode == "migrate" ? "; run it again to resume run " + outcome.run_id : "")
+              << "\n";
+    return 0;
+  }
   if (outcome.status != "SUCCESS")
     return Fail(kExitFailed, mode + " " + outcome.status + ": see the report for what failed");
   return 0;
@@ -91,7 +124,7 @@ int RunBackupMode(const di::Config& config, const di::Env& env, const di::CliOpt
   if (!tables.ok()) return Fail(kExitUsage, tables.status().message());
   for (const auto& p : problems) std::cerr << "[backup] skipped: " << p << "\n";
   if (tables->empty()) return Fail(kExitFailed, "no table to back up");
-  auto outcome = di::RunBackup(config, *tables, *targets->store, problems, Log);
+  auto outcome = di::RunBackup(config, *tables, *targets->store, problems, Log, StopHooks());
   return Finish("backup", outcome, *targets->store);
 }
 
@@ -111,8 +144,8 @@ int RunSyncMode(const di::Config& config, const di::Env& env, const di::CliOptio
   if (!tables.ok()) return Fail(kExitUsage, "--table: " + tables.status().message());
   auto targets = OpenTargets(config, env, true);
   if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
-  auto outcome =
-      di::RunSync(config, *tables, *targets->store, *targets->clients->dynamodb, since, Log);
+  auto outcome = di::RunSync(config, *tables, *targets->store, *targets->clients->dynamodb, since,
+                             Log, StopHooks());
   return Finish("sync", outcome, *targets->store);
 }
 
@@ -189,10 +222,122 @@ int RunRestoreMode(const di::Config& config, const di::Env& env, const di::CliOp
   return 0;
 }
 
+// The scheduler's two jobs: a backup of every table and a sync of the mapped tables.
+std::vector<di::ScheduledJob> ScheduledJobs(const di::Config& config,
+                                            const std::function<void()>& backup,
+                                            const std::function<void()>& sync) {
+  std::vector<di::ScheduledJob> jobs;
+  jobs.push_back(
+      {"backup", *di::CronExpr::Parse(config.schedule.backup), [backup](int64_t) { backup(); }});
+  jobs.push_back({"sync", *di::CronExpr::Parse(config.schedule.sync), [sync](int64_t) { sync(); }});
+  return jobs;
+}
+
+di::Result<std::unique_ptr<di::Coordinator>> MakeCoordinator(const di::Config& config) {
+  if (config.schedule.redis_url.empty()) {
+    di::GetLogger("scheduler")
+        ->warn(
+            "REDIS_URL is not set: this instance schedules alone (no lock shared with "
+            "other instances, no catch-up of firings missed while down)");
+    return di::MakeLocalCoordinator();
+  }
+  return di::MakeRedisCoordinator(config.schedule.redis_url);
+}
+
+void RunScheduler(const di::Config& config, di::Coordinator& coordinator,
+                  std::vector<di::ScheduledJob> jobs) {
+  auto tz = di::TimeZone::Load(config.schedule.tz);
+  auto logger = di::GetLogger("scheduler");
+  di::Scheduler scheduler(std::move(jobs), tz.ok() ? *tz : di::TimeZone::Utc(), di::SystemClock(),
+                          coordinator, [logger](const std::string& l) { logger->info(l); });
+  scheduler.Run(g_stop);
+}
+
+int RunSchedulerMode(const di::Config& config, const di::Env& env, const Mapping& mapping) {
+  InstallStopHandlers();
+  auto targets = OpenTargets(config, env, true);
+  if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
+  auto coordinator = MakeCoordinator(config);
+  if (!coordinator.ok()) return Fail(kExitFailed, coordinator.status().message());
+  auto backup = [&] {
+    std::vector<std::string> problems;
+    auto tables = di::SelectTables(config, config.run.mapping_file.empty() ? nullptr : &mapping, {},
+                                   &problems);
+    if (!tables.ok()) return Log("[scheduler] backup: " + tables.status().message());
+    di::RunBackup(config, *tables, *targets->store, problems, Log, StopHooks());
+  };
+  auto sync = [&] {
+    auto tables = di::PickMapped(mapping, {}, config.analytics_database_url.empty());
+    if (!tables.ok()) return Log("[scheduler] sync: " + tables.status().message());
+    di::RunSync(config, *tables, *targets->store, *targets->clients->dynamodb, std::nullopt, Log,
+                StopHooks());
+  };
+  RunScheduler(config, **coordinator, ScheduledJobs(config, backup, sync));
+  di::GetLogger("scheduler")->info("stopped");
+  return 0;
+}
+
+int RunApiMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts,
+               const Mapping& mapping) {
+  InstallStopHandlers();
+  auto clients = di::aws::MakeAwsClients(config, env);
+  if (!clients.ok()) return Fail(kExitFailed, clients.status().message());
+  // The API starts even when the bucket is missing: /health says so.
+  std::unique_ptr<di::ObjectStore> store =
+      config.s3.is_local() ? di::MakeLocalStore(config.s3.local_path())
+                           : di::MakeS3Store(*clients->s3, config.s3.bucket, config.s3.sse);
+  di::JobManager jobs;
+  di::Service service(config, mapping, *store, *clients, jobs);
+  di::ApiServer server(service);
+  auto logger = di::GetLogger("api");
+  if (auto s = server.Bind(opts.port); !s.ok()) return Fail(kExitFailed, s.message());
+  if (config.api_token.empty())
+    logger->warn(
+        "API_TOKEN is not set: listening on 127.0.0.1 only (set API_TOKEN to accept "
+        "other hosts; every endpoint but /health, /metrics and /openapi.json then needs "
+        "Authorization: Bearer <token>)");
+  logger->info("listening on http://{}:{} (OpenAPI at /openapi.json)", server.host(), opts.port);
+  std::thread serve([&] {
+    if (auto s = server.ServeBound(); !s.ok()) logger->error(s.message());
+  });
+  std::unique_ptr<di::Coordinator> coordinator;
+  std::thread scheduler;
+  if (opts.with_scheduler) {
+    auto c = MakeCoordinator(config);
+    if (!c.ok()) {
+      server.Stop();
+      serve.join();
+      return Fail(kExitFailed, c.status().message());
+    }
+    coordinator = std::move(*c);
+    auto submit = [logger](const char* what, const di::Result<std::string>& id) {
+      if (id.ok())
+        logger->info("scheduler started {} job {}", what, *id);
+      else
+        logger->warn("scheduler could not start {}: {}", what, id.status().message());
+    };
+    scheduler = std::thread([&, submit] {
+      RunScheduler(config, *coordinator,
+                   ScheduledJobs(
+                       config, [&] { submit("backup", service.StartBackup({})); },
+                       [&] { submit("sync", service.StartSync({}, std::nullopt)); }));
+    });
+  }
+  while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  logger->info("stopping: no new requests or jobs; running jobs stop at their next batch");
+  server.Stop();
+  serve.join();
+  if (scheduler.joinable()) scheduler.join();
+  jobs.Shutdown();
+  logger->info("stopped");
+  return 0;
+}
+
 int RunMigrateMode(const di::Config& config, const di::Env& env, const Mapping& mapping) {
   auto targets = OpenTargets(config, env, true);
   if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
-  auto outcome = di::RunMigrate(config, mapping, *targets->store, *targets->clients->dynamodb, Log);
+  auto outcome = di::RunMigrate(config, mapping, *targets->store, *targets->clients->dynamodb, Log,
+                                StopHooks());
   return Finish("migrate", outcome, *targets->store);
 }
 
@@ -227,12 +372,15 @@ int main(int argc, char** argv) {
       return Fail(kExitUsage, "MAPPING_FILE " + config->run.mapping_file + ": " + s.message());
   }
   if (opts.mode == "setup") return RunSetupMode(*config, *env, *mapping);
+  if (opts.mode == "backup" || opts.mode == "migrate" || opts.mode == "sync") InstallStopHandlers();
   if (opts.mode == "backup") return RunBackupMode(*config, *env, opts, *mapping);
   if (opts.mode == "migrate") return RunMigrateMode(*config, *env, *mapping);
   if (opts.mode == "sync") return RunSyncMode(*config, *env, opts, *mapping);
   if (opts.mode == "verify") return RunVerifyMode(*config, *env, opts, *mapping);
   if (opts.mode == "restore") return RunRestoreMode(*config, *env, opts);
+  if (opts.mode == "api") return RunApiMode(*config, *env, opts, *mapping);
+  if (opts.mode == "scheduler") return RunSchedulerMode(*config, *env, *mapping);
   return Fail(kExitFailed, "mode '" + opts.mode +
                                "' is not available in this build yet; available now: "
-                               "setup, backup, migrate, sync, verify, restore, --print-config");
+                               "api, migrate, backup, sync, scheduler, setup, verify, restore");
 }

@@ -18,8 +18,10 @@ Result<AwsClients> MakeAwsClients(const Config& config, const Env& env,
                     RetryOptionsFrom(config.run)};
   ServiceOptions ddb{"dynamodb", out.resolved.region, out.resolved.dynamodb_endpoint,
                      out.resolved.credentials, RetryOptionsFrom(config.run)};
-  out.s3 = std::make_unique<S3Client>(std::make_shared<AwsClient>(s3, transport));
-  out.dynamodb = std::make_unique<DynamoDbClient>(std::make_shared<AwsClient>(ddb, transport));
+  out.s3_transport = std::make_shared<AwsClient>(s3, transport);
+  out.dynamodb_transport = std::make_shared<AwsClient>(ddb, transport);
+  out.s3 = std::make_unique<S3Client>(out.s3_transport);
+  out.dynamodb = std::make_unique<DynamoDbClient>(out.dynamodb_transport);
   return out;
 }
 

@@ -15,6 +15,8 @@ struct AwsClients {
   ResolvedAws resolved;
   std::unique_ptr<S3Client> s3;
   std::unique_ptr<DynamoDbClient> dynamodb;
+  // The signing/retrying clients under them, for their retry statistics.
+  std::shared_ptr<AwsClient> s3_transport, dynamodb_transport;
 };
 
 RetryOptions RetryOptionsFrom(const RunSettings& run);

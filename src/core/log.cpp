@@ -70,7 +70,8 @@ std::unique_ptr<spdlog::formatter> MakeFormatter(LogFormat format) {
   f->add_flag<UpperLevel>('*');
   f->add_flag<JsonMessage>('&');
   if (format == LogFormat::kJson)
-    f->set_pattern(R"({"timestamp":"%Y-%m-%dT%H:%M:%S.%eZ","logger":"%n","level":"%*","message":%&})");
+    f->set_pattern(
+        R"({"timestamp":"%Y-%m-%dT%H:%M:%S.%eZ","logger":"%n","level":"%*","message":%&})");
   else
     f->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %n %* %v");
   return f;

@@ -70,6 +70,9 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
       options.dead_letter_prefix + EngineName(table.engine) + "." + table.name + "/";
   RecordBatch batch;
   while (true) {
+    if (options.stop && options.stop->load())
+      return done(Aborted("stopped after " + std::to_string(options.row_offset + r.rows) +
+                          " rows (checkpointed)"));
     auto more = (*reader)->Next(&batch);
     if (!more.ok()) return done(more.status());
     if (!*more) break;
@@ -178,7 +181,11 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
     }
     r.warnings += static_cast<int64_t>(warnings.size());
     size_t n = writes.size();
+    auto write_t0 = std::chrono::steady_clock::now();
     auto written = dynamodb.BatchWrite(target.table, std::move(writes));
+    if (options.on_batch)
+      options.on_batch(
+          n, std::chrono::duration<double>(std::chrono::steady_clock::now() - write_t0).count());
     if (!written.ok()) {
       if (written.status().code() == StatusCode::kNotFound) return done(written.status());
       r.failed += static_cast<int64_t>(n);  // the batch failed every retry: recorded, go on

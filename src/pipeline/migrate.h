@@ -5,6 +5,7 @@
 // fails after its retries is counted and the run ends PARTIAL. Memory: one batch.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
@@ -53,7 +54,10 @@ struct MigrateOptions {
   // Sync stops a table at its first failed batch; migrate records it and goes on (with no
   // checkpoint after it).
   bool stop_on_failure = false;
-  std::function<void(int64_t rows)> on_progress;  // after each batch
+  std::function<void(int64_t rows)> on_progress;               // after each batch
+  std::function<void(size_t items, double seconds)> on_batch;  // each BatchWrite's latency
+  // Set: stop before the next batch (the last one is written and checkpointed).
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // A row's field by name (MongoDB: a top-level document field); null when absent.

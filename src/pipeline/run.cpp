@@ -118,7 +118,7 @@ std::string ProgressLine(const std::string& name, int64_t rows, int64_t estimate
 }
 
 TableBackup BackupOne(const Config& config, const TableMapping& ref, ObjectStore& store,
-                      const std::string& run_id, const Say& say) {
+                      const std::string& run_id, const Say& say, const RunHooks& hooks) {
   TableBackup r;
   r.engine = ref.engine;
   r.table = ref.table;
@@ -145,7 +145,9 @@ TableBackup BackupOne(const Config& config, const TableMapping& ref, ObjectStore
   auto t0 = std::chrono::steady_clock::now();
   auto last = t0;
   int64_t estimate = (*src)->EstimateRows(*info);
+  o.stop = hooks.stop;
   o.on_progress = [&](int64_t rows) {
+    if (hooks.progress) hooks.progress("backup:" + ref.Name(), rows);
     auto now = std::chrono::steady_clock::now();
     if (now - last < std::chrono::seconds(2)) return;
     last = now;
@@ -311,7 +313,8 @@ void FinishReport(const Config& config, ObjectStore& store, RunOutcome& out,
 }  // namespace
 
 RunOutcome RunBackup(const Config& config, const std::vector<TableMapping>& tables,
-                     ObjectStore& store, std::vector<std::string> problems, const Say& log) {
+                     ObjectStore& store, std::vector<std::string> problems, const Say& log,
+                     const RunHooks& hooks) {
   RunOutcome out;
   out.problems = std::move(problems);
   out.run_id = FreshRunId(store, config.s3.backup_folder, tables);
@@ -319,8 +322,9 @@ RunOutcome RunBackup(const Config& config, const std::vector<TableMapping>& tabl
   SerialLog serial(log);
   Say say = std::ref(serial);
   out.tables.resize(tables.size());
-  RunPool(tables.size(), config.run.workers,
-          [&](size_t i) { out.tables[i] = BackupOne(config, tables[i], store, out.run_id, say); });
+  RunPool(tables.size(), config.run.workers, [&](size_t i) {
+    out.tables[i] = BackupOne(config, tables[i], store, out.run_id, say, hooks);
+  });
   size_t ok = 0;
   nlohmann::json entries = nlohmann::json::array();
   for (const auto& r : out.tables) {
@@ -330,6 +334,7 @@ RunOutcome RunBackup(const Config& config, const std::vector<TableMapping>& tabl
   out.status = ok == out.tables.size() && out.problems.empty() ? "SUCCESS"
                : ok == 0                                       ? "FAILED"
                                                                : "PARTIAL";
+  if (hooks.stop && hooks.stop->load()) out.status = "STOPPED";
   FinishReport(config, store, out, "backup", started, entries, say);
   return out;
 }
@@ -356,10 +361,13 @@ void AddCounts(TableMigration& r, const nlohmann::json& c) {
 
 // Throttled progress lines: "[mode] name: rows of ~estimate, rows/s, ETA".
 std::function<void(int64_t)> Throttled(const std::string& mode, const std::string& name,
-                                       int64_t estimate, const Say& say) {
+                                       int64_t estimate, const Say& say, const RunHooks& hooks,
+                                       const std::string& task) {
   auto t0 = std::chrono::steady_clock::now();
   auto last = std::make_shared<std::chrono::steady_clock::time_point>(t0);
+  auto progress = hooks.progress;
   return [=](int64_t rows) {
+    if (progress) progress(task, rows);
     auto now = std::chrono::steady_clock::now();
     if (now - *last < std::chrono::seconds(2)) return;
     *last = now;
@@ -369,22 +377,27 @@ std::function<void(int64_t)> Throttled(const std::string& mode, const std::strin
 }
 
 // Crash testing: with DI_CRASH_AFTER_CHECKPOINTS=N in the environment the process kills
-// itself (SIGKILL) right after its N-th migrate checkpoint, so tests can stop a run at a
-// known point instead of guessing with timers.
+// itself (SIGKILL) right after its N-th migrate checkpoint, and with
+// DI_PAUSE_AFTER_CHECKPOINT_MS=M it waits M ms after each one, so tests can stop a run at a
+// known point instead of racing a timer against the run.
 void CrashPointForTests() {
-  static const long limit = [] {
-    const char* v = std::getenv("DI_CRASH_AFTER_CHECKPOINTS");
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
     return v ? std::strtol(v, nullptr, 10) : 0L;
-  }();
+  };
+  static const long limit = env("DI_CRASH_AFTER_CHECKPOINTS");
+  static const long pause_ms = env("DI_PAUSE_AFTER_CHECKPOINT_MS");
   static std::atomic<long> seen{0};
   if (limit > 0 && ++seen >= limit) std::raise(SIGKILL);
+  if (pause_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
 }
 
 // One mapped table into DynamoDB within a migrate run, from its checkpoint when the run is
 // resumed; each good batch moves the sync watermark and the run's checkpoint together.
 TableMigration MigrateOne(const Config& config, const TableMapping& m, ObjectStore& store,
                           aws::DynamoDbClient& dynamodb, StateStore& state,
-                          const std::string& run_id, bool resumed, const Say& say) {
+                          const std::string& run_id, bool resumed, const Say& say,
+                          const RunHooks& hooks) {
   TableMigration r;
   r.engine = m.engine;
   r.table = m.table;
@@ -440,7 +453,10 @@ TableMigration MigrateOne(const Config& config, const TableMapping& m, ObjectSto
     base = nlohmann::json::object();
   }
   o.on_progress = Throttled("migrate", m.Name() + " -> " + m.dynamodb->table,
-                            srcs->main->EstimateRows(*info), say);
+                            srcs->main->EstimateRows(*info), say, hooks, task);
+  o.stop = hooks.stop;
+  if (hooks.batch)
+    o.on_batch = [&](size_t items, double seconds) { hooks.batch(m.Name(), items, seconds); };
   r = MigrateTable(*srcs->main, *srcs->lookup, *info, *m.dynamodb, dynamodb, store, o);
   AddCounts(r, base);
   if (r.status.ok()) {
@@ -456,7 +472,8 @@ TableMigration MigrateOne(const Config& config, const TableMapping& m, ObjectSto
 // is done; otherwise what the stopped run left under its prefix is removed and it starts
 // again (parts without a manifest were never a backup).
 TableBackup BackupInRun(const Config& config, const TableMapping& m, ObjectStore& store,
-                        const std::string& run_id, bool resumed, const Say& say) {
+                        const std::string& run_id, bool resumed, const Say& say,
+                        const RunHooks& hooks) {
   if (resumed) {
     std::string prefix = BackupPrefix(config.s3.backup_folder, m.engine, m.table, run_id);
     auto manifest = store.Get(prefix + "manifest.json");
@@ -482,13 +499,14 @@ TableBackup BackupInRun(const Config& config, const TableMapping& m, ObjectStore
       store.Delete(keys).ok();
     }
   }
-  return BackupOne(config, m, store, run_id, say);
+  return BackupOne(config, m, store, run_id, say, hooks);
 }
 
 // A table's full load into the warehouse within a migrate run; its end position becomes
 // the warehouse's sync watermark.
 WarehouseLoad LoadOne(const Config& config, const TableMapping& m, StateStore& state,
-                      const std::string& run_id, bool resumed, const Say& say) {
+                      const std::string& run_id, bool resumed, const Say& say,
+                      const RunHooks& hooks) {
   WarehouseLoad r;
   r.engine = m.engine;
   r.table = m.table;
@@ -509,8 +527,9 @@ WarehouseLoad LoadOne(const Config& config, const TableMapping& m, StateStore& s
     r.status = wh.status();
     return r;
   }
-  r = LoadIntoWarehouse(**src, *info, **wh, static_cast<size_t>(config.run.batch_size),
-                        Throttled("warehouse", m.Name(), (*src)->EstimateRows(*info), say));
+  r = LoadIntoWarehouse(
+      **src, *info, **wh, static_cast<size_t>(config.run.batch_size),
+      Throttled("warehouse", m.Name(), (*src)->EstimateRows(*info), say, hooks, task), hooks.stop);
   if (r.status.ok() && r.high_water)
     r.status = state.PutWatermark(m.engine, m.table, *r.high_water, run_id, "warehouse");
   if (r.status.ok()) r.status = state.PutTask(run_id, task, {{"state", "done"}, {"rows", r.rows}});
@@ -537,7 +556,8 @@ std::string LoadLine(const WarehouseLoad& r) {
 }  // namespace
 
 RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& mapping,
-                      ObjectStore& store, aws::DynamoDbClient& dynamodb, const Say& log) {
+                      ObjectStore& store, aws::DynamoDbClient& dynamodb, const Say& log,
+                      const RunHooks& hooks) {
   RunOutcome out;
   SerialLog serial(log);
   Say say = std::ref(serial);
@@ -565,19 +585,21 @@ RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& map
   const size_t m_end = migrations.size(), b_end = m_end + refs.size();
   RunPool(b_end + out.loads.size(), config.run.workers, [&](size_t k) {
     if (k < m_end) {
-      out.migrations[k] =
-          MigrateOne(config, *migrations[k], store, dynamodb, state, out.run_id, resumed, say);
+      out.migrations[k] = MigrateOne(config, *migrations[k], store, dynamodb, state, out.run_id,
+                                     resumed, say, hooks);
       say("[migrate] " + MigrationLine(out.migrations[k]));
     } else if (k < b_end) {
-      out.tables[k - m_end] = BackupInRun(config, refs[k - m_end], store, out.run_id, resumed, say);
+      out.tables[k - m_end] =
+          BackupInRun(config, refs[k - m_end], store, out.run_id, resumed, say, hooks);
     } else {
       WarehouseLoad& r = out.loads[k - b_end];
-      r = LoadOne(config, mapping[k - b_end], state, out.run_id, resumed, say);
+      r = LoadOne(config, mapping[k - b_end], state, out.run_id, resumed, say, hooks);
       say("[warehouse] " + LoadLine(r));
     }
   });
+  const bool stopped = hooks.stop && hooks.stop->load();
   // The cinema analytics exports, when the cinema tables are what was migrated.
-  if (config.run.mapping_file.empty()) {
+  if (config.run.mapping_file.empty() && !stopped) {
     std::string date =
         out.run_id.substr(0, 4) + "-" + out.run_id.substr(4, 2) + "-" + out.run_id.substr(6, 2);
     out.exports = ExportCinemaAnalytics(config, store, date);
@@ -608,8 +630,13 @@ RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& map
   out.status = ok == total_tasks && clean && out.problems.empty() ? "SUCCESS"
                : ok == 0                                          ? "FAILED"
                                                                   : "PARTIAL";
+  if (stopped) {
+    out.status = "STOPPED";
+    say("[migrate] stopped at a batch boundary; `--mode migrate` resumes run " + out.run_id);
+  }
   FinishReport(config, store, out, "migrate", started, entries, say);
-  // Finished (whatever its status): the next migrate is a new run.
+  // Finished (whatever its status): the next migrate is a new run. A stopped one is not.
+  if (stopped) return out;
   if (Status s = state.PutRun("migrate", out.run_id, "done"); !s.ok())
     say("[migrate] could not record the run as finished in the state table: " + s.message());
   return out;
@@ -617,7 +644,7 @@ RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& map
 
 RunOutcome RunSync(const Config& config, const std::vector<TableMapping>& mapping,
                    ObjectStore& store, aws::DynamoDbClient& dynamodb,
-                   std::optional<int64_t> since_micros, const Say& log) {
+                   std::optional<int64_t> since_micros, const Say& log, const RunHooks& hooks) {
   RunOutcome out;
   out.run_id = MakeRunId(std::chrono::system_clock::now());
   auto started = std::chrono::system_clock::now();
@@ -688,7 +715,11 @@ RunOutcome RunSync(const Config& config, const std::vector<TableMapping>& mappin
       return state.PutWatermark(m.engine, m.table, p, out.run_id);
     };
     o.stop_on_failure = true;
-    o.on_progress = Throttled("sync", m.Name() + " -> " + m.dynamodb->table, -1, say);
+    o.on_progress = Throttled("sync", m.Name() + " -> " + m.dynamodb->table, -1, say, hooks,
+                              "dynamodb:" + m.Name());
+    o.stop = hooks.stop;
+    if (hooks.batch)
+      o.on_batch = [&](size_t items, double seconds) { hooks.batch(m.Name(), items, seconds); };
     r = MigrateTable(*srcs->main, *srcs->lookup, *info, *m.dynamodb, dynamodb, store, o);
     say("[sync] " + MigrationLine(r) + (o.after ? "" : " (first sync: all rows)"));
   });
@@ -706,6 +737,7 @@ RunOutcome RunSync(const Config& config, const std::vector<TableMapping>& mappin
   }
   size_t total = out.migrations.size() + out.loads.size();
   out.status = ok == total && clean ? "SUCCESS" : ok == 0 ? "FAILED" : "PARTIAL";
+  if (hooks.stop && hooks.stop->load()) out.status = "STOPPED";
   FinishReport(config, store, out, "sync", started, entries, say);
   return out;
 }

@@ -2,6 +2,7 @@
 // progress, and the run report (SPEC.md §8). Shared by backup and the later pipelines.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
@@ -36,9 +37,22 @@ Result<std::vector<TableMapping>> PickMapped(const std::vector<TableMapping>& ma
                                              const std::vector<std::string>& names,
                                              bool dynamodb_only);
 
+// What a caller (the API's job runner, the CLI's signal handler) sees and steers while a run
+// goes on. All optional.
+struct RunHooks {
+  // Set: every table stops at its next batch boundary (after its checkpoint); the run ends
+  // STOPPED, and a stopped migrate is resumed by the next one.
+  const std::atomic<bool>* stop = nullptr;
+  // After each batch: "<kind>:<engine>.<table>" (kind backup, dynamodb, warehouse) and the
+  // rows done so far.
+  std::function<void(const std::string& task, int64_t rows)> progress;
+  // After each DynamoDB batch write: the table, the items and the seconds it took.
+  std::function<void(const std::string& table, size_t items, double seconds)> batch;
+};
+
 struct RunOutcome {
   std::string run_id;
-  std::string status;  // SUCCESS | PARTIAL | FAILED
+  std::string status;  // SUCCESS | PARTIAL | FAILED | STOPPED
   std::vector<TableBackup> tables;
   std::vector<TableMigration> migrations;
   std::vector<WarehouseLoad> loads;      // with ANALYTICS_DATABASE_URL
@@ -53,7 +67,8 @@ struct RunOutcome {
 // and a line per table to `log` (stderr in the CLI).
 RunOutcome RunBackup(const Config& config, const std::vector<TableMapping>& tables,
                      ObjectStore& store, std::vector<std::string> problems,
-                     const std::function<void(const std::string&)>& log);
+                     const std::function<void(const std::string&)>& log,
+                     const RunHooks& hooks = RunHooks());
 
 // Migration of every mapped table to DynamoDB plus a backup of every table (and, with
 // ANALYTICS_DATABASE_URL, a load of every table into the warehouse), on
@@ -63,7 +78,8 @@ RunOutcome RunBackup(const Config& config, const std::vector<TableMapping>& tabl
 // table, since a half-written one is never kept).
 RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& mapping,
                       ObjectStore& store, aws::DynamoDbClient& dynamodb,
-                      const std::function<void(const std::string&)>& log);
+                      const std::function<void(const std::string&)>& log,
+                      const RunHooks& hooks = RunHooks());
 
 // Incremental sync of the mapped tables into DynamoDB (and, with ANALYTICS_DATABASE_URL, of
 // every mapped table into the warehouse) from the watermarks in the state table (or, with
@@ -72,7 +88,8 @@ RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& map
 RunOutcome RunSync(const Config& config, const std::vector<TableMapping>& mapping,
                    ObjectStore& store, aws::DynamoDbClient& dynamodb,
                    std::optional<int64_t> since_micros,
-                   const std::function<void(const std::string&)>& log);
+                   const std::function<void(const std::string&)>& log,
+                   const RunHooks& hooks = RunHooks());
 
 // A run id not used yet by any of `tables` in `store` ("…Z", then "…Z-2", "…Z-3").
 std::string FreshRunId(ObjectStore& store, const std::string& folder,

@@ -23,7 +23,8 @@ WarehouseLoad& Done(WarehouseLoad& r, std::chrono::steady_clock::time_point t0, 
 }  // namespace
 
 WarehouseLoad LoadIntoWarehouse(Source& source, const TableInfo& table, Warehouse& warehouse,
-                                size_t batch_size, const Progress& progress) {
+                                size_t batch_size, const Progress& progress,
+                                const std::atomic<bool>* stop) {
   auto t0 = std::chrono::steady_clock::now();
   WarehouseLoad r = Start(table);
   auto reader = source.Read(table, {batch_size, std::nullopt, false});
@@ -33,6 +34,7 @@ WarehouseLoad LoadIntoWarehouse(Source& source, const TableInfo& table, Warehous
   HighWater high(table);
   RecordBatch batch;
   while (true) {
+    if (stop && stop->load()) return Done(r, t0, Aborted("stopped; the load rolled back"));
     auto more = (*reader)->Next(&batch);
     if (!more.ok()) return Done(r, t0, more.status());  // the load rolls back
     if (!*more) break;
@@ -49,7 +51,7 @@ WarehouseLoad LoadIntoWarehouse(Source& source, const TableInfo& table, Warehous
 
 WarehouseLoad SyncIntoWarehouse(Source& source, const TableInfo& table, Warehouse& warehouse,
                                 size_t batch_size, std::optional<Position> after,
-                                const Checkpoint& checkpoint) {
+                                const Checkpoint& checkpoint, const std::atomic<bool>* stop) {
   auto t0 = std::chrono::steady_clock::now();
   WarehouseLoad r = Start(table);
   if (table.cursor_column.empty())
@@ -61,6 +63,7 @@ WarehouseLoad SyncIntoWarehouse(Source& source, const TableInfo& table, Warehous
   if (!reader.ok()) return Done(r, t0, reader.status());
   RecordBatch batch;
   while (true) {
+    if (stop && stop->load()) return Done(r, t0, Aborted("stopped after its last checkpoint"));
     auto more = (*reader)->Next(&batch);
     if (!more.ok()) return Done(r, t0, more.status());
     if (!*more) break;

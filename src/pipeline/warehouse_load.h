@@ -4,6 +4,7 @@
 // DynamoDB's, so each target is exact on its own) only after a batch is committed.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
@@ -25,12 +26,15 @@ struct WarehouseLoad {
 using Checkpoint = std::function<Status(const Position&)>;
 using Progress = std::function<void(int64_t rows)>;
 
+// `stop` set: the load stops at the next batch and rolls back (the old table stays).
 WarehouseLoad LoadIntoWarehouse(Source& source, const TableInfo& table, Warehouse& warehouse,
-                                size_t batch_size, const Progress& progress);
+                                size_t batch_size, const Progress& progress,
+                                const std::atomic<bool>* stop = nullptr);
 
 // Rows after `after` ((cursor, key) order; all rows when unset) upserted by primary key.
 WarehouseLoad SyncIntoWarehouse(Source& source, const TableInfo& table, Warehouse& warehouse,
                                 size_t batch_size, std::optional<Position> after,
-                                const Checkpoint& checkpoint);
+                                const Checkpoint& checkpoint,
+                                const std::atomic<bool>* stop = nullptr);
 
 }  // namespace di

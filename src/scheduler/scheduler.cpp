@@ -18,8 +18,8 @@ std::string Iso(int64_t utc_seconds) {
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:00Z", static_cast<long long>(y),
-                m, d, static_cast<long long>(secs / 3600), static_cast<long long>(secs % 3600 / 60));
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:00Z", static_cast<long long>(y), m,
+                d, static_cast<long long>(secs / 3600), static_cast<long long>(secs % 3600 / 60));
   return buf;
 }
 
@@ -170,7 +170,8 @@ void Scheduler::Fire(State& s, int64_t firing, const char* why) {
   std::chrono::seconds ttl(after ? std::max<int64_t>(60, *after - firing) : 86400);
   auto won = coordinator_.Claim(s.job.name, firing, ttl);
   if (!won.ok()) {
-    log_("[scheduler] " + s.job.name + " at " + Iso(firing) + ": not run, " + won.status().message());
+    log_("[scheduler] " + s.job.name + " at " + Iso(firing) + ": not run, " +
+         won.status().message());
     return;
   }
   if (!*won) {

@@ -63,7 +63,7 @@ TEST(CronNext, WallClockOfTheScheduleZoneAcrossDst) {
   auto half = CronExpr::Parse("30 2 * * *");
   ASSERT_TRUE(half.ok());
   int64_t first = *half->NextAfter(At(2026, 10, 24, 12, 0), **madrid);
-  EXPECT_EQ(first, At(2026, 10, 25, 0, 30));  // 02:30 CEST
+  EXPECT_EQ(first, At(2026, 10, 25, 0, 30));                              // 02:30 CEST
   EXPECT_EQ(*half->NextAfter(first, **madrid), At(2026, 10, 26, 1, 30));  // next day, CET
 }
 
@@ -76,8 +76,10 @@ TEST(SchedulerTest, RunsEachFiringOnceOnAFakeClock) {
   auto local = MakeLocalCoordinator();
   std::vector<int64_t> backups, syncs;
   std::vector<ScheduledJob> jobs;
-  jobs.push_back({"backup", *CronExpr::Parse("0 2 * * *"), [&](int64_t f) { backups.push_back(f); }});
-  jobs.push_back({"sync", *CronExpr::Parse("*/30 * * * *"), [&](int64_t f) { syncs.push_back(f); }});
+  jobs.push_back(
+      {"backup", *CronExpr::Parse("0 2 * * *"), [&](int64_t f) { backups.push_back(f); }});
+  jobs.push_back(
+      {"sync", *CronExpr::Parse("*/30 * * * *"), [&](int64_t f) { syncs.push_back(f); }});
   std::vector<std::string> log;
   Scheduler s(std::move(jobs), TimeZone::Utc(), clock, *local,
               [&](const std::string& l) { log.push_back(l); });
@@ -103,7 +105,8 @@ TEST(SchedulerTest, AFiringMissedWhileDownRunsOnceIfYoungerThanAPeriod) {
   std::vector<int64_t> runs;
   auto make = [&](FakeClock& clock) {
     std::vector<ScheduledJob> jobs;
-    jobs.push_back({"backup", *CronExpr::Parse("0 2 * * *"), [&](int64_t f) { runs.push_back(f); }});
+    jobs.push_back(
+        {"backup", *CronExpr::Parse("0 2 * * *"), [&](int64_t f) { runs.push_back(f); }});
     return Scheduler(std::move(jobs), TimeZone::Utc(), clock, *local, [](const std::string&) {});
   };
   // Down from Jan 1 03:00 until Jan 2 05:00: the Jan 2 02:00 firing is 3 h old -> runs.

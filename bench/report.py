@@ -1,0 +1,59 @@
+"""Renders a bench/results/<stamp>.json into BENCHMARKS.md (figures only from the file)."""
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def main():
+    r = json.load(open(sys.argv[1]))
+    m = r["machine"]
+    out = ["# Benchmarks", "",
+           "Measured by `make bench` (`bench/run_bench.py`); regenerated from "
+           f"`bench/results/{os.path.basename(sys.argv[1])}`. Do not edit by hand.", "",
+           f"- date: {r['date']}, commit `{r['commit']}`",
+           f"- machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['os']}",
+           "- the databases, moto and this program share those cores; the plain pipelines are "
+           "`mariadb --quick | gzip -1`, `psql -c 'COPY … TO STDOUT' | gzip -1` (and `zstd -1`), "
+           "and for MongoDB pymongo printing canonical Extended JSON (no mongoexport here), "
+           "to a local file and through `aws s3 cp -` to the stack's S3.", "",
+           "## Backup throughput (ours vs the plain pipeline)", "",
+           "ratio = plain pipeline's time / ours (≥ 0.90 is the target; above 1 we are faster).", "",
+           "| scale | table | codec | rows | MB (JSON) | ratio | ours local rows/s | MB/s | CPU s / M rows | peak RSS MB | plain local rows/s | ratio local | ours S3 rows/s | plain S3 rows/s | ratio S3 |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for b in r["backups"]:
+        o = b["ours_local"]
+        out.append(f"| {b['scale']} | {b['engine']}.{b['table']} | {b['codec']} | {b['rows']:,} | "
+                   f"{b['uncompressed_mb']:.1f} | {b['compression_ratio']:.1f} | {o['rows_per_s']:,.0f} | "
+                   f"{o['mb_per_s']:.1f} | {o['cpu_s_per_million_rows']:.2f} | {o['peak_rss_mb']:.1f} | "
+                   f"{b['plain_local']['rows_per_s']:,.0f} | {b['ratio_local']:.2f} | "
+                   f"{b['ours_s3']['rows_per_s']:,.0f} | {b['plain_s3']['rows_per_s']:,.0f} | "
+                   f"{b['ratio_s3']:.2f} |")
+    out += ["", "## Migration to DynamoDB", "",
+            "`ack` is `bench/ack_server` (answers every BatchWriteItem with no UnprocessedItems): "
+            "the client's own ceiling. One worker.", "",
+            "| scale | table | target | items | items/s | CPU µs / item | peak RSS MB |",
+            "|---|---|---|---|---|---|---|"]
+    for g in r["migrations"]:
+        out.append(f"| {g['scale']} | {g['table']} | {g['target']} | {g['items']:,} | "
+                   f"{g['items_per_s']:,.0f} | {g['cpu_us_per_item']:.1f} | {g['peak_rss_mb']:.1f} |")
+    if r["memory"]:
+        out += ["", "## Memory across scales (backup, peak RSS)", "",
+                "| table | scales | peak RSS MB | ratio |", "|---|---|---|---|"]
+        for x in r["memory"]:
+            out.append(f"| {x['table']} | {x['scales'][0]} → {x['scales'][1]} | "
+                       f"{x['peak_rss_mb'][0]:.1f} → {x['peak_rss_mb'][1]:.1f} | {x['ratio']:.2f} |")
+    if r.get("micro"):
+        out += ["", "## Micro-benchmarks", "", "| benchmark | ns/op | items/s | MB/s | ratio |",
+                "|---|---|---|---|---|"]
+        for b in r["micro"]:
+            fmt = lambda v, f: (f.format(v) if v else "")
+            out.append(f"| {b['name']} | {b['ns_per_op']:.0f} | {fmt(b['items_per_s'], '{:,.0f}')} | "
+                       f"{fmt(b['mb_per_s'], '{:.1f}')} | {fmt(b['ratio'], '{:.1f}')} |")
+    with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""The benchmark harness behind `make bench`: backup throughput per source and codec against
+the plain tools, migration against moto and against an acknowledge-only endpoint, memory at
+two scales, and the micro-benchmarks. Every figure is measured here (wall clock and the
+child's rusage: CPU seconds and peak RSS) and written to bench/results/<stamp>.json and
+BENCHMARKS.md, with the machine, the date and the commit.
+
+Usage: run_bench.py --binary build/data-ingestion --ack-server build/ack_server
+                    [--micro build/micro_bench] [--scales 10,100]
+"""
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+TABLES = [("mysql", "seats"), ("mysql", "schedules"), ("postgresql", "reservations"),
+          ("mongodb", "movies")]
+
+
+def stack_env():
+    env = dict(os.environ)
+    with open(os.path.join(ROOT, "stack.env")) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                k, v = line.split("=", 1)
+                env.setdefault(k, v.strip().strip('"'))
+    env["LOG_FILE"] = ""
+    return env
+
+
+class Meter:
+    """rusage of children between start and stop."""
+
+    def __enter__(self):
+        self.ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.t0 = time.monotonic()
+        return self
+
+    def __exit__(self, *exc):
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.wall = time.monotonic() - self.t0
+        self.cpu = (ru.ru_utime - self.ru0.ru_utime) + (ru.ru_stime - self.ru0.ru_stime)
+        self.max_rss_mb = ru.ru_maxrss / 1024.0  # lifetime max over reaped children
+        return False
+
+
+def peak_rss_mb(cmd, env):
+    """Peak RSS of one command, by GNU time."""
+    p = subprocess.run(["/usr/bin/time", "-f", "%M %e %U %S"] + cmd, env=env,
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"{cmd} failed: {p.stderr[-2000:]}")
+    last = p.stderr.strip().splitlines()[-1].split()
+    kb, wall, user, sys_ = int(last[0]), float(last[1]), float(last[2]), float(last[3])
+    return kb / 1024.0, wall, user + sys_, p.stdout, p.stderr
+
+
+def manifest_of(store_dir, engine, table):
+    base = os.path.join(store_dir, "backups", engine, table)
+    runs = sorted(os.listdir(base))
+    with open(os.path.join(base, runs[-1], "manifest.json")) as f:
+        return json.load(f)
+
+
+def plain_export(engine, table, env):
+    if engine == "mysql":
+        return (f"mariadb --quick -N -B -h {env['MYSQL_HOST']} -P {env['MYSQL_PORT']} "
+                f"-u {env['MYSQL_USER']} -p{env['MYSQL_PASSWORD']} {env['MYSQL_DATABASE']} "
+                f"-e 'SELECT * FROM `{table}`'")
+    if engine == "postgresql":
+        return (f"PGPASSWORD={env['POSTGRES_PASSWORD']} psql -X -q -h {env['POSTGRES_HOST']} "
+                f"-p {env['POSTGRES_PORT']} -U {env['POSTGRES_USER']} -d "
+                f"{env['POSTGRES_DATABASE']} -c 'COPY \"{table}\" TO STDOUT'")
+    py = os.path.join(ROOT, ".venv", "bin", "python")
+    code = ("import sys;from pymongo import MongoClient;from bson import json_util as j;"
+            "c=MongoClient(sys.argv[1]);w=sys.stdout.write;o=j.CANONICAL_JSON_OPTIONS\n"
+            "for d in c.get_default_database()[sys.argv[2]].find(): w(j.dumps(d,json_options=o)+'\\n')")
+    return f"{py} -c \"{code}\" '{env['MONGODB_URI']}' {table}"
+
+
+def bench_backups(binary, env, scale, out_dir, s3_bucket, results):
+    for engine, table in TABLES:
+        for codec in ("gzip", "zstd"):
+            store = tempfile.mkdtemp(dir=out_dir)
+            e = dict(env, COMPRESSION=codec, S3_BUCKET_NAME="file://" + store)
+            rss, wall, cpu, _, _ = peak_rss_mb(
+                [binary, "--mode", "backup", "--table", f"{engine}.{table}"], e)
+            m = manifest_of(store, engine, table)
+            rows = m["row_count"]
+            raw = sum(p["uncompressed_bytes"] for p in m["parts"])
+            stored = sum(p["bytes"] for p in m["parts"])
+            tool = "gzip -1" if codec == "gzip" else "zstd -1 -q"
+            plain_file = os.path.join(out_dir, f"plain-{table}.{codec}")
+            with Meter() as pm:
+                subprocess.run(f"{plain_export(engine, table, env)} | {tool} > {plain_file}",
+                               shell=True, check=True, env=env, executable="/bin/bash")
+            # To the stack's S3: our backup vs the plain pipeline through `aws s3 cp -`.
+            e3 = dict(e, S3_BUCKET_NAME=s3_bucket)
+            _, wall_s3, cpu_s3, _, _ = peak_rss_mb(
+                [binary, "--mode", "backup", "--table", f"{engine}.{table}"], e3)
+            aws = os.path.join(ROOT, ".venv", "bin", "aws")
+            with Meter() as ps3:
+                subprocess.run(f"{plain_export(engine, table, env)} | {tool} | {aws} "
+                               f"--endpoint-url {env['AWS_ENDPOINT_URL']} s3 cp - "
+                               f"s3://{s3_bucket}/plain/{table}.{codec}",
+                               shell=True, check=True, env=env, executable="/bin/bash")
+            results.append({
+                "scale": scale, "engine": engine, "table": table, "codec": codec, "rows": rows,
+                "uncompressed_mb": raw / 1e6, "compression_ratio": raw / max(stored, 1),
+                "ours_local": {"seconds": wall, "rows_per_s": rows / wall, "mb_per_s": raw / 1e6 / wall,
+                               "cpu_s_per_million_rows": cpu / rows * 1e6, "peak_rss_mb": rss},
+                "plain_local": {"seconds": pm.wall, "rows_per_s": rows / pm.wall},
+                "ratio_local": pm.wall / wall,
+                "ours_s3": {"seconds": wall_s3, "rows_per_s": rows / wall_s3},
+                "plain_s3": {"seconds": ps3.wall, "rows_per_s": rows / ps3.wall},
+                "ratio_s3": ps3.wall / wall_s3,
+            })
+            print(f"[bench] scale {scale} {engine}.{table} {codec}: ours {rows / wall:,.0f} rows/s "
+                  f"local ({pm.wall / wall:.2f}x plain), {rows / wall_s3:,.0f} rows/s S3 "
+                  f"({ps3.wall / wall_s3:.2f}x plain), peak RSS {rss:.1f} MB", flush=True)
+            shutil.rmtree(store, ignore_errors=True)
+
+
+def bench_migrate(binary, ack_server, env, scale, out_dir, results):
+    """reservations -> DynamoDB (no backup) against the acknowledge-only endpoint, and users
+    against moto."""
+    mapping = os.path.join(out_dir, "mapping.json")
+    port = 5990
+    ack = subprocess.Popen([ack_server, str(port)], stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    try:
+        for table, key, endpoint, name in (
+                ("reservations", "reservation_id", f"http://127.0.0.1:{port}", "ack"),
+                ("users", "user_id", env["AWS_ENDPOINT_URL"], "moto")):
+            with open(mapping, "w") as f:
+                json.dump({"tables": [{"source": "postgresql", "table": table, "backup": False,
+                                       "dynamodb": {"table": f"bench-{table}",
+                                                    "key": {key: "id"}}}]}, f)
+            e = dict(env, MAPPING_FILE=mapping, AWS_ENDPOINT_URL_DYNAMODB=endpoint,
+                     S3_BUCKET_NAME="file://" + out_dir, DYNAMODB_STATE_TABLE="bench-state",
+                     WORKERS="1")
+            if name == "moto":
+                subprocess.run([binary, "--mode", "setup"], env=e, check=True,
+                               capture_output=True)
+            rss, wall, cpu, out, err = peak_rss_mb([binary, "--mode", "migrate"], e)
+            items = int(next(l for l in err.splitlines() if "items written" in l)
+                        .split(": ")[-1].split(" items")[0].split()[-1])
+            results.append({"scale": scale, "table": table, "target": name, "items": items,
+                             "seconds": wall, "items_per_s": items / wall,
+                             "cpu_us_per_item": cpu / items * 1e6, "peak_rss_mb": rss})
+            print(f"[bench] scale {scale} migrate {table} -> {name}: {items / wall:,.0f} items/s, "
+                  f"{cpu / items * 1e6:.1f} us CPU per item, peak RSS {rss:.1f} MB", flush=True)
+    finally:
+        ack.send_signal(signal.SIGTERM)
+        ack.wait()
+
+
+def machine():
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem, 1),
+            "os": platform.platform()}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--ack-server", required=True)
+    ap.add_argument("--micro")
+    ap.add_argument("--scales", default="10,100")
+    a = ap.parse_args()
+    env = stack_env()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                            capture_output=True, text=True).stdout.strip()
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    report = {"date": stamp, "commit": commit, "machine": machine(), "backups": [],
+              "migrations": [], "memory": [], "micro": None}
+    out_dir = tempfile.mkdtemp(prefix="di-bench-")
+    s3_bucket = "di-bench-" + stamp.lower()
+    aws = os.path.join(ROOT, ".venv", "bin", "aws")
+    subprocess.run([aws, "--endpoint-url", env["AWS_ENDPOINT_URL"], "s3", "mb",
+                    f"s3://{s3_bucket}"], env=env, check=True, capture_output=True)
+    try:
+        for scale in [int(s) for s in a.scales.split(",")]:
+            print(f"[bench] seeding scale {scale}", flush=True)
+            subprocess.run([os.path.join(ROOT, "scripts", "seed"), "--scale", str(scale)],
+                           check=True, env=env, capture_output=True)
+            bench_backups(a.binary, env, scale, out_dir, s3_bucket, report["backups"])
+            bench_migrate(a.binary, a.ack_server, env, scale, out_dir, report["migrations"])
+        scales = sorted({b["scale"] for b in report["backups"]})
+        if len(scales) >= 2:
+            lo, hi = scales[0], scales[-1]
+            for engine, table in TABLES:
+                r = {s: max(b["ours_local"]["peak_rss_mb"] for b in report["backups"]
+                            if b["scale"] == s and b["table"] == table) for s in (lo, hi)}
+                report["memory"].append({"table": f"{engine}.{table}", "scales": [lo, hi],
+                                         "peak_rss_mb": [r[lo], r[hi]],
+                                         "ratio": r[hi] / r[lo]})
+        if a.micro:
+            p = subprocess.run([a.micro, "--benchmark_format=json", "--benchmark_min_time=0.2"],
+                               capture_output=True, text=True, check=True)
+            report["micro"] = [{"name": b["name"], "ns_per_op": b["real_time"],
+                                "items_per_s": b.get("items_per_second"),
+                                "mb_per_s": (b.get("bytes_per_second") or 0) / 1e6 or None,
+                                "ratio": b.get("ratio")}
+                               for b in json.loads(p.stdout)["benchmarks"]]
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        print("[bench] reseeding scale 1", flush=True)
+        subprocess.run([os.path.join(ROOT, "scripts", "seed"), "--scale", "1"], env=env,
+                       capture_output=True)
+    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
+    path = os.path.join(ROOT, "bench", "results", f"{stamp}.json")
+    with open(path, "w") as f:
+        json.dump(report, f, indent=2)
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "report.py"), path], check=True)
+    print(f"[bench] {path} and BENCHMARKS.md written")
+
+
+if __name__ == "__main__":
+    main()
