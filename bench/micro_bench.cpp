@@ -106,8 +106,12 @@ void Compress(benchmark::State& state, Compression codec) {
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(lines.size()));
   state.counters["ratio"] = static_cast<double>(lines.size()) / static_cast<double>(out.size());
 }
-void BM_CompressGzip1(benchmark::State& state) { Compress(state, Compression::kGzip); }
-void BM_CompressZstd1(benchmark::State& state) { Compress(state, Compression::kZstd); }
+void BM_CompressGzip1(benchmark::State& state) {
+  Compress(state, Compression::kGzip);
+}
+void BM_CompressZstd1(benchmark::State& state) {
+  Compress(state, Compression::kZstd);
+}
 BENCHMARK(BM_CompressGzip1);
 BENCHMARK(BM_CompressZstd1);
 

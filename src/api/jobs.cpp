@@ -31,7 +31,8 @@ Result<std::string> JobManager::Submit(const std::string& kind, nlohmann::json p
     for (const auto& [id, j] : jobs_)
       if (j.kind == kind && !Finished(j.state))
         return AlreadyExists("a " + kind + " job is already running: " + id);
-  std::string id = "job-" + std::to_string(++counter_) + "-" + std::to_string(NowMicros() % 1000000);
+  std::string id =
+      "job-" + std::to_string(++counter_) + "-" + std::to_string(NowMicros() % 1000000);
   Job& j = jobs_[id];
   j.id = id;
   j.kind = kind;

@@ -9,23 +9,28 @@ namespace {
 using J = nlohmann::json;
 
 J Err(const char* what) {
-  return {{"description", what},
-          {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
+  return {
+      {"description", what},
+      {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
 }
 
 J JobAccepted() {
-  return {{"description", "job accepted; follow Location (/jobs/{id})"},
-          {"headers", {{"Location", {{"schema", {{"type", "string"}}}}}}},
-          {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/JobRef"}}}}}}}};
+  return {
+      {"description", "job accepted; follow Location (/jobs/{id})"},
+      {"headers", {{"Location", {{"schema", {{"type", "string"}}}}}}},
+      {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/JobRef"}}}}}}}};
 }
 
 J JobDone() {
-  return {{"description", "with ?wait=true: the finished job"},
-          {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Job"}}}}}}}};
+  return {
+      {"description", "with ?wait=true: the finished job"},
+      {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Job"}}}}}}}};
 }
 
 J WaitParam() {
-  return {{"name", "wait"}, {"in", "query"}, {"schema", {{"type", "boolean"}}},
+  return {{"name", "wait"},
+          {"in", "query"},
+          {"schema", {{"type", "boolean"}}},
           {"description", "answer when the job has finished"}};
 }
 
@@ -70,9 +75,10 @@ J Build() {
       {"paths", J::object()}};
   J& p = doc["paths"];
   J ok = {{"description", "OK"}};
-  p["/health"]["get"] = {{"summary", "Each dependency's status and latency"},
-                         {"security", open},
-                         {"responses", {{"200", ok}, {"503", Err("a required dependency is down")}}}};
+  p["/health"]["get"] = {
+      {"summary", "Each dependency's status and latency"},
+      {"security", open},
+      {"responses", {{"200", ok}, {"503", Err("a required dependency is down")}}}};
   p["/migrate"]["post"] = {{"summary", "Full migration: DynamoDB, backups, warehouse, report"},
                            {"parameters", {WaitParam()}},
                            {"responses",
@@ -89,7 +95,8 @@ J Build() {
          {{"application/json",
            {{"schema",
              {{"type", "object"},
-              {"properties", {{"tables", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}}}}}}}}},
+              {"properties",
+               {{"tables", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}}}}}}}}},
       {"responses",
        {{"202", JobAccepted()},
         {"200", JobDone()},
@@ -99,7 +106,10 @@ J Build() {
   p["/sync/{table_name}"]["post"] = {
       {"summary", "Incremental sync of one mapped table"},
       {"parameters",
-       {{{"name", "table_name"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}},
+       {{{"name", "table_name"},
+         {"in", "path"},
+         {"required", true},
+         {"schema", {{"type", "string"}}}},
         WaitParam()}},
       {"requestBody",
        {{"required", false},
@@ -132,7 +142,8 @@ J Build() {
                 {"latest", {{"type", "boolean"}}},
                 {"target_url", {{"type", "string"}}},
                 {"target_table", {{"type", "string"}}},
-                {"if_exists", {{"type", "string"}, {"enum", {"fail", "replace", "append"}}}}}}}}}}}}}},
+                {"if_exists",
+                 {{"type", "string"}, {"enum", {"fail", "replace", "append"}}}}}}}}}}}}}},
       {"responses",
        {{"202", JobAccepted()},
         {"200", JobDone()},
@@ -146,14 +157,18 @@ J Build() {
         {{"name", "table_name"}, {"in", "query"}, {"schema", {{"type", "string"}}}},
         {{"name", "limit"}, {"in", "query"}, {"schema", {{"type", "integer"}, {"maximum", 1000}}}},
         {{"name", "cursor"}, {"in", "query"}, {"schema", {{"type", "string"}}}}}},
-      {"responses", {{"200", ok}, {"400", Err("bad parameter")}, {"401", Err("missing or wrong token")}}}};
+      {"responses",
+       {{"200", ok}, {"400", Err("bad parameter")}, {"401", Err("missing or wrong token")}}}};
   p["/dynamodb/tables"]["get"] = {
       {"summary", "The mapped DynamoDB tables with item counts and status"},
       {"responses", {{"200", ok}, {"401", Err("missing or wrong token")}}}};
   p["/dynamodb/{table_name}/items"]["get"] = {
       {"summary", "Items of a mapped table, paginated with a cursor"},
       {"parameters",
-       {{{"name", "table_name"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}},
+       {{{"name", "table_name"},
+         {"in", "path"},
+         {"required", true},
+         {"schema", {{"type", "string"}}}},
         {{"name", "limit"}, {"in", "query"}, {"schema", {{"type", "integer"}, {"maximum", 1000}}}},
         {{"name", "cursor"}, {"in", "query"}, {"schema", {{"type", "string"}}}}}},
       {"responses",
@@ -169,12 +184,10 @@ J Build() {
        {{{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}}},
       {"responses",
        {{"200", JobDone()}, {"401", Err("missing or wrong token")}, {"404", Err("unknown job")}}}};
-  p["/metrics"]["get"] = {{"summary", "Prometheus text metrics"},
-                          {"security", open},
-                          {"responses", {{"200", ok}}}};
-  p["/openapi.json"]["get"] = {{"summary", "This document"},
-                               {"security", open},
-                               {"responses", {{"200", ok}}}};
+  p["/metrics"]["get"] = {
+      {"summary", "Prometheus text metrics"}, {"security", open}, {"responses", {{"200", ok}}}};
+  p["/openapi.json"]["get"] = {
+      {"summary", "This document"}, {"security", open}, {"responses", {{"200", ok}}}};
   return doc;
 }
 

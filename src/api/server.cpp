@@ -141,8 +141,8 @@ void ApiServer::Register() {
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  s.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request& req, httplib::Response& res) {
+  s.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
+                                                              httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
     if (res.status == 404)
       Error(res, 404, "no such endpoint: " + req.method + " " + req.path + " (see /openapi.json)");
@@ -152,16 +152,17 @@ void ApiServer::Register() {
       Error(res, res.status, "HTTP " + std::to_string(res.status));
     return httplib::Server::HandlerResponse::Handled;
   }));
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-    std::string what = "internal error";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what += std::string(": ") + e.what();
-    } catch (...) {
-    }
-    Error(res, 500, what);
-  });
+  s.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "internal error";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what += std::string(": ") + e.what();
+        } catch (...) {
+        }
+        Error(res, 500, what);
+      });
   s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     GetLogger("api")->info("{} {} -> {}", req.method, req.path, res.status);
   });
@@ -219,8 +220,7 @@ void ApiServer::Register() {
       int64_t micros = 0;
       bool offset = false;
       if (!v.is_string() || !ParseSqlTimestamp(v.get<std::string>(), &micros, &offset))
-        return Error(res, 400,
-                     "last_sync_time must be an ISO 8601 time, e.g. 2024-01-01T00:00:00Z",
+        return Error(res, 400, "last_sync_time must be an ISO 8601 time, e.g. 2024-01-01T00:00:00Z",
                      "last_sync_time");
       since = micros;
     }
@@ -230,8 +230,8 @@ void ApiServer::Register() {
   s.Post("/restore", [&svc, started](const httplib::Request& req, httplib::Response& res) {
     J body;
     if (!Body(req, res, &body)) return;
-    static const std::set<std::string> kFields = {"source_db",  "table",        "run_id", "latest",
-                                                  "target_url", "target_table", "if_exists"};
+    static const std::set<std::string> kFields = {
+        "source_db", "table", "run_id", "latest", "target_url", "target_table", "if_exists"};
     for (const auto& [k, v] : body.items()) {
       if (!kFields.count(k)) return Error(res, 400, "unknown field", k);
       if (k == "latest" ? !v.is_boolean() : !v.is_string())
@@ -324,7 +324,8 @@ void ApiServer::Register() {
     std::string name = req.matches[1];
     bool known = false;
     for (const auto& m : svc.mapping()) known = known || (m.dynamodb && m.dynamodb->table == name);
-    if (!known) return Error(res, 404, "'" + name + "' is not a mapped DynamoDB table", "table_name");
+    if (!known)
+      return Error(res, 404, "'" + name + "' is not a mapped DynamoDB table", "table_name");
     int limit;
     if (!Limit(req, res, 100, 1000, &limit)) return;
     J start = nullptr;

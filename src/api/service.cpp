@@ -95,7 +95,8 @@ JobResult Service::Finish(const std::string& kind, const RunOutcome& o) {
     if (k == "backup") m.Add("di_bytes_written_total", {{"table", table}}, t.value("bytes", 0.0));
     if (t.value("status", "") != "SUCCESS") {
       m.Add("di_errors_total", {{"table", table}, {"kind", k}});
-      if (!t["error"].is_null()) r.errors.push_back(table + " (" + k + "): " + t["error"].get<std::string>());
+      if (!t["error"].is_null())
+        r.errors.push_back(table + " (" + k + "): " + t["error"].get<std::string>());
     }
     if (k == "dynamodb") {
       m.Add("di_dead_letters_total", {{"table", table}}, t.value("dead_lettered", 0.0));
@@ -115,8 +116,8 @@ Result<std::string> Service::StartMigrate() {
   return jobs_.Submit(
       "migrate", nlohmann::json::object(),
       [this](JobContext& ctx) {
-        auto o = RunMigrate(config_, mapping_, store_, *clients_.dynamodb, JobLog(ctx),
-                            HooksFor(ctx));
+        auto o =
+            RunMigrate(config_, mapping_, store_, *clients_.dynamodb, JobLog(ctx), HooksFor(ctx));
         return Finish("migrate", o);
       },
       true);
@@ -145,8 +146,8 @@ Result<std::string> Service::StartSync(const std::vector<std::string>& tables,
   return jobs_.Submit(
       "sync", params,
       [this, picked, since](JobContext& ctx) {
-        auto o = RunSync(config_, picked, store_, *clients_.dynamodb, since, JobLog(ctx),
-                         HooksFor(ctx));
+        auto o =
+            RunSync(config_, picked, store_, *clients_.dynamodb, since, JobLog(ctx), HooksFor(ctx));
         return Finish("sync", o);
       },
       false);
@@ -170,8 +171,10 @@ Result<std::string> Service::StartRestore(const RestoreOptions& options) {
         } else {
           r.state = "succeeded";
           r.run_id = res->run_id;
-          r.details = {{"rows", res->rows},     {"parts", res->parts},
-                       {"target", res->target}, {"seconds", res->seconds},
+          r.details = {{"rows", res->rows},
+                       {"parts", res->parts},
+                       {"target", res->target},
+                       {"seconds", res->seconds},
                        {"warnings", res->warnings}};
           m.Set("di_last_success_timestamp_seconds", {{"kind", "restore"}},
                 static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(

@@ -201,7 +201,8 @@ TEST_F(ApiTest, EveryEndpointAndErrorCode) {
   json page = Parse(c.Get("/backups?limit=1"));
   ASSERT_EQ(page["backups"].size(), 1u);
   ASSERT_TRUE(page["next_cursor"].is_string());
-  json page2 = Parse(c.Get(("/backups?limit=1&cursor=" + page["next_cursor"].get<std::string>()).c_str()));
+  json page2 =
+      Parse(c.Get(("/backups?limit=1&cursor=" + page["next_cursor"].get<std::string>()).c_str()));
   EXPECT_NE(page2["backups"][0]["manifest"], page["backups"][0]["manifest"]);
   EXPECT_EQ(c.Get("/backups?source_db=oracle")->status, 400);
   EXPECT_EQ(c.Get("/backups?limit=0")->status, 400);
@@ -214,7 +215,8 @@ TEST_F(ApiTest, EveryEndpointAndErrorCode) {
   json items = Parse(c.Get((users + "?limit=5").c_str()));
   ASSERT_EQ(items["items"].size(), 5u) << items.dump();
   ASSERT_TRUE(items["next_cursor"].is_string());
-  json more = Parse(c.Get((users + "?limit=5&cursor=" + items["next_cursor"].get<std::string>()).c_str()));
+  json more =
+      Parse(c.Get((users + "?limit=5&cursor=" + items["next_cursor"].get<std::string>()).c_str()));
   ASSERT_EQ(more["items"].size(), 5u);
   EXPECT_NE(more["items"][0]["user_id"], items["items"][0]["user_id"]);
   EXPECT_EQ(c.Get("/dynamodb/nope/items")->status, 404);
@@ -227,7 +229,9 @@ TEST_F(ApiTest, EveryEndpointAndErrorCode) {
                        cfg.postgres.host + ":" + std::to_string(cfg.postgres.port) + "/" +
                        RestoreDb();
   auto r = c.Post("/restore?wait=true",
-                  json({{"source_db", "postgresql"}, {"table", "users"}, {"latest", true},
+                  json({{"source_db", "postgresql"},
+                        {"table", "users"},
+                        {"latest", true},
                         {"target_url", target}})
                       .dump(),
                   "application/json");
@@ -235,7 +239,8 @@ TEST_F(ApiTest, EveryEndpointAndErrorCode) {
   EXPECT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(Parse(r)["result"]["rows"], 1000 * CinemaScale()) << r->body;
   EXPECT_EQ(r->body.find(cfg.postgres.password + "@"), std::string::npos);  // URL masked
-  EXPECT_EQ(PsqlOn(RestoreDb(), "SELECT count(*) FROM users"), std::to_string(1000 * CinemaScale()));
+  EXPECT_EQ(PsqlOn(RestoreDb(), "SELECT count(*) FROM users"),
+            std::to_string(1000 * CinemaScale()));
   auto missing = c.Post("/restore", R"({"source_db": "postgresql"})", "application/json");
   EXPECT_EQ(missing->status, 400);
   EXPECT_EQ(Parse(missing)["field"], "table");
@@ -263,8 +268,8 @@ TEST_F(ApiTest, EveryEndpointAndErrorCode) {
         "di_bytes_written_total{table=\"mysql.rooms\"}",
         "di_batch_duration_seconds_bucket{table=\"postgresql.users\",le=\"+Inf\"}",
         "di_jobs{kind=\"migrate\",state=\"succeeded\"} 1",
-        "di_last_success_timestamp_seconds{kind=\"migrate\"}", "di_aws_retries_total{service=\"dynamodb\"}",
-        "# TYPE di_batch_duration_seconds histogram"})
+        "di_last_success_timestamp_seconds{kind=\"migrate\"}",
+        "di_aws_retries_total{service=\"dynamodb\"}", "# TYPE di_batch_duration_seconds histogram"})
     EXPECT_NE(metrics->body.find(want), std::string::npos) << want;
 
   EXPECT_EQ(api.Stop(), 0);
@@ -360,7 +365,9 @@ TEST_F(ApiTest, SigtermStopsAMigrationAtABatchAndTheNextRunResumesIt) {
   // Each checkpoint pauses 100 ms, so the run is still going when the signal comes.
   std::string env = Env("BATCH_SIZE=50 DI_PAUSE_AFTER_CHECKPOINT_MS=100"), out;
   // The CLI: SIGTERM a second in, exit 0 at a batch boundary.
-  int rc = RunCommand(env + "(" + DI_BINARY + " --mode migrate & pid=$!; sleep 1.2; kill -TERM $pid; wait $pid)", &out);
+  int rc = RunCommand(
+      env + "(" + DI_BINARY + " --mode migrate & pid=$!; sleep 1.2; kill -TERM $pid; wait $pid)",
+      &out);
   EXPECT_EQ(rc, 0) << out;
   ASSERT_NE(out.find("stopped by a signal at a batch boundary; run it again to resume run"),
             std::string::npos)
