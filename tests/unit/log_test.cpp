@@ -3,8 +3,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "core/log.h"
 
@@ -21,8 +21,9 @@ std::string Read(const fs::path& p) {
 class LogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("di-log-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("di-log-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     config_.log.file = (dir_ / "service.log").string();
@@ -61,8 +62,9 @@ TEST_F(LogTest, JsonLinesParse) {
 
 TEST_F(LogTest, SecretsAreRedactedWhateverCarriesThem) {
   ASSERT_TRUE(InitLogging(config_, false).ok());
-  GetLogger("pipeline")->info("connecting with wJalr-SECRET-key and pg-pass-0042 to {}",
-                              config_.analytics_database_url);
+  GetLogger("pipeline")
+      ->info("connecting with wJalr-SECRET-key and pg-pass-0042 to {}",
+             config_.analytics_database_url);
   std::string text = Read(config_.log.file);
   for (const char* s : {"wJalr-SECRET-key", "pg-pass-0042", "url-pass-77"})
     EXPECT_EQ(text.find(s), std::string::npos) << s << " in " << text;
