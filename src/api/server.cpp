@@ -123,6 +123,7 @@ void ApiServer::Register() {
   httplib::Server& s = *http_;
   Service& svc = service_;
   const std::string token = svc.config().api_token;
+  s.set_tcp_nodelay(true);  // no Nagle/delayed-ACK stall between a header and its body
 
   s.set_pre_routing_handler([token](const httplib::Request& req, httplib::Response& res) {
     if (token.empty() || req.path == "/health" || req.path == "/metrics" ||
