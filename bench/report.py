@@ -20,7 +20,7 @@ def main():
            "to a local file and through `aws s3 cp -` to the stack's S3.", "",
            "## Backup throughput (ours vs the plain pipeline)", "",
            "ratio = plain pipeline's time / ours (≥ 0.90 is the target; above 1 we are faster).", "",
-           "| scale | table | codec | rows | MB (JSON) | ratio | ours local rows/s | MB/s | CPU s / M rows | peak RSS MB | plain local rows/s | ratio local | ours S3 rows/s | plain S3 rows/s | ratio S3 |",
+           "| scale | table | codec | rows | MB (JSON) | compression | ours local rows/s | MB/s | CPU s / M rows | peak RSS MB | plain local rows/s | ratio local | ours S3 rows/s | plain S3 rows/s | ratio S3 |",
            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for b in r["backups"]:
         o = b["ours_local"]
