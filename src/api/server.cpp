@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include "aws/crypto.h"
 #include "core/json_encode.h"
 #include "core/log.h"
 #include "core/strings.h"
@@ -59,16 +60,6 @@ bool Body(const httplib::Request& req, httplib::Response& res, J* out) {
     return false;
   }
   return true;
-}
-
-std::string Hex(const std::string& s) {
-  static const char* k = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) {
-    out += k[c >> 4];
-    out += k[c & 15];
-  }
-  return out;
 }
 
 bool Unhex(const std::string& s, std::string* out) {
@@ -343,7 +334,7 @@ void ApiServer::Register() {
            {"count", page->items.size()},
            {"next_cursor", page->last_evaluated_key.is_null()
                                ? J(nullptr)
-                               : J(Hex(page->last_evaluated_key.dump()))}});
+                               : J(aws::Hex(page->last_evaluated_key.dump()))}});
   });
 
   s.Get("/jobs", [&svc](const httplib::Request&, httplib::Response& res) {

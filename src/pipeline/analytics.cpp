@@ -11,6 +11,7 @@
 #include "core/strings.h"
 #include "sinks/compressor.h"
 #include "sources/factory.h"
+#include "sources/postgres_source.h"
 
 namespace di {
 namespace {
@@ -54,9 +55,7 @@ class JsonLinesWriter {
 };
 
 Result<std::vector<Row>> PgQuery(const SqlSettings& s, const std::string& sql) {
-  std::string conninfo = "host=" + s.host + " port=" + std::to_string(s.port) + " user=" + s.user +
-                         " password=" + s.password + " dbname=" + s.database +
-                         " connect_timeout=10";
+  std::string conninfo = PgConninfo(s);
   std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(conninfo.c_str()), &PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK)
     return Unavailable("PostgreSQL " + s.host + ":" + std::to_string(s.port) +

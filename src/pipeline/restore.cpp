@@ -20,6 +20,7 @@
 #include "sinks/pg_text.h"
 #include "sources/factory.h"
 #include "sources/mongo_source.h"
+#include "sources/postgres_source.h"
 
 namespace di {
 namespace {
@@ -66,15 +67,9 @@ std::string WallTime(const std::string& iso, const TimeZone& tz) {
 }
 
 std::string HexOfBase64(const std::string& b64) {
-  static const char* kHex = "0123456789abcdef";
-  std::string bytes, out;
+  std::string bytes;
   Base64Decode(b64, &bytes);
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
+  return aws::Hex(bytes);
 }
 
 bool IsBinaryType(const std::string& t) {
@@ -375,16 +370,10 @@ class PgTarget : public Target {
     return Status::Ok();
   }
   Status Commit() override {
-    if (PQputCopyEnd(conn_, nullptr) != 1)
-      return Unavailable(Describe() + ": COPY failed: " + std::string(Trim(PQerrorMessage(conn_))));
-    PGresult* r = PQgetResult(conn_);
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    std::string message = ok ? "" : PQresultErrorMessage(r);
-    PQclear(r);
-    while ((r = PQgetResult(conn_))) PQclear(r);
-    if (!ok) {
+    Status s = EndCopyIn(conn_);
+    if (!s.ok()) {
       Exec("ROLLBACK").ok();
-      return Unavailable(Describe() + ": COPY failed: " + std::string(Trim(message)));
+      return Unavailable(Describe() + ": COPY failed: " + s.message());
     }
     return Exec("COMMIT");
   }
@@ -610,19 +599,6 @@ Result<SqlSettings> ParseSqlUrl(const std::string& url, SqlSettings base, const 
   if (base.database.empty())
     return InvalidArgument("--target-url: '" + MaskUrlPassword(url) + "' names no database");
   return base;
-}
-
-std::string PgConninfo(const SqlSettings& s) {
-  auto kv = [](const std::string& v) {
-    std::string out = "'";
-    for (char c : v) {
-      if (c == '\'' || c == '\\') out += '\\';
-      out += c;
-    }
-    return out + "'";
-  };
-  return "host=" + kv(s.host) + " port=" + std::to_string(s.port) + " user=" + kv(s.user) +
-         " password=" + kv(s.password) + " dbname=" + kv(s.database) + " connect_timeout=10";
 }
 
 Result<std::unique_ptr<Target>> OpenTarget(const Config& config, const RestoreOptions& o,

@@ -1,5 +1,7 @@
 #include "sinks/pg_text.h"
 
+#include "core/strings.h"
+
 namespace di {
 
 void AppendCopyEscaped(std::string_view text, std::string& out) {
@@ -32,6 +34,16 @@ void AppendArrayElementQuoted(std::string_view text, std::string& out) {
     out += c;
   }
   out += '"';
+}
+
+Status EndCopyIn(PGconn* conn) {
+  if (PQputCopyEnd(conn, nullptr) != 1) return Unavailable(std::string(Trim(PQerrorMessage(conn))));
+  PGresult* r = PQgetResult(conn);
+  bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  std::string message = ok ? "" : PQresultErrorMessage(r);
+  PQclear(r);
+  while ((r = PQgetResult(conn))) PQclear(r);
+  return ok ? Status::Ok() : Unavailable(std::string(Trim(message)));
 }
 
 }  // namespace di

@@ -1,9 +1,14 @@
-// PostgreSQL text formats shared by the writers that feed COPY FROM STDIN (the warehouse
-// and restore): escaping a field of COPY's text format, and quoting an array element.
+// What the writers that feed PostgreSQL's COPY FROM STDIN (the warehouse and restore)
+// share: escaping a field of COPY's text format, quoting an array element, and ending a
+// COPY.
 #pragma once
+
+#include <libpq-fe.h>
 
 #include <string>
 #include <string_view>
+
+#include "core/status.h"
 
 namespace di {
 
@@ -11,5 +16,8 @@ namespace di {
 void AppendCopyEscaped(std::string_view text, std::string& out);
 // "text" with " and \ escaped, as an element of an array literal {…}.
 void AppendArrayElementQuoted(std::string_view text, std::string& out);
+// Ends a COPY FROM STDIN on `conn` and collects its result (every pending one drained); on
+// failure the server's message, for the caller to prefix and roll back after.
+Status EndCopyIn(PGconn* conn);
 
 }  // namespace di

@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include "aws/crypto.h"
 #include "config/config.h"
 #include "core/json_encode.h"
 #include "core/strings.h"
@@ -53,7 +54,6 @@ void AppendArrayLiteral(const Array& a, std::string& out) {
 }
 
 void AppendText(const Value& v, std::string& out) {
-  static const char* kHex = "0123456789abcdef";
   switch (v.kind()) {
     case ValueKind::kBool:
       out += v.as<bool>() ? 't' : 'f';
@@ -92,11 +92,7 @@ void AppendText(const Value& v, std::string& out) {
       out += v.as<Json>().text;
       return;
     case ValueKind::kBytes:
-      out += "\\x";
-      for (unsigned char c : v.as<Bytes>().data) {
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-      }
+      out += "\\x" + aws::Hex(v.as<Bytes>().data);
       return;
     case ValueKind::kObjectId:
       out += ObjectIdHex(v.as<ObjectId>());
@@ -242,15 +238,10 @@ class PgWarehouse : public Warehouse {
 
   Status EndCopy(const std::string& what) {
     in_copy_ = false;
-    if (PQputCopyEnd(conn_, nullptr) != 1) return Error("finishing COPY into " + what);
-    PGresult* r = PQgetResult(conn_);
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    std::string message = ok ? "" : PQresultErrorMessage(r);
-    PQclear(r);
-    while ((r = PQgetResult(conn_))) PQclear(r);
-    if (!ok) {
+    Status s = EndCopyIn(conn_);
+    if (!s.ok()) {
       Exec("ROLLBACK").ok();
-      return Unavailable("warehouse: COPY into " + what + " failed: " + std::string(Trim(message)));
+      return Unavailable("warehouse: COPY into " + what + " failed: " + s.message());
     }
     return Status::Ok();
   }

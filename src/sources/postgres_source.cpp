@@ -648,6 +648,19 @@ Result<bool> PgReader::NextPage(RecordBatch* batch) {
 
 }  // namespace
 
+std::string PgConninfo(const SqlSettings& s) {
+  auto kv = [](const std::string& v) {
+    std::string out = "'";
+    for (char c : v) {
+      if (c == '\'' || c == '\\') out += '\\';
+      out += c;
+    }
+    return out + "'";
+  };
+  return "host=" + kv(s.host) + " port=" + std::to_string(s.port) + " user=" + kv(s.user) +
+         " password=" + kv(s.password) + " dbname=" + kv(s.database) + " connect_timeout=10";
+}
+
 Result<std::unique_ptr<Source>> OpenPostgresSource(const SqlSourceOptions& options) {
   auto src = std::make_unique<PgSource>(options);
   RETURN_IF_ERROR(src->Connect());

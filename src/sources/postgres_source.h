@@ -12,4 +12,8 @@ namespace di {
 
 Result<std::unique_ptr<Source>> OpenPostgresSource(const SqlSourceOptions& options);
 
+// A libpq connection string for `s`, every value quoted (spaces, quotes and backslashes in
+// passwords survive), with a 10 s connect timeout.
+std::string PgConninfo(const SqlSettings& s);
+
 }  // namespace di
