@@ -305,16 +305,30 @@ Status S3MultipartWriter::Write(std::string_view data) {
   return Status::Ok();
 }
 
+Status S3MultipartWriter::WaitUpload() {
+  if (uploader_.joinable()) uploader_.join();
+  Status s = std::move(upload_status_);
+  upload_status_ = Status::Ok();
+  return s;
+}
+
+// Starts uploading the full buffer as the next part, on its own thread, so that the caller
+// fills the next part meanwhile; at most one part is in flight (memory: two parts).
 Status S3MultipartWriter::Flush() {
+  RETURN_IF_ERROR(WaitUpload());
   if (upload_id_.empty()) {
     ASSIGN_OR_RETURN(upload_id_, s3_.CreateMultipartUpload(bucket_, key_, options_));
   }
   std::string part;
   part.swap(buffer_);
-  ASSIGN_OR_RETURN(PartInfo info,
-                   s3_.UploadPart(bucket_, key_, upload_id_, static_cast<int>(parts_.size()) + 1,
-                                  std::move(part)));
-  parts_.push_back(std::move(info));
+  int number = static_cast<int>(parts_.size()) + 1;
+  uploader_ = std::thread([this, number, part = std::move(part)]() mutable {
+    auto info = s3_.UploadPart(bucket_, key_, upload_id_, number, std::move(part));
+    if (info.ok())
+      parts_.push_back(std::move(*info));
+    else
+      upload_status_ = info.status();
+  });
   buffer_.reserve(part_size_);
   return Status::Ok();
 }
@@ -326,6 +340,7 @@ Status S3MultipartWriter::Finish() {
     return s3_.PutObject(bucket_, key_, std::move(buffer_), options_);
   }
   Status s = buffer_.empty() ? Status::Ok() : Flush();
+  if (s.ok()) s = WaitUpload();
   if (s.ok()) s = s3_.CompleteMultipartUpload(bucket_, key_, upload_id_, parts_);
   if (!s.ok()) {
     (void)Abort();
@@ -336,6 +351,7 @@ Status S3MultipartWriter::Finish() {
 }
 
 Status S3MultipartWriter::Abort() {
+  (void)WaitUpload();
   done_ = true;
   buffer_.clear();
   if (upload_id_.empty()) return Status::Ok();

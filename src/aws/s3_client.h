@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "aws/client.h"
@@ -98,6 +99,7 @@ class S3MultipartWriter {
 
  private:
   Status Flush();
+  Status WaitUpload();
 
   S3Client& s3_;
   std::string bucket_, key_;
@@ -108,6 +110,8 @@ class S3MultipartWriter {
   std::vector<PartInfo> parts_;
   uint64_t bytes_ = 0;
   bool done_ = false;
+  std::thread uploader_;  // the part in flight, if any
+  Status upload_status_;
 };
 
 AwsError ParseS3Error(const HttpResponse& response);

@@ -90,9 +90,21 @@ struct Writer {
       AppendQuoted(Base64Encode(b.data), out);
     }
   }
-  void operator()(const Date& d) { AppendQuoted(FormatDate(d.days), out); }
-  void operator()(const TimeOfDay& t) { AppendQuoted(FormatTime(t.micros), out); }
-  void operator()(const Timestamp& t) { AppendQuoted(FormatTimestamp(t.micros), out); }
+  void operator()(const Date& d) {
+    out += '"';
+    AppendDate(d.days, out);
+    out += '"';
+  }
+  void operator()(const TimeOfDay& t) {
+    out += '"';
+    AppendTime(t.micros, out);
+    out += '"';
+  }
+  void operator()(const Timestamp& t) {
+    out += '"';
+    AppendTimestamp(t.micros, out);
+    out += '"';
+  }
   void operator()(const Json& j) { out += j.text; }
   void operator()(const Array& a) {
     out += '[';
@@ -123,7 +135,7 @@ struct Writer {
     if (style == JsonStyle::kExtended)
       out += "{\"$numberInt\":\"" + std::to_string(i.v) + "\"}";
     else
-      out += std::to_string(i.v);
+      (*this)(static_cast<int64_t>(i.v));
   }
   void operator()(const BsonDate& d) {
     if (style == JsonStyle::kExtended)
@@ -144,11 +156,6 @@ struct Writer {
   void operator()(const MinKey&) { out += "{\"$minKey\":1}"; }
   void operator()(const MaxKey&) { out += "{\"$maxKey\":1}"; }
 };
-
-void Append2(std::string& out, int v) {
-  out += static_cast<char>('0' + v / 10);
-  out += static_cast<char>('0' + v % 10);
-}
 
 }  // namespace
 
@@ -250,45 +257,94 @@ std::string Base64Encode(std::string_view in) {
   return out;
 }
 
-std::string FormatDate(int32_t days) {
+namespace {
+
+// Appends v as exactly `width` digits (v >= 0, v < 10^width).
+void AppendDigits(std::string& out, uint64_t v, int width) {
+  char buf[20];
+  for (int i = width - 1; i >= 0; --i) {
+    buf[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  out.append(buf, static_cast<size_t>(width));
+}
+
+}  // namespace
+
+void AppendDate(int32_t days, std::string& out) {
   int64_t y;
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, y >= 0 && y <= 9999 ? "%04lld-%02u-%02u" : "%+05lld-%02u-%02u",
-                static_cast<long long>(y), m, d);
-  return buf;
+  if (y >= 0 && y <= 9999) {
+    AppendDigits(out, static_cast<uint64_t>(y), 4);
+  } else {  // ISO 8601 expanded years: a sign and at least four digits
+    out += y < 0 ? '-' : '+';
+    uint64_t a = static_cast<uint64_t>(y < 0 ? -y : y);
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, a);
+    for (auto n = r.ptr - buf; n < 4; ++n) out += '0';
+    out.append(buf, r.ptr);
+  }
+  out += '-';
+  AppendDigits(out, m, 2);
+  out += '-';
+  AppendDigits(out, d, 2);
 }
 
-std::string FormatTime(int64_t micros) {
-  std::string out;
+void AppendTime(int64_t micros, std::string& out) {
   if (micros < 0) {
     out += '-';
     micros = -micros;
   }
-  int64_t secs = micros / 1000000;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%02lld:%02d:%02d.%06d", static_cast<long long>(secs / 3600),
-                static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60),
-                static_cast<int>(micros % 1000000));
-  return out + buf;
+  uint64_t secs = static_cast<uint64_t>(micros / 1000000);
+  uint64_t hours = secs / 3600;
+  if (hours < 100) {
+    AppendDigits(out, hours, 2);
+  } else {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, hours);
+    out.append(buf, r.ptr);
+  }
+  out += ':';
+  AppendDigits(out, secs / 60 % 60, 2);
+  out += ':';
+  AppendDigits(out, secs % 60, 2);
+  out += '.';
+  AppendDigits(out, static_cast<uint64_t>(micros % 1000000), 6);
 }
 
-std::string FormatTimestamp(int64_t micros) {
+void AppendTimestamp(int64_t micros, std::string& out) {
   int64_t secs = micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000);
   int64_t frac = micros - secs * 1000000;
   int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
   int64_t sod = secs - days * 86400;
-  std::string out = FormatDate(static_cast<int32_t>(days));
+  AppendDate(static_cast<int32_t>(days), out);
   out += 'T';
-  Append2(out, static_cast<int>(sod / 3600));
+  AppendDigits(out, static_cast<uint64_t>(sod / 3600), 2);
   out += ':';
-  Append2(out, static_cast<int>(sod / 60 % 60));
+  AppendDigits(out, static_cast<uint64_t>(sod / 60 % 60), 2);
   out += ':';
-  Append2(out, static_cast<int>(sod % 60));
-  char buf[32];
-  std::snprintf(buf, sizeof buf, ".%06lldZ", static_cast<long long>(frac));
-  out += buf;
+  AppendDigits(out, static_cast<uint64_t>(sod % 60), 2);
+  out += '.';
+  AppendDigits(out, static_cast<uint64_t>(frac), 6);
+  out += 'Z';
+}
+
+std::string FormatDate(int32_t days) {
+  std::string out;
+  AppendDate(days, out);
+  return out;
+}
+
+std::string FormatTime(int64_t micros) {
+  std::string out;
+  AppendTime(micros, out);
+  return out;
+}
+
+std::string FormatTimestamp(int64_t micros) {
+  std::string out;
+  AppendTimestamp(micros, out);
   return out;
 }
 

@@ -25,6 +25,9 @@ void AppendJsonString(std::string_view s, std::string& out);
 std::string Base64Encode(std::string_view bytes);
 // Standard alphabet, padding optional; false on any other character.
 bool Base64Decode(std::string_view text, std::string* bytes);
+void AppendDate(int32_t days, std::string& out);  // the Format* forms, appended to out
+void AppendTime(int64_t micros, std::string& out);
+void AppendTimestamp(int64_t micros, std::string& out);
 std::string FormatDate(int32_t days);         // 2025-01-31
 std::string FormatTime(int64_t micros);       // 13:45:00.250000 (also -838:59:59.000000)
 std::string FormatTimestamp(int64_t micros);  // 2025-01-31T13:45:00.250000Z

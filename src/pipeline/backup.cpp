@@ -1,8 +1,12 @@
 #include "pipeline/backup.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 #include "aws/crypto.h"
 #include "core/json_encode.h"
@@ -20,26 +24,46 @@ std::string IsoNow() {
       std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count());
 }
 
-// One part file being written: compressor -> sha256 -> object writer.
+// One part file being written: compressor -> sha256 -> object writer. Those three run on
+// the part's own thread, fed through a bounded queue of line buffers, so that reading and
+// encoding the next batch overlaps compressing and storing the last one (memory: at most
+// kQueueDepth buffers of one batch each, recycled).
 class PartWriter {
  public:
   PartWriter(ObjectStore& store, std::string key, Compression codec)
       : store_(store), key_(std::move(key)), codec_(MakeCompressor(codec)) {}
+  ~PartWriter() {  // without Finish (a failure or a stop): the object is left unfinished
+    Close(false);
+  }
 
   Status Open() {
     ASSIGN_OR_RETURN(writer_, store_.Create(key_, "application/x-ndjson"));
+    worker_ = std::thread([this] { Loop(); });
     return Status::Ok();
   }
-  Status Append(std::string_view lines, int64_t rows) {
+  // Hands `lines` to the part's thread; `lines` comes back empty (a recycled buffer).
+  Status Append(std::string& lines, int64_t rows) {
     rows_ += rows;
     raw_ += lines.size();
-    RETURN_IF_ERROR(codec_->Write(lines, pending_));
-    return pending_.size() >= kFlushBytes ? Flush() : Status::Ok();
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return queue_.size() < kQueueDepth || !error_.ok(); });
+      if (!error_.ok()) return error_;
+      queue_.push_back(std::move(lines));
+      if (free_.empty()) {
+        lines = std::string();
+      } else {
+        lines = std::move(free_.back());
+        free_.pop_back();
+      }
+      lines.clear();
+    }
+    cv_.notify_all();
+    return Status::Ok();
   }
   Status Finish() {
-    RETURN_IF_ERROR(codec_->Finish(pending_));
-    RETURN_IF_ERROR(Flush());
-    return writer_->Finish();
+    Close(true);
+    return error_;
   }
   uint64_t raw_bytes() const { return raw_; }
   JsonDoc Describe() {
@@ -52,6 +76,48 @@ class PartWriter {
   uint64_t stored_bytes() const { return stored_; }
 
  private:
+  static constexpr size_t kQueueDepth = 4;
+
+  void Close(bool finish) {
+    if (!worker_.joinable()) return;
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;
+      finish_ = finish;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
+
+  void Loop() {
+    while (true) {
+      std::string buf;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
+        if (queue_.empty()) break;
+        buf = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      cv_.notify_all();
+      Status s = Ok() ? codec_->Write(buf, pending_) : Status::Ok();
+      if (s.ok() && pending_.size() >= kFlushBytes) s = Flush();
+      std::lock_guard lock(mu_);
+      if (!s.ok() && error_.ok()) error_ = s;
+      buf.clear();
+      free_.push_back(std::move(buf));
+    }
+    if (!finish_ || !Ok()) return;
+    Status s = codec_->Finish(pending_);
+    if (s.ok()) s = Flush();
+    if (s.ok()) s = writer_->Finish();
+    std::lock_guard lock(mu_);
+    if (!s.ok()) error_ = s;
+  }
+  bool Ok() {
+    std::lock_guard lock(mu_);
+    return error_.ok();
+  }
   Status Flush() {
     if (pending_.empty()) return Status::Ok();
     sha_.Update(pending_);
@@ -69,6 +135,13 @@ class PartWriter {
   std::string pending_;
   int64_t rows_ = 0;
   uint64_t raw_ = 0, stored_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_, free_;
+  bool closing_ = false, finish_ = false;
+  Status error_;
+  std::thread worker_;
 };
 
 JsonDoc PositionJson(const std::optional<Position>& p, JsonStyle style) {

@@ -82,11 +82,11 @@ int HexVal(char c) {
   return HexDigitValue(c);
 }
 
-// Undoes COPY text escaping of one field.
-std::string CopyUnescape(std::string_view s) {
-  if (s.find('\\') == std::string_view::npos) return std::string(s);
-  std::string out;
-  out.reserve(s.size());
+// Undoes COPY text escaping of one field: the field itself when it has no escapes, else the
+// unescaped text in `out`.
+std::string_view CopyUnescape(std::string_view s, std::string& out) {
+  if (s.find('\\') == std::string_view::npos) return s;
+  out.clear();
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] != '\\' || i + 1 == s.size()) {
       out += s[i];
@@ -583,6 +583,7 @@ Result<bool> PgReader::NextCopy(RecordBatch* batch) {
     if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
     std::vector<Value> row;
     row.reserve(convs_.size());
+    std::string scratch;
     size_t start = 0;
     for (size_t i = 0; i < convs_.size(); ++i) {
       size_t tab = line.find('\t', start);
@@ -591,7 +592,7 @@ Result<bool> PgReader::NextCopy(RecordBatch* batch) {
       if (field == "\\N")
         row.push_back(Null{});
       else
-        row.push_back(src_.Convert(convs_[i], CopyUnescape(field)));
+        row.push_back(src_.Convert(convs_[i], CopyUnescape(field, scratch)));
       start = tab == std::string_view::npos ? line.size() : tab + 1;
     }
     PQfreemem(buf);

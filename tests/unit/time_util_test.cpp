@@ -59,5 +59,26 @@ TEST(SqlTime, Parsing) {
   EXPECT_EQ(us, -((838LL * 3600 + 59 * 60 + 59) * 1000000 + 500000));
 }
 
+// The formatters write digits by hand (no printf): every edge of the fixed-width fields.
+TEST(SqlTime, FormattingEdges) {
+  EXPECT_EQ(FormatDate(DaysFromCivil(1, 1, 1)), "0001-01-01");
+  EXPECT_EQ(FormatDate(DaysFromCivil(0, 2, 29)), "0000-02-29");
+  EXPECT_EQ(FormatDate(DaysFromCivil(-1, 12, 31)), "-0001-12-31");
+  EXPECT_EQ(FormatDate(DaysFromCivil(-12345, 6, 7)), "-12345-06-07");
+  EXPECT_EQ(FormatDate(DaysFromCivil(9999, 12, 31)), "9999-12-31");
+  EXPECT_EQ(FormatDate(DaysFromCivil(10000, 1, 1)), "+10000-01-01");
+  EXPECT_EQ(FormatTime(0), "00:00:00.000000");
+  EXPECT_EQ(FormatTime(((838LL * 3600 + 59 * 60 + 59) * 1000000) + 7), "838:59:59.000007");
+  EXPECT_EQ(FormatTime(-((12LL * 3600 + 5) * 1000000 + 999999)), "-12:00:05.999999");
+  EXPECT_EQ(FormatTimestamp(-1), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(FormatTimestamp(0), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(FormatTimestamp(int64_t{DaysFromCivil(9999, 12, 31)} * 86400000000LL + 86399999999LL),
+            "9999-12-31T23:59:59.999999Z");
+  std::string out = "x";
+  AppendTimestamp(1000001, out);
+  AppendDate(0, out);
+  EXPECT_EQ(out, "x1970-01-01T00:00:01.000001Z1970-01-01");
+}
+
 }  // namespace
 }  // namespace di
