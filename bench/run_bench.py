@@ -65,6 +65,26 @@ def peak_rss_mb(cmd, env):
     return kb / 1024.0, wall, user + sys_, p.stdout, p.stderr
 
 
+def median_of(runs, wall):
+    """The run with the median wall time (runs: results of repeated measurements)."""
+    return sorted(runs, key=wall)[len(runs) // 2]
+
+
+def measure(cmd, env, repeat):
+    """peak_rss_mb repeated; the median run by wall time."""
+    return median_of([peak_rss_mb(cmd, env) for _ in range(repeat)], lambda r: r[1])
+
+
+def measure_shell(cmd, env, repeat):
+    """A shell pipeline repeated; the median wall time (children's CPU of that run)."""
+    runs = []
+    for _ in range(repeat):
+        with Meter() as m:
+            subprocess.run(cmd, shell=True, check=True, env=env, executable="/bin/bash")
+        runs.append(m)
+    return median_of(runs, lambda m: m.wall)
+
+
 def manifest_of(store_dir, engine, table):
     base = os.path.join(store_dir, "backups", engine, table)
     runs = sorted(os.listdir(base))
@@ -88,32 +108,29 @@ def plain_export(engine, table, env):
     return f"{py} -c \"{code}\" '{env['MONGODB_URI']}' {table}"
 
 
-def bench_backups(binary, env, scale, out_dir, s3_bucket, results):
+def bench_backups(binary, env, scale, out_dir, s3_bucket, results, repeat):
     for engine, table in TABLES:
         for codec in ("gzip", "zstd"):
             store = tempfile.mkdtemp(dir=out_dir)
             e = dict(env, COMPRESSION=codec, S3_BUCKET_NAME="file://" + store)
-            rss, wall, cpu, _, _ = peak_rss_mb(
-                [binary, "--mode", "backup", "--table", f"{engine}.{table}"], e)
+            rss, wall, cpu, _, _ = measure(
+                [binary, "--mode", "backup", "--table", f"{engine}.{table}"], e, repeat)
             m = manifest_of(store, engine, table)
             rows = m["row_count"]
             raw = sum(p["uncompressed_bytes"] for p in m["parts"])
             stored = sum(p["bytes"] for p in m["parts"])
             tool = "gzip -1" if codec == "gzip" else "zstd -1 -q"
             plain_file = os.path.join(out_dir, f"plain-{table}.{codec}")
-            with Meter() as pm:
-                subprocess.run(f"{plain_export(engine, table, env)} | {tool} > {plain_file}",
-                               shell=True, check=True, env=env, executable="/bin/bash")
+            pm = measure_shell(f"{plain_export(engine, table, env)} | {tool} > {plain_file}", env,
+                               repeat)
             # To the stack's S3: our backup vs the plain pipeline through `aws s3 cp -`.
             e3 = dict(e, S3_BUCKET_NAME=s3_bucket)
-            _, wall_s3, cpu_s3, _, _ = peak_rss_mb(
-                [binary, "--mode", "backup", "--table", f"{engine}.{table}"], e3)
+            _, wall_s3, cpu_s3, _, _ = measure(
+                [binary, "--mode", "backup", "--table", f"{engine}.{table}"], e3, repeat)
             aws = os.path.join(ROOT, ".venv", "bin", "aws")
-            with Meter() as ps3:
-                subprocess.run(f"{plain_export(engine, table, env)} | {tool} | {aws} "
-                               f"--endpoint-url {env['AWS_ENDPOINT_URL']} s3 cp - "
-                               f"s3://{s3_bucket}/plain/{table}.{codec}",
-                               shell=True, check=True, env=env, executable="/bin/bash")
+            ps3 = measure_shell(f"{plain_export(engine, table, env)} | {tool} | {aws} "
+                                f"--endpoint-url {env['AWS_ENDPOINT_URL']} s3 cp - "
+                                f"s3://{s3_bucket}/plain/{table}.{codec}", env, repeat)
             results.append({
                 "scale": scale, "engine": engine, "table": table, "codec": codec, "rows": rows,
                 "uncompressed_mb": raw / 1e6, "compression_ratio": raw / max(stored, 1),
@@ -131,18 +148,25 @@ def bench_backups(binary, env, scale, out_dir, s3_bucket, results):
             shutil.rmtree(store, ignore_errors=True)
 
 
-def bench_migrate(binary, ack_server, env, scale, out_dir, results, with_moto):
+def bench_migrate(binary, ack_server, env, scale, out_dir, results, with_moto, repeat):
     """reservations -> DynamoDB (no backup) against the acknowledge-only endpoint, and (at the
     smallest scale only: moto takes minutes per 100k items) users against moto."""
     mapping = os.path.join(out_dir, "mapping.json")
     port = 5990
-    ack = subprocess.Popen([ack_server, str(port)], stderr=subprocess.DEVNULL)
+    ack_cmd = [ack_server, str(port)]
+    if shutil.which("taskset") and os.cpu_count() > 1:
+        ack_cmd = ["taskset", "-c", "0"] + ack_cmd
+    ack = subprocess.Popen(ack_cmd, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
     try:
-        targets = [("reservations", "reservation_id", f"http://127.0.0.1:{port}", "ack")]
+        ack_url = f"http://127.0.0.1:{port}"
+        # "ack, 1 core": our process pinned to one core (taskset), the endpoint and the
+        # database on the other: the client's own ceiling per core.
+        targets = [("reservations", "reservation_id", ack_url, "ack", None),
+                   ("reservations", "reservation_id", ack_url, "ack, 1 core", "1")]
         if with_moto:
-            targets.append(("users", "user_id", env["AWS_ENDPOINT_URL"], "moto"))
-        for table, key, endpoint, name in targets:
+            targets.append(("users", "user_id", env["AWS_ENDPOINT_URL"], "moto", None))
+        for table, key, endpoint, name, core in targets:
             with open(mapping, "w") as f:
                 json.dump({"tables": [{"source": "postgresql", "table": table, "backup": False,
                                        "dynamodb": {"table": f"bench-{table}",
@@ -153,7 +177,10 @@ def bench_migrate(binary, ack_server, env, scale, out_dir, results, with_moto):
             if name == "moto":
                 subprocess.run([binary, "--mode", "setup"], env=e, check=True,
                                capture_output=True)
-            rss, wall, cpu, out, err = peak_rss_mb([binary, "--mode", "migrate"], e)
+            cmd = [binary, "--mode", "migrate"]
+            if core is not None and shutil.which("taskset") and os.cpu_count() > 1:
+                cmd = ["taskset", "-c", core] + cmd
+            rss, wall, cpu, out, err = measure(cmd, e, 1 if name == "moto" else repeat)
             items = int(next(l for l in err.splitlines() if "items written" in l)
                         .split(": ")[-1].split(" items")[0].split()[-1])
             results.append({"scale": scale, "table": table, "target": name, "items": items,
@@ -184,12 +211,15 @@ def main():
     ap.add_argument("--ack-server", required=True)
     ap.add_argument("--micro")
     ap.add_argument("--scales", default="10,100")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs per measurement; the median (by wall time) is reported")
     a = ap.parse_args()
     env = stack_env()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    report = {"date": stamp, "commit": commit, "machine": machine(), "backups": [],
+    report = {"date": stamp, "commit": commit, "machine": machine(), "repeat": a.repeat,
+              "backups": [],
               "migrations": [], "memory": [], "micro": None}
     out_dir = tempfile.mkdtemp(prefix="di-bench-")
     s3_bucket = "di-bench-" + stamp.lower()
@@ -202,9 +232,9 @@ def main():
             print(f"[bench] seeding scale {scale}", flush=True)
             subprocess.run([os.path.join(ROOT, "scripts", "seed"), "--scale", str(scale)],
                            check=True, env=env, capture_output=True)
-            bench_backups(a.binary, env, scale, out_dir, s3_bucket, report["backups"])
+            bench_backups(a.binary, env, scale, out_dir, s3_bucket, report["backups"], a.repeat)
             bench_migrate(a.binary, a.ack_server, env, scale, out_dir, report["migrations"],
-                          scale == min(scales))
+                          scale == min(scales), a.repeat)
         scales = sorted({b["scale"] for b in report["backups"]})
         if len(scales) >= 2:
             lo, hi = scales[0], scales[-1]

@@ -1,5 +1,10 @@
 #include "aws/dynamodb_client.h"
 
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+
 #include "core/strings.h"
 
 namespace di::aws {
@@ -52,12 +57,17 @@ AwsError ParseDynamoError(const HttpResponse& r) {
 
 Result<Json> DynamoDbClient::Call(const std::string& operation, const Json& body,
                                   const std::string& table) {
+  return CallText(operation, body.dump(), table);
+}
+
+Result<Json> DynamoDbClient::CallText(const std::string& operation, std::string body,
+                                      const std::string& table) {
   HttpRequest r;
   r.method = "POST";
   r.path = "/";
   r.SetHeader("Content-Type", "application/x-amz-json-1.0");
   r.SetHeader("X-Amz-Target", "DynamoDB_20120810." + operation);
-  r.body = body.dump();
+  r.body = std::move(body);
   ASSIGN_OR_RETURN(HttpResponse resp, client_->Send(std::move(r), ParseDynamoError));
   if (resp.status >= 300) {
     AwsError e = ParseDynamoError(resp);
@@ -142,40 +152,84 @@ Status DynamoDbClient::DeleteTable(const std::string& table) {
 
 Result<BatchWriteResult> DynamoDbClient::BatchWrite(const std::string& table,
                                                     std::vector<WriteRequest> requests) {
-  BatchWriteResult result;
-  const RetryOptions& retry = client_->options().retry;
-  size_t next = 0;
-  while (next < requests.size()) {
-    // One request: at most 25 items and 16 MB.
-    Json batch = Json::array();
-    size_t bytes = 0;
-    while (next < requests.size() && batch.size() < kMaxBatchItems) {
-      Json j = ToJson(requests[next]);
-      size_t size = j.dump().size();
-      if (!batch.empty() && bytes + size > kMaxBatchBytes) break;
-      bytes += size;
-      batch.push_back(std::move(j));
-      ++next;
+  std::vector<std::string> texts;
+  texts.reserve(requests.size());
+  for (const auto& r : requests) texts.push_back(ToJson(r).dump());
+  return BatchWriteText(table, std::move(texts));
+}
+
+Result<BatchWriteResult> DynamoDbClient::BatchWriteText(const std::string& table,
+                                                        std::vector<std::string> requests) {
+  // The requests: at most 25 items and 16 MB each.
+  struct Body {
+    std::string text;
+    size_t items = 0;
+  };
+  std::vector<Body> bodies;
+  const std::string head = "{\"RequestItems\":{" + Json(table).dump() + ":[";
+  for (size_t next = 0; next < requests.size();) {
+    Body b{head, 0};
+    while (next < requests.size() && b.items < kMaxBatchItems) {
+      if (b.items && b.text.size() + requests[next].size() + 3 > kMaxBatchBytes) break;
+      if (b.items) b.text += ',';
+      b.text += requests[next++];
+      ++b.items;
     }
-    size_t sent = batch.size();
-    for (int round = 0;; ++round) {
-      ASSIGN_OR_RETURN(Json answer,
-                       Call("BatchWriteItem", {{"RequestItems", {{table, batch}}}}, table));
-      Json left = Json::array();
-      if (answer.contains("UnprocessedItems") && answer["UnprocessedItems"].contains(table))
-        left = answer["UnprocessedItems"][table];
-      result.written += sent - left.size();
-      if (left.empty()) break;
-      if (round + 1 >= retry.max_attempts) {
-        for (const auto& j : left) result.unprocessed.push_back(FromJson(j));
-        break;
-      }
-      ++result.resends;
-      clock_.SleepFor(BackoffDelay(retry, round + 1, 1.0));
-      batch = std::move(left);
-      sent = batch.size();
-    }
+    b.text += "]}}";
+    bodies.push_back(std::move(b));
   }
+  requests.clear();
+
+  // Up to write_concurrency requests in flight; each resends its UnprocessedItems.
+  BatchWriteResult result;
+  Status failed;
+  std::mutex mu;
+  std::atomic<size_t> next_body{0};
+  const RetryOptions& retry = client_->options().retry;
+  auto work = [&] {
+    for (size_t i; (i = next_body++) < bodies.size();) {
+      {
+        std::lock_guard lock(mu);
+        if (!failed.ok()) return;
+      }
+      std::string body = std::move(bodies[i].text);
+      size_t sent = bodies[i].items, written = 0;
+      int resends = 0;
+      std::vector<WriteRequest> unprocessed;
+      Status status;
+      for (int round = 0;; ++round) {
+        auto answer = CallText("BatchWriteItem", std::move(body), table);
+        if (!answer.ok()) {
+          status = answer.status();
+          break;
+        }
+        Json left = Json::array();
+        if (answer->contains("UnprocessedItems") && (*answer)["UnprocessedItems"].contains(table))
+          left = (*answer)["UnprocessedItems"][table];
+        written += sent - left.size();
+        if (left.empty()) break;
+        if (round + 1 >= retry.max_attempts) {
+          for (const auto& j : left) unprocessed.push_back(FromJson(j));
+          break;
+        }
+        ++resends;
+        clock_.SleepFor(BackoffDelay(retry, round + 1, 1.0));
+        body = Json{{"RequestItems", {{table, left}}}}.dump();
+        sent = left.size();
+      }
+      std::lock_guard lock(mu);
+      result.written += written;
+      result.resends += resends;
+      for (auto& u : unprocessed) result.unprocessed.push_back(std::move(u));
+      if (!status.ok() && failed.ok()) failed = status;
+    }
+  };
+  size_t threads = std::min(bodies.size(), static_cast<size_t>(std::max(write_concurrency_, 1)));
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  work();
+  for (auto& h : helpers) h.join();
+  if (!failed.ok()) return failed;
   return result;
 }
 

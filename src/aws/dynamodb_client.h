@@ -68,6 +68,12 @@ class DynamoDbClient {
   // Writes in requests of at most 25 items and 16 MB, resending UnprocessedItems with
   // backoff until none are left or the client's attempts run out.
   Result<BatchWriteResult> BatchWrite(const std::string& table, std::vector<WriteRequest> requests);
+  // The same for requests already written as JSON text, each a WriteRequest
+  // ({"PutRequest":{"Item":{...}}} or {"DeleteRequest":{"Key":{...}}}): the migration's path,
+  // no JSON tree per item. Up to write_concurrency() BatchWriteItem requests are in flight at
+  // once (DynamoDB answers each in milliseconds; one at a time would leave the client idle).
+  Result<BatchWriteResult> BatchWriteText(const std::string& table,
+                                          std::vector<std::string> requests);
   Status PutItem(const std::string& table, const Json& item);
   Result<std::optional<Json>> GetItem(const std::string& table, const Json& key,
                                       bool consistent = true);
@@ -78,12 +84,17 @@ class DynamoDbClient {
 
   // One call of the JSON protocol: {"TableName"...} in, the answer out; errors as Status.
   Result<Json> Call(const std::string& operation, const Json& body, const std::string& table = "");
+  Result<Json> CallText(const std::string& operation, std::string body,
+                        const std::string& table = "");
 
   AwsClient& client() { return *client_; }
+  int write_concurrency() const { return write_concurrency_; }
+  void set_write_concurrency(int n) { write_concurrency_ = n; }
 
  private:
   std::shared_ptr<AwsClient> client_;
   Clock& clock_;
+  int write_concurrency_ = 4;
 };
 
 AwsError ParseDynamoError(const HttpResponse& response);

@@ -1,5 +1,6 @@
 #include "pipeline/migrate.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -17,6 +18,40 @@ std::string KeyText(const Value& v) {
   return ToJson(v, JsonStyle::kPlain);
 }
 
+// An AttributeValue as JSON text with its DynamoDB size.
+struct AvText {
+  std::string text;
+  size_t size = 0;
+};
+
+// One PutRequest written as JSON text while its attributes are added, counting the item's
+// size as DynamoDB does (names + values).
+class PutRequestText {
+ public:
+  explicit PutRequestText(std::string& out) : out_(out) { out_ += "{\"PutRequest\":{\"Item\":{"; }
+  void Name(std::string_view name) {
+    if (count_++) out_ += ',';
+    AppendJsonString(name, out_);
+    out_ += ':';
+    size_ += name.size();
+  }
+  void Attr(std::string_view name, const Value& v, std::vector<std::string>* warnings) {
+    Name(name);
+    size_ += AppendAttributeValue(v, out_, warnings);
+  }
+  void Raw(std::string_view name, std::string_view av_text, size_t av_size) {
+    Name(name);
+    out_ += av_text;
+    size_ += av_size;
+  }
+  void Close() { out_ += "}}}"; }
+  size_t size() const { return size_; }
+
+ private:
+  std::string& out_;
+  size_t count_ = 0, size_ = 0;
+};
+
 }  // namespace
 
 const Value* Field(const std::vector<Value>& row, const TableInfo& t, const std::string& name) {
@@ -26,12 +61,19 @@ const Value* Field(const std::vector<Value>& row, const TableInfo& t, const std:
   return nullptr;
 }
 
+size_t AppendRowAsMap(const std::vector<Value>& row, const TableInfo& t, std::string& out,
+                      std::vector<std::string>* warnings) {
+  if (t.engine == Engine::kMongo) return AppendAttributeValue(row[0], out, warnings);
+  return AppendAttributeMap(
+      std::min(row.size(), t.columns.size()),
+      [&](size_t i) -> std::string_view { return t.columns[i].name; },
+      [&](size_t i) -> const Value& { return row[i]; }, out, warnings);
+}
+
 J RowToMap(const std::vector<Value>& row, const TableInfo& t, std::vector<std::string>* warnings) {
-  if (t.engine == Engine::kMongo) return ToAttributeValue(row[0], warnings)["M"];
-  J m = J::object();
-  for (size_t i = 0; i < t.columns.size(); ++i)
-    m[t.columns[i].name] = ToAttributeValue(row[i], warnings);
-  return m;
+  std::string text;
+  AppendRowAsMap(row, t, text, warnings);
+  return J::parse(text)["M"];
 }
 
 TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& table,
@@ -62,9 +104,12 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
     if (!info.ok()) return done(info.status());
     children[aux] = *info;
   }
-  auto reader = source.Read(table, {options.batch_size, options.after, options.incremental});
-  if (!reader.ok()) return done(reader.status());
+  auto opened = source.Read(table, {options.batch_size, options.after, options.incremental});
+  if (!opened.ok()) return done(opened.status());
+  // The next batch is read while this one is encoded and written.
+  auto reader = std::make_unique<PrefetchReader>(std::move(*opened));
 
+  const std::vector<std::string> index_keys = target.IndexKeys();
   std::string dead;  // this batch's dead letters, JSON Lines
   const std::string dead_folder =
       options.dead_letter_prefix + EngineName(table.engine) + "." + table.name + "/";
@@ -73,7 +118,7 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
     if (options.stop && options.stop->load())
       return done(Aborted("stopped after " + std::to_string(options.row_offset + r.rows) +
                           " rows (checkpointed)"));
-    auto more = (*reader)->Next(&batch);
+    auto more = reader->Next(&batch);
     if (!more.ok()) return done(more.status());
     if (!*more) break;
     const int64_t batch_offset = options.row_offset + r.rows;
@@ -81,8 +126,8 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
     dead.clear();
 
     // Embedded children, grouped by the parent value they match.
-    std::map<std::string, std::map<std::string, std::vector<J>>>
-        grouped;  // embed.as -> parent -> maps
+    std::map<std::string, std::map<std::string, std::vector<AvText>>>
+        grouped;  // embed.as -> parent -> child rows as maps
     std::vector<std::string> warnings;
     for (const auto& e : target.embed) {
       std::vector<Value> keys;
@@ -91,8 +136,11 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
       auto rows = lookup.Lookup(children[e.table], e.child_column, keys);
       if (!rows.ok()) return done(rows.status());
       for (const auto& c : *rows)
-        if (const Value* v = Field(c, children[e.table], e.child_column))
-          grouped[e.as][KeyText(*v)].push_back(RowToMap(c, children[e.table], &warnings));
+        if (const Value* v = Field(c, children[e.table], e.child_column)) {
+          AvText m;
+          m.size = AppendRowAsMap(c, children[e.table], m.text, &warnings);
+          grouped[e.as][KeyText(*v)].push_back(std::move(m));
+        }
     }
     std::map<std::string, J> enrichment;  // parent key -> extra attributes
     if (target.enrichment == "room_seat_counts") {
@@ -139,35 +187,62 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
       }
     }
 
-    std::vector<aws::WriteRequest> writes;
+    std::vector<std::string> writes;
     for (const auto& row : batch.rows) {
-      J item = RowToMap(row, table, &warnings);
       const Value* key = Field(row, table, target.key_column);
       std::string reason;
       if (!key || key->is_null() ||
           (key->kind() == ValueKind::kString && key->as<std::string>().empty()))
         reason = "empty key " + target.key_column;
-      if (key && reason.empty()) {
-        item.erase(target.key_column);
-        item[target.key_attribute] = ToAttributeValue(*key, &warnings);
+      std::string text;
+      if (reason.empty()) {
         std::string k = KeyText(*key);
+        auto extra = enrichment.find(k);
+        const J* added = extra == enrichment.end() ? nullptr : &extra->second;
+        // Attributes set below replace columns of the same name.
+        auto replaced = [&](const std::string& name) {
+          if (name == target.key_column || name == target.key_attribute) return true;
+          for (const auto& e : target.embed)
+            if (name == e.as) return true;
+          return added && added->contains(name);
+        };
+        // NULL index keys are left out: the indexes are sparse.
+        auto sparse = [&](const std::string& name) {
+          return std::find(index_keys.begin(), index_keys.end(), name) != index_keys.end();
+        };
+        PutRequestText item(text);
+        auto column = [&](const std::string& name, const Value& v) {
+          if (replaced(name) || (v.is_null() && sparse(name))) return;
+          item.Attr(name, v, &warnings);
+        };
+        if (table.engine == Engine::kMongo) {
+          for (const auto& [name, v] : row[0].as<Document>().fields) column(name, v);
+        } else {
+          for (size_t i = 0; i < table.columns.size(); ++i) column(table.columns[i].name, row[i]);
+        }
+        item.Attr(target.key_attribute, *key, &warnings);
         for (const auto& e : target.embed) {
-          auto& list = grouped[e.as][k];
+          const auto& list = grouped[e.as][k];
           if (e.many) {
-            J l = J::array();
-            for (auto& m : list) l.push_back({{"M", m}});
-            item[e.as] = {{"L", l}};
-          } else {
-            item[e.as] = list.empty() ? J{{"NULL", true}} : J{{"M", list[0]}};
+            AvText l{"{\"L\":[", 3};
+            for (size_t i = 0; i < list.size(); ++i) {
+              if (i) l.text += ',';
+              l.text += list[i].text;
+              l.size += list[i].size + 1;
+            }
+            l.text += "]}";
+            item.Raw(e.as, l.text, l.size);
+          } else if (!list.empty()) {
+            item.Raw(e.as, list[0].text, list[0].size);
+          } else if (!sparse(e.as)) {
+            item.Raw(e.as, "{\"NULL\":true}", 1);
           }
         }
-        if (enrichment.count(k))
-          for (auto& [a, v] : enrichment[k].items()) item[a] = v;
-        for (const auto& ik : target.IndexKeys())
-          if (item.contains(ik) && item[ik].contains("NULL")) item.erase(ik);  // sparse index
-        size_t size = ItemSize(item);
-        if (size > kMaxItemBytes)
-          reason = "item of " + std::to_string(size) + " bytes is over DynamoDB's 400 KB";
+        if (added)
+          for (const auto& [a, v] : added->items()) item.Raw(a, v.dump(), AttributeValueSize(v));
+        item.Close();
+        if (item.size() > kMaxItemBytes)
+          reason = "item of " + std::to_string(item.size()) + " bytes is over DynamoDB's 400 KB";
       }
       if (!reason.empty()) {
         J letter = {{"reason", reason},
@@ -177,12 +252,12 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
         r.dead_lettered++;
         continue;
       }
-      writes.push_back({std::move(item), nullptr});
+      writes.push_back(std::move(text));
     }
     r.warnings += static_cast<int64_t>(warnings.size());
     size_t n = writes.size();
     auto write_t0 = std::chrono::steady_clock::now();
-    auto written = dynamodb.BatchWrite(target.table, std::move(writes));
+    auto written = dynamodb.BatchWriteText(target.table, std::move(writes));
     if (options.on_batch)
       options.on_batch(
           n, std::chrono::duration<double>(std::chrono::steady_clock::now() - write_t0).count());

@@ -62,7 +62,11 @@ struct MigrateOptions {
 
 // A row's field by name (MongoDB: a top-level document field); null when absent.
 const Value* Field(const std::vector<Value>& row, const TableInfo& t, const std::string& name);
-// A row as a DynamoDB attribute map, one attribute per column (or document field).
+// A row as a DynamoDB map attribute ({"M":{...}}, one attribute per column or document field)
+// appended as JSON text; returns its size as DynamoDB counts it.
+size_t AppendRowAsMap(const std::vector<Value>& row, const TableInfo& t, std::string& out,
+                      std::vector<std::string>* warnings);
+// The same attribute map as a tree (verify).
 nlohmann::json RowToMap(const std::vector<Value>& row, const TableInfo& t,
                         std::vector<std::string>* warnings);
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "core/json_encode.h"
@@ -55,8 +56,21 @@ Result<std::vector<TableMapping>> SelectTables(const Config& config,
       if (m.backup) backed.push_back(m);
     return PickMapped(backed, names, false);
   }
+  // Names given as <engine>.<table> need only their engines listed (and connected to).
+  std::set<Engine> engines;
+  for (const auto& n : names) {
+    std::optional<Engine> named;
+    for (Engine e : {Engine::kMySql, Engine::kPostgres, Engine::kMongo})
+      if (n.rfind(EngineName(e) + ".", 0) == 0) named = e;
+    if (!named) {
+      engines.clear();
+      break;
+    }
+    engines.insert(*named);
+  }
+  if (engines.empty()) engines = {Engine::kMySql, Engine::kPostgres, Engine::kMongo};
   std::map<Engine, std::vector<std::string>> listed;
-  for (Engine e : {Engine::kMySql, Engine::kPostgres, Engine::kMongo}) {
+  for (Engine e : engines) {
     auto src = OpenSource(e, config);
     if (!src.ok()) {
       problems->push_back(src.status().message());

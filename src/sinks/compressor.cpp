@@ -17,6 +17,7 @@ class GzipCompressor : public Compressor {
     return Run(data, out, Z_NO_FLUSH);
   }
   Status Finish(std::string& out) override { return Run({}, out, Z_FINISH); }
+  void Reset() override { deflateReset(&z_); }
 
  private:
   Status Run(std::string_view data, std::string& out, int flush) {
@@ -47,6 +48,7 @@ class ZstdCompressor : public Compressor {
     return Run(data, out, ZSTD_e_continue);
   }
   Status Finish(std::string& out) override { return Run({}, out, ZSTD_e_end); }
+  void Reset() override { ZSTD_CCtx_reset(cctx_, ZSTD_reset_session_only); }
 
  private:
   Status Run(std::string_view data, std::string& out, ZSTD_EndDirective mode) {
@@ -71,6 +73,7 @@ class NoCompressor : public Compressor {
     return Status::Ok();
   }
   Status Finish(std::string&) override { return Status::Ok(); }
+  void Reset() override {}
 };
 
 }  // namespace
@@ -105,7 +108,11 @@ Result<std::string> Decompress(const std::string& codec, std::string_view data) 
     z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
     z.avail_in = static_cast<uInt>(data.size());
     int rc = Z_OK;
-    while (rc != Z_STREAM_END) {
+    while (true) {
+      if (rc == Z_STREAM_END) {  // a member ended: another may follow
+        if (z.avail_in == 0) break;
+        inflateReset(&z);
+      }
       z.next_out = reinterpret_cast<Bytef*>(buf);
       z.avail_out = sizeof buf;
       rc = inflate(&z, Z_NO_FLUSH);

@@ -15,13 +15,16 @@ class Compressor {
  public:
   virtual ~Compressor() = default;
   virtual Status Write(std::string_view data, std::string& out) = 0;
-  virtual Status Finish(std::string& out) = 0;  // ends the stream; the object is then spent
+  virtual Status Finish(std::string& out) = 0;  // ends the stream (gzip member, zstd frame)
+  virtual void Reset() = 0;                     // after Finish: ready for a new stream
 };
 
 std::unique_ptr<Compressor> MakeCompressor(Compression codec);
 std::string CodecName(Compression codec);       // "gzip", "zstd", "none"
 std::string CodecExtension(Compression codec);  // ".gz", ".zst", ""
-// Whole-buffer decompression, for verify and restore. `codec` as CodecName gives it.
+// Whole-buffer decompression, for verify and restore. `codec` as CodecName gives it. A gzip
+// file may hold several members one after the other (RFC 1952 §2.2; backups write them): their
+// contents are joined, as gunzip does.
 Result<std::string> Decompress(const std::string& codec, std::string_view data);
 
 }  // namespace di

@@ -1,9 +1,11 @@
 // Value -> DynamoDB AttributeValue (SPEC.md §5): numbers to N with all their digits (beyond
 // DynamoDB's 38 digits, or NaN/±Infinity: S, with a warning), text to S, binary to B,
 // booleans to BOOL, NULL to NULL, timestamps to ISO 8601 S, documents and JSON objects to M,
-// arrays to L. Pure functions.
+// arrays to L. The AttributeValue is written as JSON text straight from the value (no JSON
+// tree: the migration's hot path); the tree forms below parse that text.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,11 +17,25 @@ namespace di {
 
 using AttributeValue = nlohmann::json;
 
-// `warnings` (may be null) receives a line for each value that had to become S.
+// Appends v's AttributeValue as JSON text to `out`; returns its size as DynamoDB counts it
+// (for the 400 KB item limit). `warnings` (may be null) receives a line for each value that
+// had to become S.
+size_t AppendAttributeValue(const Value& v, std::string& out, std::vector<std::string>* warnings);
+// {"M":{...}} of n attributes: the i-th is named name(i) and holds value(i).
+size_t AppendAttributeMap(size_t n, const std::function<std::string_view(size_t)>& name,
+                          const std::function<const Value&(size_t)>& value, std::string& out,
+                          std::vector<std::string>* warnings);
+// The same for JSON text (a json/jsonb/JSON column): objects to M, arrays to L, numbers to N
+// keeping their digits; of repeated object keys the last wins.
+size_t AppendJsonAsAttributeValue(std::string_view json_text, std::string& out,
+                                  std::vector<std::string>* warnings);
+
+// Tree forms (verify, tests).
 AttributeValue ToAttributeValue(const Value& v, std::vector<std::string>* warnings = nullptr);
-// JSON text -> AttributeValue, keeping each number's digits exactly.
 AttributeValue JsonTextToAttributeValue(std::string_view json_text,
                                         std::vector<std::string>* warnings);
+// One attribute value's size as DynamoDB counts it.
+size_t AttributeValueSize(const AttributeValue& av);
 // The item's size as DynamoDB counts it (names + values), for the 400 KB limit.
 size_t ItemSize(const AttributeValue& item);
 // Whether decimal text fits DynamoDB's N (at most 38 significant digits, exponent range).

@@ -209,13 +209,29 @@ class MongoSource : public Source {
     // The cursor field is used when documents have it; otherwise _id (its ObjectId time).
     mongoc_collection_t* coll =
         mongoc_client_get_collection(client_, s_.database.c_str(), table.c_str());
-    bson_t* filter = BCON_NEW(cursor_column.c_str(), "{", "$exists", BCON_BOOL(true), "}");
+    // One document that has it is enough: the first one usually answers; only when it lacks
+    // the field is the collection searched (counting them all would scan it every time).
+    bool has = false;
     bson_error_t error;
-    int64_t n = mongoc_collection_count_documents(coll, filter, nullptr, nullptr, nullptr, &error);
-    bson_destroy(filter);
+    bool failed = false;
+    for (bool search : {false, true}) {
+      bson_t* filter = search
+                           ? BCON_NEW(cursor_column.c_str(), "{", "$exists", BCON_BOOL(true), "}")
+                           : bson_new();
+      bson_t* opts = BCON_NEW("limit", BCON_INT64(1), "projection", "{", cursor_column.c_str(),
+                              BCON_INT32(1), "}");
+      mongoc_cursor_t* found = mongoc_collection_find_with_opts(coll, filter, opts, nullptr);
+      const bson_t* doc;
+      if (mongoc_cursor_next(found, &doc)) has = bson_has_field(doc, cursor_column.c_str());
+      failed = mongoc_cursor_error(found, &error);
+      mongoc_cursor_destroy(found);
+      bson_destroy(opts);
+      bson_destroy(filter);
+      if (has || failed) break;
+    }
     mongoc_collection_destroy(coll);
-    if (n < 0) return Error("reading collection '" + table + "' failed", error);
-    t.cursor_column = n > 0 ? cursor_column : "_id";
+    if (failed) return Error("reading collection '" + table + "' failed", error);
+    t.cursor_column = has ? cursor_column : "_id";
     return t;
   }
 
@@ -225,6 +241,20 @@ class MongoSource : public Source {
   }
 
   int64_t EstimateRows(const TableInfo& table) override {
+    // collStats reads the count from the collection's metadata (FerretDB counts documents
+    // for estimatedDocumentCount); the estimate is the fallback where collStats is gone.
+    bson_t* cmd = BCON_NEW("collStats", BCON_UTF8(table.name.c_str()));
+    bson_t reply;
+    bson_error_t stats_error;
+    bool ok = mongoc_client_command_simple(client_, s_.database.c_str(), cmd, nullptr, &reply,
+                                           &stats_error);
+    bson_destroy(cmd);
+    bson_iter_t it;
+    int64_t count = -1;
+    if (ok && bson_iter_init_find(&it, &reply, "count") && BSON_ITER_HOLDS_NUMBER(&it))
+      count = bson_iter_as_int64(&it);
+    bson_destroy(&reply);
+    if (count >= 0) return count;
     mongoc_collection_t* coll =
         mongoc_client_get_collection(client_, s_.database.c_str(), table.name.c_str());
     bson_error_t error;

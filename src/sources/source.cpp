@@ -2,6 +2,49 @@
 
 namespace di {
 
+PrefetchReader::PrefetchReader(std::unique_ptr<RowReader> inner) : inner_(std::move(inner)) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+PrefetchReader::~PrefetchReader() {
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void PrefetchReader::Loop() {
+  while (true) {
+    RecordBatch batch;
+    Result<bool> more = inner_->Next(&batch);
+    bool last = !more.ok() || !*more;
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !ready_ || closing_; });
+    if (closing_) return;
+    next_ = std::move(batch);
+    more_ = std::move(more);
+    ready_ = true;
+    cv_.notify_all();
+    if (last) return;
+  }
+}
+
+Result<bool> PrefetchReader::Next(RecordBatch* batch) {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return ready_; });
+  Result<bool> more = more_;
+  if (!more.ok() || !*more) {  // the end (or an error) stays the answer
+    batch->clear();
+    return more;
+  }
+  *batch = std::move(next_);
+  ready_ = false;
+  cv_.notify_all();
+  return more;
+}
+
 std::string EngineName(Engine e) {
   switch (e) {
     case Engine::kMySql:

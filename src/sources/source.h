@@ -4,10 +4,13 @@
 // a Source reads one table at a time: finish or drop a RowReader before starting another.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/status.h"
@@ -66,6 +69,26 @@ class RowReader {
   virtual ~RowReader() = default;
   // Fills `batch` (cleared first) with up to batch_size rows; false once the table is done.
   virtual Result<bool> Next(RecordBatch* batch) = 0;
+};
+
+// Reads the next batch of `inner` on its own thread while the caller works on the last one
+// (memory: one batch more). Destroying it mid-table waits for the batch being read.
+class PrefetchReader : public RowReader {
+ public:
+  explicit PrefetchReader(std::unique_ptr<RowReader> inner);
+  ~PrefetchReader() override;
+  Result<bool> Next(RecordBatch* batch) override;
+
+ private:
+  void Loop();
+
+  std::unique_ptr<RowReader> inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool ready_ = false, closing_ = false;
+  RecordBatch next_;
+  Result<bool> more_ = true;
+  std::thread thread_;
 };
 
 class Source {

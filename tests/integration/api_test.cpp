@@ -1,8 +1,11 @@
 // The REST API through a real HTTP client against the binary (`--mode api`) on the stack:
 // every endpoint and error code, auth, health, metrics, the OpenAPI document kept true, no
 // secret in any answer or log, and SIGTERM stopping a migration that the next run resumes.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <csignal>
 #include <filesystem>
@@ -67,9 +70,23 @@ class ApiProcess {
   fs::path log_;
 };
 
+// A port below the kernel's ephemeral range (32768 and up), where the outgoing connections
+// of the process under test (databases, moto) cannot take it first, that binds right now.
 int FreePort() {
-  static int next = 32000 + getpid() % 1000 * 10;
-  return next++;
+  static int next = 20000 + getpid() % 1000 * 10;
+  for (int tries = 0; tries < 1000; ++tries) {
+    int port = next++;
+    if (next >= 32000) next = 20000;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool free = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    close(fd);
+    if (free) return port;
+  }
+  return next;
 }
 
 class ApiTest : public ::testing::Test {

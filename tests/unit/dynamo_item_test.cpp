@@ -65,6 +65,42 @@ TEST(DynamoItem, JsonColumnsKeepNumberText) {
   EXPECT_EQ(av["M"]["n"], (J{{"M", J::object()}}));
 }
 
+TEST(DynamoItem, JsonObjectsWithRepeatedKeysKeepTheLastValue) {
+  // PostgreSQL's json (unlike jsonb) keeps repeated keys; DynamoDB refuses them in one map.
+  std::string out;
+  AppendJsonAsAttributeValue(R"({"a": 1, "b": {"x": 1, "x": [2]}, "a": "two", "c": null})", out,
+                             nullptr);
+  J av = J::parse(out);
+  EXPECT_EQ(av["M"].size(), 3u) << out;
+  EXPECT_EQ(av["M"]["a"], (J{{"S", "two"}}));
+  EXPECT_EQ(av["M"]["b"]["M"].size(), 1u) << out;
+  EXPECT_EQ(av["M"]["b"]["M"]["x"], (J{{"L", {{{"N", "2"}}}}}));
+  out.clear();
+  AppendJsonAsAttributeValue(R"({"k": 1, "k": 2})", out, nullptr);
+  EXPECT_EQ(J::parse(out), (J{{"M", {{"k", {{"N", "2"}}}}}})) << out;
+  out.clear();
+  AppendJsonAsAttributeValue(R"({"k\u00e9": "a\nb", "kxz": "q"})", out, nullptr);
+  EXPECT_EQ(J::parse(out)["M"]["k\u00e9"], (J{{"S", "a\nb"}})) << out;
+}
+
+TEST(DynamoItem, TheTextPathCountsTheSizeTheTreeDoes) {
+  Document d;
+  Array tags;
+  tags.items = {Value("a"), Value(int64_t{12345}), Value(Null{})};
+  d.fields = {{"title", Value("Ñandú")},
+              {"tags", Value(tags)},
+              {"when", Value(Timestamp{1700000000000000})},
+              {"price", Value(Decimal{"12.50"})},
+              {"meta", Value(Json{R"({"ip": "10.0.0.1", "n": [1, 2.5]})"})},
+              {"raw", Value(Bytes{std::string(30, 'z'), 0})},
+              {"ts", Value(BsonTimestamp{5, 6})}};
+  std::string out;
+  size_t size = AppendAttributeValue(Value(d), out, nullptr);
+  J item = J::parse(out)["M"];
+  // Top level: names + values, no map overhead.
+  EXPECT_EQ(size, ItemSize(item) + 3 + item.size()) << out;
+}
+
 TEST(DynamoItem, ItemSizeCountsNamesAndValues) {
   J item = {{"id", {{"N", "1"}}}, {"name", {{"S", std::string(1000, 'x')}}}};
   EXPECT_GE(ItemSize(item), 1006u);
