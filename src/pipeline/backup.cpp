@@ -45,9 +45,11 @@ class PartWriter {
     ASSIGN_OR_RETURN(writer_, store_.Create(key_, "application/x-ndjson"));
     unsigned threads = 1;
     if (members_) threads = std::clamp(std::thread::hardware_concurrency(), 2u, 4u);
+    // Every codec first: a thread holds its codec while the vector would still grow.
+    for (unsigned i = 0; i < threads; ++i) codecs_.push_back(MakeCompressor(codec_));
     for (unsigned i = 0; i < threads; ++i) {
-      codecs_.push_back(MakeCompressor(codec_));
-      threads_.emplace_back([this, i] { Loop(*codecs_[i]); });
+      Compressor* codec = codecs_[i].get();
+      threads_.emplace_back([this, codec] { Loop(*codec); });
     }
     return Status::Ok();
   }
