@@ -5,6 +5,7 @@ BUILD_ASAN ?= build-asan
 JOBS ?= $(shell nproc)
 SCALE ?= 1
 BENCH_SCALES ?= 10,100
+BENCH_REPEAT ?= 3
 ENV := set -a && . ./stack.env && set +a
 
 .PHONY: all setup build build-asan stack-up stack-down stack-status seed testdata demo test \
@@ -74,7 +75,8 @@ test-asan: build-asan seed testdata
 # the micro-benchmarks -> bench/results/<stamp>.json and BENCHMARKS.md. Reseeds scale 1 after.
 bench: build stack-up
 	$(ENV) && .venv/bin/python bench/run_bench.py --binary $(BUILD)/data-ingestion \
-	  --ack-server $(BUILD)/ack_server --micro $(BUILD)/micro_bench --scales $(BENCH_SCALES)
+	  --ack-server $(BUILD)/ack_server --micro $(BUILD)/micro_bench --scales $(BENCH_SCALES) \
+	  --repeat $(BENCH_REPEAT)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

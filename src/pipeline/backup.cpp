@@ -29,8 +29,8 @@ std::string IsoNow() {
 // One part file being written: compressor -> sha256 -> object writer, off the reading thread.
 // Chunks of lines reach the part's threads through a bounded queue of recycled buffers, so
 // reading and encoding the next rows overlaps compressing and storing the last ones (memory:
-// kQueueDepth chunks and one per thread). gzip chunks are compressed in parallel, each as its
-// own gzip member (a gzip file may hold several one after the other; gunzip, zcat and every
+// kQueueDepth chunks of ~1 MiB and one per thread). gzip chunks are compressed in parallel, each as
+// its own gzip member (a gzip file may hold several one after the other; gunzip, zcat and every
 // gzip library join them), and stored in order; zstd streams one frame on one thread (it is
 // fast enough).
 class PartWriter {
@@ -88,7 +88,7 @@ class PartWriter {
   uint64_t stored_bytes() const { return stored_; }
 
  private:
-  static constexpr size_t kQueueDepth = 4;
+  static constexpr size_t kQueueDepth = 2;
   struct Chunk {
     uint64_t seq;
     std::string lines;
@@ -350,19 +350,20 @@ TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& sto
       records.Append(row, lines);
       watermark.Add(row);
       lines += '\n';
-    }
-    chunk_rows += static_cast<int64_t>(batch.rows.size());
-    result.rows += static_cast<int64_t>(batch.rows.size());
-    if (!part) {
-      Status s = start_part();
-      if (!s.ok()) return fail(s);
-    }
-    // Lines go to the part a chunk at a time (each a gzip member: big enough to compress well).
-    if (lines.size() >= kChunkBytes || part->raw_bytes() + lines.size() >= options.part_bytes) {
-      Status s = part->Append(lines, chunk_rows);
-      chunk_rows = 0;
-      if (s.ok() && part->raw_bytes() >= options.part_bytes) s = end_part();
-      if (!s.ok()) return fail(s);
+      ++chunk_rows;
+      ++result.rows;
+      if (!part) {
+        Status s = start_part();
+        if (!s.ok()) return fail(s);
+      }
+      // Lines go to the part a chunk at a time (each a gzip member: big enough to compress
+      // well, small enough that the chunks in flight stay a few MB whatever the row size).
+      if (lines.size() >= kChunkBytes || part->raw_bytes() + lines.size() >= options.part_bytes) {
+        Status s = part->Append(lines, chunk_rows);
+        chunk_rows = 0;
+        if (s.ok() && part->raw_bytes() >= options.part_bytes) s = end_part();
+        if (!s.ok()) return fail(s);
+      }
     }
     if (options.on_progress) options.on_progress(result.rows);
   }

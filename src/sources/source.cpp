@@ -17,11 +17,15 @@ PrefetchReader::~PrefetchReader() {
 
 void PrefetchReader::Loop() {
   while (true) {
+    {  // Read only into an empty slot: two batches at most, the caller's and this one.
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return !ready_ || closing_; });
+      if (closing_) return;
+    }
     RecordBatch batch;
     Result<bool> more = inner_->Next(&batch);
     bool last = !more.ok() || !*more;
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !ready_ || closing_; });
+    std::lock_guard lock(mu_);
     if (closing_) return;
     next_ = std::move(batch);
     more_ = std::move(more);

@@ -72,7 +72,7 @@ class RowReader {
 };
 
 // Reads the next batch of `inner` on its own thread while the caller works on the last one
-// (memory: one batch more). Destroying it mid-table waits for the batch being read.
+// (memory: one batch more, never two). Destroying it mid-table waits for the batch being read.
 class PrefetchReader : public RowReader {
  public:
   explicit PrefetchReader(std::unique_ptr<RowReader> inner);
