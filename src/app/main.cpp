@@ -371,6 +371,11 @@ int main(int argc, char** argv) {
     if (!s.ok())
       return Fail(kExitUsage, "MAPPING_FILE " + config->run.mapping_file + ": " + s.message());
   }
+  if (!opts.tables.empty() && opts.mode != "backup" && opts.mode != "sync" &&
+      opts.mode != "verify" && opts.mode != "restore")
+    return Fail(kExitUsage, "--table applies to --mode backup, sync, verify and restore; --mode " +
+                                opts.mode +
+                                " runs every mapped table (choose them with MAPPING_FILE)");
   if (opts.mode == "setup") return RunSetupMode(*config, *env, *mapping);
   if (opts.mode == "backup" || opts.mode == "migrate" || opts.mode == "sync") InstallStopHandlers();
   if (opts.mode == "backup") return RunBackupMode(*config, *env, opts, *mapping);

@@ -210,5 +210,19 @@ TEST(Backup, UnknownTableIsAClearError) {
       << out;
 }
 
+// --table means nothing to a migration (it runs, and resumes, every mapped table): refused by
+// name rather than ignored.
+TEST(Backup, TableOptionOutsideItsModesIsRefused) {
+  std::string out;
+  EXPECT_EQ(RunCommand(StackEnv("S3_BUCKET_NAME=file:///tmp/x") + DI_BINARY +
+                           " --mode migrate --table mysql.rooms",
+                       &out),
+            2);
+  EXPECT_NE(out.find("--table applies to --mode backup, sync, verify and restore; --mode migrate "
+                     "runs every mapped table (choose them with MAPPING_FILE)"),
+            std::string::npos)
+      << out;
+}
+
 }  // namespace
 }  // namespace di::testing
