@@ -135,8 +135,9 @@ class PartWriter {
         codec.Reset();
         std::unique_lock lock(mu_);
         cv_.wait(lock, [&] { return stored_chunks_ == chunk.seq || !error_.ok(); });
+        const bool ok = error_.ok();
         lock.unlock();
-        if (s.ok() && Ok()) s = Store(out);  // in order: one thread at a time gets here
+        if (s.ok() && ok) s = Store(out);  // in order: one thread at a time gets here
       } else if (Ok()) {
         s = codec.Write(chunk.lines, pending_);
         if (s.ok() && pending_.size() >= kFlushBytes) s = Store(pending_);

@@ -187,6 +187,8 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
       }
     }
 
+    // A key's text finds its children and enrichment (only mappings that have them).
+    const bool joined = !target.embed.empty() || !enrichment.empty();
     std::vector<std::string> writes;
     for (const auto& row : batch.rows) {
       const Value* key = Field(row, table, target.key_column);
@@ -196,7 +198,7 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
         reason = "empty key " + target.key_column;
       std::string text;
       if (reason.empty()) {
-        std::string k = KeyText(*key);
+        const std::string k = joined ? KeyText(*key) : std::string();
         auto extra = enrichment.find(k);
         const J* added = extra == enrichment.end() ? nullptr : &extra->second;
         // Attributes set below replace columns of the same name.

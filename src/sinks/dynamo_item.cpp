@@ -43,7 +43,8 @@ size_t AppendNumber(std::string_view text, std::string& out, std::vector<std::st
   return AppendS(text, out);
 }
 
-size_t AppendInteger(int64_t v, std::string& out) {
+template <typename Int>
+size_t AppendInteger(Int v, std::string& out) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   std::string_view digits(buf, static_cast<size_t>(r.ptr - buf));
@@ -78,21 +79,11 @@ class JsonToAv {
       out_ += "{\"L\":[";
       size_t size = 3;
       bool first = true;
-      while (true) {
-        Ws();
-        if (p_ >= t_.size()) break;
-        if (t_[p_] == ']') {
-          ++p_;
-          break;
-        }
-        if (t_[p_] == ',') {
-          ++p_;
-          continue;
-        }
+      Elements(']', [&] {
         if (!first) out_ += ',';
         first = false;
         size += Value() + 1;
-      }
+      });
       out_ += "]}";
       return size;
     }
@@ -119,17 +110,7 @@ class JsonToAv {
     ++p_;
     out_ += "{\"M\":{";
     std::vector<Member> members;
-    while (true) {
-      Ws();
-      if (p_ >= t_.size()) break;
-      if (t_[p_] == '}') {
-        ++p_;
-        break;
-      }
-      if (t_[p_] == ',') {
-        ++p_;
-        continue;
-      }
+    Elements('}', [&] {
       Member m;
       m.begin = out_.size();
       if (!members.empty()) out_ += ',';
@@ -142,7 +123,7 @@ class JsonToAv {
       m.size = m.key.size() + Value() + 1;
       m.end = out_.size();
       members.push_back(std::move(m));
-    }
+    });
     size_t size = 3;
     for (const auto& m : members) size += m.size;
     // Repeated keys (json, unlike jsonb, keeps them): drop the earlier ones, back to front.
@@ -163,6 +144,24 @@ class JsonToAv {
     }
     out_ += "}}";
     return size;
+  }
+  // Calls each() at every element of the array or object being read, up to `close`
+  // (whitespace and commas skipped); p_ ends after `close`.
+  template <typename F>
+  void Elements(char close, F each) {
+    while (true) {
+      Ws();
+      if (p_ >= t_.size()) return;
+      if (t_[p_] == close) {
+        ++p_;
+        return;
+      }
+      if (t_[p_] == ',') {
+        ++p_;
+        continue;
+      }
+      each();
+    }
   }
   // The string literal at p_, quotes included.
   std::string_view Literal() {
@@ -190,13 +189,7 @@ struct AvWriter {
   size_t operator()(const Null&) { return out += "{\"NULL\":true}", 1; }
   size_t operator()(bool b) { return out += b ? "{\"BOOL\":true}" : "{\"BOOL\":false}", 1; }
   size_t operator()(int64_t i) { return AppendInteger(i, out); }
-  size_t operator()(uint64_t u) {
-    char buf[24];
-    auto r = std::to_chars(buf, buf + sizeof buf, u);
-    std::string_view digits(buf, static_cast<size_t>(r.ptr - buf));
-    AppendTyped("N", digits, out);
-    return NumberSize(digits);
-  }
+  size_t operator()(uint64_t u) { return AppendInteger(u, out); }
   size_t operator()(const Int32& i) { return AppendInteger(i.v, out); }
   size_t operator()(double d) {
     if (!std::isfinite(d)) {
