@@ -130,9 +130,7 @@ class PartWriter {
       Status s = Status::Ok();
       if (members_) {
         out.clear();
-        s = codec.Write(chunk.lines, out);
-        if (s.ok()) s = codec.Finish(out);
-        codec.Reset();
+        s = codec.Whole(chunk.lines, out);
         std::unique_lock lock(mu_);
         cv_.wait(lock, [&] { return stored_chunks_ == chunk.seq || !error_.ok(); });
         const bool ok = error_.ok();

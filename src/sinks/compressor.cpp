@@ -1,5 +1,6 @@
 #include "sinks/compressor.h"
 
+#include <libdeflate.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -12,7 +13,21 @@ class GzipCompressor : public Compressor {
     // Level 1: the backup is bound by compression speed; gzip -1 is the yardstick.
     deflateInit2(&z_, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
   }
-  ~GzipCompressor() override { deflateEnd(&z_); }
+  ~GzipCompressor() override {
+    deflateEnd(&z_);
+    if (whole_) libdeflate_free_compressor(whole_);
+  }
+  Status Whole(std::string_view data, std::string& out) override {
+    if (!whole_) whole_ = libdeflate_alloc_compressor(1);
+    if (!whole_) return Internal("gzip: out of memory for the compressor");
+    const size_t at = out.size();
+    out.resize(at + libdeflate_gzip_compress_bound(whole_, data.size()));
+    const size_t n = libdeflate_gzip_compress(whole_, data.data(), data.size(), out.data() + at,
+                                              out.size() - at);
+    out.resize(at + n);
+    if (n == 0) return Internal("gzip: compression failed");
+    return Status::Ok();
+  }
   Status Write(std::string_view data, std::string& out) override {
     return Run(data, out, Z_NO_FLUSH);
   }
@@ -35,6 +50,7 @@ class GzipCompressor : public Compressor {
     return Status::Ok();
   }
   z_stream z_{};
+  libdeflate_compressor* whole_ = nullptr;  // for Whole: allocated on first use
 };
 
 class ZstdCompressor : public Compressor {
@@ -65,6 +81,17 @@ class ZstdCompressor : public Compressor {
   }
   ZSTD_CCtx* cctx_;
 };
+
+}  // namespace
+
+Status Compressor::Whole(std::string_view data, std::string& out) {
+  Status s = Write(data, out);
+  if (s.ok()) s = Finish(out);
+  Reset();
+  return s;
+}
+
+namespace {
 
 class NoCompressor : public Compressor {
  public:

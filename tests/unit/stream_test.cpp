@@ -34,6 +34,27 @@ TEST(Compressor, GzipMembersOneAfterTheOtherDecompressJoined) {
   EXPECT_EQ(*Decompress("gzip", empty), "");
 }
 
+// Whole streams (libdeflate's gzip members, zstd frames) between streamed ones: each decodes,
+// the file joins them in order, and an empty input is an empty member.
+TEST(Compressor, WholeStreamsJoinWithStreamedOnes) {
+  for (Compression codec : {Compression::kGzip, Compression::kZstd}) {
+    auto c = MakeCompressor(codec);
+    std::string file, expected, text;
+    for (int i = 0; i < 20000; ++i) text += "{\"id\":" + std::to_string(i * 7919 % 100003) + "}\n";
+    ASSERT_TRUE(c->Whole(text, file).ok());
+    ASSERT_TRUE(c->Whole("", file).ok());
+    ASSERT_TRUE(c->Write("streamed\n", file).ok());
+    ASSERT_TRUE(c->Finish(file).ok());
+    c->Reset();
+    ASSERT_TRUE(c->Whole(text, file).ok());
+    expected = text + "streamed\n" + text;
+    auto back = Decompress(CodecName(codec), file);
+    ASSERT_TRUE(back.ok()) << CodecName(codec) << ": " << back.status().ToString();
+    EXPECT_EQ(*back, expected) << CodecName(codec);
+    EXPECT_LT(file.size(), expected.size() / 3) << CodecName(codec);
+  }
+}
+
 // Batches 1..n, then the end (or an error after `fail_after` batches).
 class CountingReader : public RowReader {
  public:
