@@ -105,7 +105,7 @@ struct Writer {
     AppendTimestamp(t.micros, out);
     out += '"';
   }
-  void operator()(const Json& j) { out += j.text; }
+  void operator()(const Json& j) { AppendJsonText(j.text, out); }
   void operator()(const Array& a) {
     out += '[';
     for (size_t i = 0; i < a.items.size(); ++i) {
@@ -161,6 +161,18 @@ struct Writer {
 
 void AppendJson(const Value& value, JsonStyle style, std::string& out) {
   std::visit(Writer{style, out}, value.v);
+}
+
+void AppendJsonText(std::string_view json, std::string& out) {
+  // Valid JSON holds line breaks only as whitespace between tokens (inside strings they are
+  // escaped), so they can go without changing the document.
+  while (true) {
+    size_t cut = json.find_first_of("\r\n");
+    if (cut == std::string_view::npos) break;
+    out.append(json.data(), cut);
+    json.remove_prefix(cut + 1);
+  }
+  out.append(json);
 }
 
 std::string ToJson(const Value& value, JsonStyle style) {

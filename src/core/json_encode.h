@@ -19,6 +19,9 @@ enum class JsonStyle { kPlain, kExtended };
 
 void AppendJson(const Value& value, JsonStyle style, std::string& out);
 std::string ToJson(const Value& value, JsonStyle style);
+// Embedded JSON text (a json column) on one line: its line breaks dropped, as a JSON Lines
+// record needs (PostgreSQL's json and MariaDB's JSON keep the text as it was written).
+void AppendJsonText(std::string_view json, std::string& out);
 // A JSON string literal; invalid UTF-8 bytes become U+FFFD so the line stays valid JSON.
 void AppendJsonString(std::string_view s, std::string& out);
 

@@ -206,24 +206,33 @@ HighWater::HighWater(const TableInfo& table)
 
 void HighWater::Add(const std::vector<Value>& row) {
   if (!track_) return;
-  Position p;
-  if (table_.engine == Engine::kMongo) {
-    const Document& d = row[0].as<Document>();
-    const Value* c = d.Find(table_.cursor_column);
-    const Value* id = d.Find("_id");
-    if (!c || !id) return;
-    p = table_.cursor_column == "_id" ? Position{*c, {}} : Position{*c, {*id}};
-  } else {
-    p = PositionOf(row, keyset_);
+  if (table_.engine != Engine::kMongo) {
+    std::vector<Value> values;
+    for (size_t i : keyset_) values.push_back(row[i]);
+    AddKeyset(values.data());
+    return;
   }
-  if (p.cursor.is_null()) return;
-  if (high_) {
-    int c = CompareValues(p.cursor, high_->cursor);
-    for (size_t i = 0; c == 0 && i < p.key.size() && i < high_->key.size(); ++i)
-      c = CompareValues(p.key[i], high_->key[i]);
-    if (c <= 0) return;
-  }
-  high_ = std::move(p);
+  const Document& d = row[0].as<Document>();
+  const Value* c = d.Find(table_.cursor_column);
+  const Value* id = d.Find("_id");
+  if (!c || !id) return;
+  const bool by_id = table_.cursor_column == "_id";
+  if (c->is_null() || !Beyond(*c, id, by_id ? 0 : 1)) return;
+  high_ = by_id ? Position{*c, {}} : Position{*c, {*id}};
+}
+
+void HighWater::AddKeyset(const Value* values) {
+  if (!track_ || keyset_.empty() || values[0].is_null()) return;
+  if (!Beyond(values[0], values + 1, keyset_.size() - 1)) return;
+  high_ = Position{values[0], std::vector<Value>(values + 1, values + keyset_.size())};
+}
+
+bool HighWater::Beyond(const Value& cursor, const Value* key, size_t key_size) const {
+  if (!high_) return true;
+  int c = CompareValues(cursor, high_->cursor);
+  for (size_t i = 0; c == 0 && i < key_size && i < high_->key.size(); ++i)
+    c = CompareValues(key[i], high_->key[i]);
+  return c > 0;
 }
 
 std::string MakeRunId(std::chrono::system_clock::time_point now) {
@@ -233,28 +242,6 @@ std::string MakeRunId(std::chrono::system_clock::time_point now) {
   char buf[20];
   std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
   return buf;
-}
-
-RecordWriter::RecordWriter(const TableInfo& table) : mongo_(table.engine == Engine::kMongo) {
-  for (size_t i = 0; i < table.columns.size(); ++i) {
-    std::string key = i ? "," : "{";
-    AppendJsonString(table.columns[i].name, key);
-    key += ':';
-    keys_.push_back(std::move(key));
-  }
-}
-
-void RecordWriter::Append(const std::vector<Value>& row, std::string& out) const {
-  if (mongo_) {
-    AppendJson(row[0], JsonStyle::kExtended, out);
-    return;
-  }
-  if (row.empty()) out += '{';
-  for (size_t i = 0; i < row.size() && i < keys_.size(); ++i) {
-    out += keys_[i];
-    AppendJson(row[i], JsonStyle::kPlain, out);
-  }
-  out += '}';
 }
 
 void AppendRecord(const std::vector<Value>& row, const TableInfo& table, std::string& out) {
@@ -311,12 +298,14 @@ TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& sto
 
   auto opened = source.Read(table, {options.batch_size, std::nullopt, false});
   if (!opened.ok()) return fail(opened.status());
-  // The next batch is read and converted on its own thread while this one is encoded; except
-  // for gzip on two cores, where its two compressing threads already fill the machine and a
-  // fourth thread measured slower, and for MongoDB, where the time is the server's and a
-  // second batch of documents is memory for nothing.
   std::unique_ptr<RowReader> reader = std::move(*opened);
-  if (table.engine != Engine::kMongo &&
+  // Readers that write the records themselves (PostgreSQL's COPY stream) skip the values.
+  // Otherwise the next batch is read and converted on its own thread while this one is
+  // encoded; except for gzip on two cores, where its compressing threads already fill the
+  // machine, and for MongoDB, where the time is the server's and a second batch of documents
+  // is memory for nothing.
+  const bool encoded = reader->CanEncode();
+  if (!encoded && table.engine != Engine::kMongo &&
       (options.codec != Compression::kGzip || std::thread::hardware_concurrency() > 2))
     reader = std::make_unique<PrefetchReader>(std::move(reader));
 
@@ -341,30 +330,50 @@ TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& sto
 
   const RecordWriter records(table);
   RecordBatch batch;
+  EncodedBatch encoded_batch;
   std::string lines;       // encoded rows not yet handed to the part
   int64_t chunk_rows = 0;  // rows in `lines`
+  // After each row added to `lines`: lines go to the part a chunk at a time (each a gzip
+  // member: big enough to compress well, small enough that the chunks in flight stay a few
+  // MB whatever the row size); a part ends once it holds part_bytes.
+  auto row_added = [&]() -> Status {
+    ++chunk_rows;
+    ++result.rows;
+    if (!part) RETURN_IF_ERROR(start_part());
+    if (lines.size() >= kChunkBytes || part->raw_bytes() + lines.size() >= options.part_bytes) {
+      Status s = part->Append(lines, chunk_rows);
+      chunk_rows = 0;
+      if (s.ok() && part->raw_bytes() >= options.part_bytes) s = end_part();
+      return s;
+    }
+    return Status::Ok();
+  };
   while (true) {
     if (options.stop && options.stop->load())
       return fail(Aborted("stopped before the end of " + table.name));
-    auto more = reader->Next(&batch);
-    if (!more.ok()) return fail(more.status());
-    if (!*more) break;
-    for (const auto& row : batch.rows) {
-      records.Append(row, lines);
-      watermark.Add(row);
-      lines += '\n';
-      ++chunk_rows;
-      ++result.rows;
-      if (!part) {
-        Status s = start_part();
+    if (encoded) {
+      const std::vector<size_t>& keyset = watermark.keyset();
+      auto more = reader->NextEncoded(&encoded_batch, keyset);
+      if (!more.ok()) return fail(more.status());
+      if (!*more) break;
+      size_t from = 0;
+      for (size_t r = 0; r < encoded_batch.ends.size(); ++r) {
+        const size_t end = encoded_batch.ends[r];
+        lines.append(encoded_batch.lines, from, end - from);
+        from = end;
+        if (!keyset.empty()) watermark.AddKeyset(&encoded_batch.keysets[r * keyset.size()]);
+        Status s = row_added();
         if (!s.ok()) return fail(s);
       }
-      // Lines go to the part a chunk at a time (each a gzip member: big enough to compress
-      // well, small enough that the chunks in flight stay a few MB whatever the row size).
-      if (lines.size() >= kChunkBytes || part->raw_bytes() + lines.size() >= options.part_bytes) {
-        Status s = part->Append(lines, chunk_rows);
-        chunk_rows = 0;
-        if (s.ok() && part->raw_bytes() >= options.part_bytes) s = end_part();
+    } else {
+      auto more = reader->Next(&batch);
+      if (!more.ok()) return fail(more.status());
+      if (!*more) break;
+      for (const auto& row : batch.rows) {
+        records.Append(row, lines);
+        watermark.Add(row);
+        lines += '\n';
+        Status s = row_added();
         if (!s.ok()) return fail(s);
       }
     }

@@ -50,16 +50,7 @@ TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& sto
 // Appends one backup record (without its newline): a SQL row as an object keyed by column
 // (plain JSON), a MongoDB document as canonical Extended JSON. Verify recomputes lines with it.
 void AppendRecord(const std::vector<Value>& row, const TableInfo& table, std::string& out);
-// The same, with each column's `"name":` encoded once for the table (the backup's hot path).
-class RecordWriter {
- public:
-  explicit RecordWriter(const TableInfo& table);
-  void Append(const std::vector<Value>& row, std::string& out) const;
-
- private:
-  bool mongo_;
-  std::vector<std::string> keys_;  // `{"name":` then `,"name":`
-};
+// (RecordWriter, in sources/source.h, is the same with the column names encoded once.)
 
 // "20260101T020000Z" for the current UTC second.
 std::string MakeRunId(std::chrono::system_clock::time_point now);
@@ -74,6 +65,10 @@ class HighWater {
  public:
   explicit HighWater(const TableInfo& table);
   void Add(const std::vector<Value>& row);
+  // SQL: the row's values of keyset() (cursor, then key), as EncodedBatch::keysets holds them.
+  void AddKeyset(const Value* values);
+  // SQL tables with a cursor and a key: the columns a position is made of; else empty.
+  const std::vector<size_t>& keyset() const { return keyset_; }
   const std::optional<Position>& value() const { return high_; }
 
  private:
@@ -81,6 +76,8 @@ class HighWater {
   bool track_;
   std::vector<size_t> keyset_;
   std::optional<Position> high_;
+  // Whether (cursor, key...) is past high_ (or high_ is unset).
+  bool Beyond(const Value& cursor, const Value* key, size_t key_size) const;
 };
 
 }  // namespace di

@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <optional>
 
 #include "core/json_encode.h"
 #include "core/strings.h"
@@ -135,6 +136,72 @@ std::string_view CopyUnescape(std::string_view s, std::string& out) {
   return out;
 }
 
+bool AllDigits(std::string_view s) {
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+// YYYY-MM-DD as PostgreSQL writes years 1 to 9999 (BC dates, infinity and longer years differ).
+bool IsIsoDate(std::string_view s) {
+  return s.size() == 10 && s[4] == '-' && s[7] == '-' && AllDigits(s.substr(0, 4)) &&
+         AllDigits(s.substr(5, 2)) && AllDigits(s.substr(8, 2));
+}
+
+// PostgreSQL's text of a UTC timestamp ("2025-01-31 13:45:00.25", with "+00" for timestamptz
+// read in a UTC session) as the record writes it ("2025-01-31T13:45:00.250000Z"), by copying;
+// false (nothing written) for any other shape: BC, infinity, another offset, or a naive
+// timestamp when `naive_is_utc` is false.
+bool AppendUtcTimestampText(std::string_view s, bool naive_is_utc, std::string& out) {
+  if (s.size() >= 3 && s.substr(s.size() - 3) == "+00")
+    s.remove_suffix(3);
+  else if (!naive_is_utc)
+    return false;
+  if (s.size() < 19 || !IsIsoDate(s.substr(0, 10)) || s[10] != ' ' || s[13] != ':' ||
+      s[16] != ':' || !AllDigits(s.substr(11, 2)) || !AllDigits(s.substr(14, 2)) ||
+      !AllDigits(s.substr(17, 2)))
+    return false;
+  std::string_view frac = s.substr(19);
+  if (!frac.empty() &&
+      (frac[0] != '.' || frac.size() > 7 || frac.size() < 2 || !AllDigits(frac.substr(1))))
+    return false;
+  out += '"';
+  out.append(s.data(), 10);
+  out += 'T';
+  out.append(s.data() + 11, 8);
+  out += '.';
+  if (!frac.empty()) out.append(frac.data() + 1, frac.size() - 1);
+  out.append(frac.empty() ? 6 : 7 - frac.size(), '0');
+  out += "Z\"";
+  return true;
+}
+
+// An integer in its shortest spelling ("-12", "0"; not "007", "-0", "+1") that fits int64:
+// the text is what parsing and writing it back would give.
+bool IsPlainInteger(std::string_view s) {
+  const bool negative = !s.empty() && s[0] == '-';
+  if (negative) s.remove_prefix(1);
+  if (s.empty() || s.size() > 18 || (s[0] == '0' && (s.size() > 1 || negative))) return false;
+  return AllDigits(s);
+}
+
+// A one-dimensional array of plain integers without NULLs ("{1,-2,3}", "{}") as a JSON array;
+// false (nothing written) for any other shape.
+bool AppendIntegerArray(std::string_view s, std::string& out) {
+  if (s.size() < 2 || s.front() != '{' || s.back() != '}') return false;
+  std::string_view items = s.substr(1, s.size() - 2);
+  for (size_t at = 0; !items.empty() && at <= items.size();) {
+    size_t comma = items.find(',', at);
+    if (comma == std::string_view::npos) comma = items.size();
+    if (!IsPlainInteger(items.substr(at, comma - at))) return false;
+    at = comma + 1;
+  }
+  out += '[';
+  out += items;
+  out += ']';
+  return true;
+}
+
 class PgSource;
 
 class PgReader : public RowReader {
@@ -143,8 +210,21 @@ class PgReader : public RowReader {
       : src_(src), table_(std::move(t)), options_(std::move(o)), convs_(std::move(convs)) {}
   ~PgReader() override;
   Result<bool> Next(RecordBatch* batch) override;
+  // Full reads (the COPY stream): records written from the COPY text, values only for
+  // the keyset.
+  bool CanEncode() const override;
+  Result<bool> NextEncoded(EncodedBatch* batch, const std::vector<size_t>& keyset) override;
 
  private:
+  Status StartCopy();
+  // The next COPY line split into fields_ (valid until the next call); false at the end.
+  Result<bool> NextLine();
+  Value FieldValue(size_t column);
+  // Field `column`, unescaped (not NULL).
+  std::string_view Field(size_t column) {
+    return escaped_[column] ? CopyUnescape(fields_[column], scratch_) : fields_[column];
+  }
+  bool IsNull(size_t column) const { return escaped_[column] && fields_[column] == "\\N"; }
   Result<bool> NextCopy(RecordBatch* batch);
   Result<bool> NextPage(RecordBatch* batch);
 
@@ -155,6 +235,11 @@ class PgReader : public RowReader {
   bool in_copy_ = false;
   bool started_ = false;
   bool done_ = false;
+  char* line_buf_ = nullptr;  // the COPY line fields_ point into
+  std::vector<std::string_view> fields_;
+  std::string scratch_;        // an unescaped field
+  std::vector<char> escaped_;  // per field: it holds a backslash (an escape, or NULL's \N)
+  std::optional<RecordWriter> records_;
 };
 
 class PgSource : public Source {
@@ -378,6 +463,8 @@ class PgSource : public Source {
   Value Convert(const ColumnConv& c, std::string_view text) const {
     return Scalar(c.conv, c.element, text);
   }
+  // AppendJson(Convert(c, text), kPlain), without a Value where the text is enough.
+  void AppendJsonField(const ColumnConv& c, std::string_view text, std::string& out) const;
   std::string TextFor(const ColumnConv& c, const Value& v) const;
 
  private:
@@ -504,6 +591,48 @@ Value PgSource::ParseArray(Conv element, std::string_view s, size_t* pos) const 
   return arr;
 }
 
+void PgSource::AppendJsonField(const ColumnConv& c, std::string_view s, std::string& out) const {
+  switch (c.conv) {
+    case Conv::kString:
+      AppendJsonString(s, out);
+      return;
+    case Conv::kDecimal:  // digits, '.', '-', NaN, Infinity: quoted as they are
+      out += '"';
+      out += s;
+      out += '"';
+      return;
+    case Conv::kJson:
+      AppendJsonText(s, out);
+      return;
+    case Conv::kDate:
+      if (IsIsoDate(s)) {  // years 1-9999 already read as the record writes them
+        out += '"';
+        out += s;
+        out += '"';
+        return;
+      }
+      break;
+    case Conv::kTimestamp:
+    case Conv::kTimestampTz:
+      if (AppendUtcTimestampText(s, c.conv == Conv::kTimestampTz || o_.source_tz->is_utc(), out))
+        return;
+      break;
+    case Conv::kInt:
+      if (IsPlainInteger(s)) {  // as to_chars would write it back
+        out += s;
+        return;
+      }
+      break;
+    case Conv::kArray:
+      if (c.element == Conv::kInt && AppendIntegerArray(s, out)) return;
+      break;
+    default:
+      break;
+  }
+  // The rest hold no text of their own (arrays aside): a Value without allocation.
+  AppendJson(Scalar(c.conv, c.element, s), JsonStyle::kPlain, out);
+}
+
 std::string PgSource::TextFor(const ColumnConv& c, const Value& v) const {
   if (const auto* ts = v.get_if<Timestamp>()) {
     int64_t micros = ts->micros;
@@ -523,6 +652,7 @@ std::string PgSource::TextFor(const ColumnConv& c, const Value& v) const {
 }
 
 PgReader::~PgReader() {
+  if (line_buf_) PQfreemem(line_buf_);
   if (in_copy_) {
     // Drop the rest of the COPY stream so the connection can be reused.
     PGconn* conn = src_.conn();
@@ -533,72 +663,119 @@ PgReader::~PgReader() {
   }
 }
 
+bool PgReader::CanEncode() const {
+  return !options_.incremental && !options_.after;
+}
+
 Result<bool> PgReader::Next(RecordBatch* batch) {
   batch->clear();
   if (done_) return false;
   return options_.incremental || options_.after ? NextPage(batch) : NextCopy(batch);
 }
 
-Result<bool> PgReader::NextCopy(RecordBatch* batch) {
+Status PgReader::StartCopy() {
+  started_ = true;
+  std::string sql = "COPY (SELECT ";
+  for (size_t i = 0; i < table_.columns.size(); ++i)
+    sql += (i ? ", " : "") + QuoteIdent(table_.columns[i].name);
+  sql += " FROM " + QuoteTable(table_.name);
+  if (!table_.primary_key.empty()) {
+    sql += " ORDER BY ";
+    for (size_t i = 0; i < table_.primary_key.size(); ++i)
+      sql += (i ? ", " : "") + QuoteIdent(table_.primary_key[i]);
+  }
+  sql += ") TO STDOUT";
+  PGresult* r = PQexec(src_.conn(), sql.c_str());
+  bool ok = PQresultStatus(r) == PGRES_COPY_OUT;
+  std::string err = PQresultErrorMessage(r);
+  PQclear(r);
+  if (!ok)
+    return Unavailable(src_.Where() + ": reading table '" + table_.name +
+                       "' failed: " + std::string(Trim(err)));
+  in_copy_ = true;
+  return Status::Ok();
+}
+
+Result<bool> PgReader::NextLine() {
+  if (line_buf_) {
+    PQfreemem(line_buf_);
+    line_buf_ = nullptr;
+  }
+  if (done_) return false;
+  if (!started_) RETURN_IF_ERROR(StartCopy());
   PGconn* conn = src_.conn();
-  if (!started_) {
-    started_ = true;
-    std::string sql = "COPY (SELECT ";
-    for (size_t i = 0; i < table_.columns.size(); ++i)
-      sql += (i ? ", " : "") + QuoteIdent(table_.columns[i].name);
-    sql += " FROM " + QuoteTable(table_.name);
-    if (!table_.primary_key.empty()) {
-      sql += " ORDER BY ";
-      for (size_t i = 0; i < table_.primary_key.size(); ++i)
-        sql += (i ? ", " : "") + QuoteIdent(table_.primary_key[i]);
-    }
-    sql += ") TO STDOUT";
-    PGresult* r = PQexec(conn, sql.c_str());
-    bool ok = PQresultStatus(r) == PGRES_COPY_OUT;
+  int n = PQgetCopyData(conn, &line_buf_, 0);
+  if (n == -1) {  // end of the COPY
+    in_copy_ = false;
+    done_ = true;
+    PGresult* r = PQgetResult(conn);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     std::string err = PQresultErrorMessage(r);
     PQclear(r);
+    while (PGresult* more = PQgetResult(conn)) PQclear(more);
     if (!ok)
       return Unavailable(src_.Where() + ": reading table '" + table_.name +
                          "' failed: " + std::string(Trim(err)));
-    in_copy_ = true;
+    return false;
   }
+  if (n < 0) return src_.Error("reading table '" + table_.name + "' failed");
+  std::string_view line(line_buf_, static_cast<size_t>(n));
+  if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+  // The fields, still COPY-escaped ("\N": NULL); missing ones (a short line) are empty.
+  fields_.resize(convs_.size());
+  size_t start = 0;
+  for (size_t i = 0; i < convs_.size(); ++i) {
+    size_t tab = line.find('\t', start);
+    fields_[i] =
+        line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
+    start = tab == std::string_view::npos ? line.size() : tab + 1;
+  }
+  escaped_.assign(convs_.size(), 0);
+  size_t f = 0;
+  for (size_t at = line.find('\\'); at != std::string_view::npos; at = line.find('\\', at + 2)) {
+    while (f + 1 < fields_.size() && fields_[f + 1].data() <= line.data() + at) ++f;
+    if (f < escaped_.size()) escaped_[f] = 1;
+  }
+  return true;
+}
+
+Value PgReader::FieldValue(size_t i) {
+  if (IsNull(i)) return Null{};
+  return src_.Convert(convs_[i], Field(i));
+}
+
+Result<bool> PgReader::NextCopy(RecordBatch* batch) {
   while (batch->rows.size() < options_.batch_size) {
-    char* buf = nullptr;
-    int n = PQgetCopyData(conn, &buf, 0);
-    if (n == -1) {  // end of the COPY
-      in_copy_ = false;
-      done_ = true;
-      PGresult* r = PQgetResult(conn);
-      bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-      std::string err = PQresultErrorMessage(r);
-      PQclear(r);
-      while (PGresult* more = PQgetResult(conn)) PQclear(more);
-      if (!ok)
-        return Unavailable(src_.Where() + ": reading table '" + table_.name +
-                           "' failed: " + std::string(Trim(err)));
-      break;
-    }
-    if (n < 0) return src_.Error("reading table '" + table_.name + "' failed");
-    std::string_view line(buf, static_cast<size_t>(n));
-    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    ASSIGN_OR_RETURN(bool more, NextLine());
+    if (!more) break;
     std::vector<Value> row;
     row.reserve(convs_.size());
-    std::string scratch;
-    size_t start = 0;
-    for (size_t i = 0; i < convs_.size(); ++i) {
-      size_t tab = line.find('\t', start);
-      std::string_view field =
-          line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
-      if (field == "\\N")
-        row.push_back(Null{});
-      else
-        row.push_back(src_.Convert(convs_[i], CopyUnescape(field, scratch)));
-      start = tab == std::string_view::npos ? line.size() : tab + 1;
-    }
-    PQfreemem(buf);
+    for (size_t i = 0; i < convs_.size(); ++i) row.push_back(FieldValue(i));
     batch->rows.push_back(std::move(row));
   }
   return !batch->rows.empty() || !done_;
+}
+
+Result<bool> PgReader::NextEncoded(EncodedBatch* batch, const std::vector<size_t>& keyset) {
+  batch->clear();
+  if (!records_) records_.emplace(table_);
+  std::string& out = batch->lines;
+  while (batch->ends.size() < options_.batch_size) {
+    ASSIGN_OR_RETURN(bool more, NextLine());
+    if (!more) break;
+    for (size_t i = 0; i < convs_.size(); ++i) {
+      out += records_->key(i);
+      if (IsNull(i))
+        out += "null";
+      else
+        src_.AppendJsonField(convs_[i], Field(i), out);
+    }
+    records_->Close(out);
+    out += '\n';
+    batch->ends.push_back(out.size());
+    for (size_t k : keyset) batch->keysets.push_back(FieldValue(k));
+  }
+  return !batch->ends.empty() || !done_;
 }
 
 Result<bool> PgReader::NextPage(RecordBatch* batch) {

@@ -1,5 +1,7 @@
 #include "sources/source.h"
 
+#include "core/json_encode.h"
+
 namespace di {
 
 PrefetchReader::PrefetchReader(std::unique_ptr<RowReader> inner) : inner_(std::move(inner)) {
@@ -76,6 +78,28 @@ Position PositionOf(const std::vector<Value>& row, const std::vector<size_t>& ke
   Position p{row[keyset[0]], {}};
   for (size_t i = 1; i < keyset.size(); ++i) p.key.push_back(row[keyset[i]]);
   return p;
+}
+
+RecordWriter::RecordWriter(const TableInfo& table) : mongo_(table.engine == Engine::kMongo) {
+  for (size_t i = 0; i < table.columns.size(); ++i) {
+    std::string key = i ? "," : "{";
+    AppendJsonString(table.columns[i].name, key);
+    key += ':';
+    keys_.push_back(std::move(key));
+  }
+}
+
+void RecordWriter::Append(const std::vector<Value>& row, std::string& out) const {
+  if (mongo_) {
+    AppendJson(row[0], JsonStyle::kExtended, out);
+    return;
+  }
+  if (row.empty()) out += '{';
+  for (size_t i = 0; i < row.size() && i < keys_.size(); ++i) {
+    out += keys_[i];
+    AppendJson(row[i], JsonStyle::kPlain, out);
+  }
+  out += '}';
 }
 
 }  // namespace di

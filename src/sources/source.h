@@ -64,11 +64,34 @@ struct ReadOptions {
   bool incremental = false;  // with no `after`: from the start, in (cursor, key) order
 };
 
+// Rows as their backup records, written without Values (see RowReader::NextEncoded).
+struct EncodedBatch {
+  std::string lines;           // one record per row, each followed by '\n'
+  std::vector<size_t> ends;    // per row: the offset just past its '\n'
+  std::vector<Value> keysets;  // per row: the values of the asked keyset columns, row after row
+  void clear() {
+    lines.clear();
+    ends.clear();
+    keysets.clear();
+  }
+};
+
 class RowReader {
  public:
   virtual ~RowReader() = default;
   // Fills `batch` (cleared first) with up to batch_size rows; false once the table is done.
   virtual Result<bool> Next(RecordBatch* batch) = 0;
+  // Readers that can write each row's backup record straight from what the server sent,
+  // byte for byte what RecordWriter writes from Next's values, without building the values
+  // (the PostgreSQL COPY stream). Use one of Next and NextEncoded for a whole table.
+  virtual bool CanEncode() const { return false; }
+  // Like Next, into `batch` (cleared first); `keyset`: the columns whose values each row also
+  // gives (for a watermark), in that order.
+  virtual Result<bool> NextEncoded(EncodedBatch* batch, const std::vector<size_t>& keyset) {
+    (void)batch;
+    (void)keyset;
+    return Internal("this reader cannot encode records");
+  }
 };
 
 // Reads the next batch of `inner` on its own thread while the caller works on the last one
@@ -109,6 +132,22 @@ class Source {
   virtual Result<std::vector<std::vector<Value>>> Lookup(const TableInfo& table,
                                                          const std::string& column,
                                                          const std::vector<Value>& values) = 0;
+};
+
+// A row's backup record (without its newline): a SQL row as an object keyed by column (plain
+// JSON, SPEC.md §4), a MongoDB document as canonical Extended JSON; each column's `"name":`
+// encoded once for the table.
+class RecordWriter {
+ public:
+  explicit RecordWriter(const TableInfo& table);
+  void Append(const std::vector<Value>& row, std::string& out) const;
+  // SQL, for writers of their own: `{"name":` for column 0, `,"name":` after; then Close.
+  const std::string& key(size_t column) const { return keys_[column]; }
+  void Close(std::string& out) const { out += keys_.empty() ? "{}" : "}"; }
+
+ private:
+  bool mongo_;
+  std::vector<std::string> keys_;  // `{"name":` then `,"name":`
 };
 
 // For SQL sources: the column indexes of (cursor, primary key...) in `table.columns`, and

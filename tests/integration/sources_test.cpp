@@ -2,6 +2,8 @@
 // batches, and every column's exact value compared with the generator's own record of it.
 #include <gtest/gtest.h>
 
+#include <libpq-fe.h>
+
 #include <nlohmann/json.hpp>
 
 #include "core/json_encode.h"
@@ -283,6 +285,111 @@ TEST(Sources, OneConnectionServesManyTablesInTurn) {
   size_t batches = 0;
   EXPECT_EQ(ReadAll(*src, *info, 300, &batches).size(), 1000u * CinemaScale());
   EXPECT_EQ(batches, (1000u * CinemaScale() + 299) / 300);
+}
+
+// The PostgreSQL COPY transcoder (NextEncoded: records written from the COPY text) against
+// the value path (Next, then RecordWriter): the same bytes for every table, edge value and
+// zone, each line one valid JSON object, and the same keyset values.
+TEST(Sources, PostgresEncodedRecordsEqualTheValuePath) {
+  const Config& c = StackConfig();
+  auto exec = [&](const std::string& sql) {
+    PGconn* conn = PQconnectdb(PgConninfo(c.postgres).c_str());
+    PGresult* r = PQexec(conn, sql.c_str());
+    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(conn);
+    PQclear(r);
+    PQfinish(conn);
+  };
+  exec(R"SQL(
+DROP TABLE IF EXISTS enc_edge; DROP TYPE IF EXISTS enc_mood;
+CREATE TYPE enc_mood AS ENUM ('sad', 'ok', 'happy "quoted"');
+CREATE TABLE enc_edge (id bigint PRIMARY KEY, i2 smallint, i4 integer, i8 bigint, n numeric,
+  f8 double precision, f4 real, b boolean, t text, vc varchar(20), ch char(5), j json,
+  jb jsonb, d date, ts timestamp, tstz timestamptz, tm time, iv interval, u uuid, by bytea,
+  ai integer[], ab bigint[], at text[], aj jsonb[], m enc_mood, mo money,
+  updated_at timestamptz);
+INSERT INTO enc_edge VALUES
+ (1, -32768, -2147483648, -9223372036854775808, -0.000100, 'NaN', 'Infinity', true,
+  E'tab\there\nnew line \\ back "quote" \u00f1 \u0001', '', 'ab', E'{\n  "a": [1,\r\n 2], "s": "x\\ny"\n}',
+  '{"k": null}', '0001-01-01', '2000-02-29 23:59:59.5', '1999-12-31 23:00:00.123456+00',
+  '24:00:00', '1 year 2 mons -3 days 04:05:06.7', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+  E'\\x00ff10', '{1,-2,0,2147483647}', '{-9223372036854775808,9223372036854775807}',
+  '{"a b",NULL,"c\"d","e\\\\f",""}', ARRAY['{"x":1}'::jsonb], 'happy "quoted"', '12.34',
+  '2025-01-01 00:00:00+00'),
+ (2, NULL, NULL, NULL, 'NaN', '-Infinity', '-0', false, NULL, NULL, NULL, NULL, NULL,
+  'infinity', '-infinity', 'infinity', NULL, NULL, NULL, NULL, '{}', '{NULL,1}', '{}', NULL,
+  NULL, NULL, '2025-01-01 00:00:00+00'),
+ (3, 0, 7, 9223372036854775807, 123456789012345678901234567890.123456789, 1e-300, 3.4e38,
+  NULL, 'plain', 'v', 'c', '[]', '[1, "two", {"3": [true]}]', '0044-03-15 BC',
+  '0044-03-15 12:00:00 BC', '10000-01-01 00:00:00+00', '00:00:00.000001', '0', NULL, '\x',
+  '{{1,2},{3,4}}', '{007}', '{"{}",NULL}', '{}', 'sad', '-0.01', NULL),
+ (4, 1, 1, 1, 1, 1, 1, true, E'\\N is not null', 'x', 'y', '"str"', '1', '2024-02-29',
+  '2024-06-30 12:00:00', '2024-06-30 12:00:00.000010+00', '12:34:56.789', '1 day', NULL,
+  E'\\x5c', '{1}', '{1}', '{"\\N"}', '{}', 'ok', '0', '2025-06-01 10:00:00.000001+00');
+)SQL");
+  auto madrid = TimeZone::Load("Europe/Madrid");
+  ASSERT_TRUE(madrid.ok());
+  for (auto zone : {TimeZone::Utc(), *madrid}) {
+    auto src = OpenPostgresSource({c.postgres, zone});
+    ASSERT_TRUE(src.ok()) << src.status().ToString();
+    for (std::string table : {"enc_edge", "reservations", "payments"}) {
+      auto info = (*src)->Describe(table);
+      ASSERT_TRUE(info.ok()) << info.status().ToString();
+      const std::vector<size_t> keyset = KeysetColumns(*info);
+      // The value path.
+      std::string want;
+      std::vector<Value> want_keys;
+      {
+        auto reader = (*src)->Read(*info, {333, std::nullopt, false});
+        ASSERT_TRUE(reader.ok());
+        RecordWriter records(*info);
+        RecordBatch b;
+        while (*(*reader)->Next(&b))
+          for (const auto& row : b.rows) {
+            records.Append(row, want);
+            want += '\n';
+            for (size_t k : keyset) want_keys.push_back(row[k]);
+          }
+      }
+      // The encoded path.
+      std::string got;
+      std::vector<Value> got_keys;
+      size_t rows = 0;
+      {
+        auto reader = (*src)->Read(*info, {333, std::nullopt, false});
+        ASSERT_TRUE(reader.ok());
+        ASSERT_TRUE((*reader)->CanEncode());
+        EncodedBatch b;
+        while (true) {
+          auto more = (*reader)->NextEncoded(&b, keyset);
+          ASSERT_TRUE(more.ok()) << more.status().ToString();
+          if (!*more) break;
+          ASSERT_LE(b.ends.size(), 333u);
+          ASSERT_EQ(b.ends.empty() ? 0 : b.ends.back(), b.lines.size());
+          ASSERT_EQ(b.keysets.size(), b.ends.size() * keyset.size());
+          rows += b.ends.size();
+          got += b.lines;
+          got_keys.insert(got_keys.end(), b.keysets.begin(), b.keysets.end());
+        }
+      }
+      ASSERT_EQ(got, want) << table << " (zone " << (zone->is_utc() ? "UTC" : "Madrid") << ")";
+      ASSERT_EQ(got_keys.size(), want_keys.size());
+      for (size_t i = 0; i < got_keys.size(); ++i)
+        ASSERT_EQ(ToJson(got_keys[i], JsonStyle::kPlain), ToJson(want_keys[i], JsonStyle::kPlain));
+      // One JSON object per line.
+      size_t lines = 0, at = 0;
+      for (size_t nl; (nl = got.find('\n', at)) != std::string::npos; at = nl + 1, ++lines) {
+        json j = json::parse(got.substr(at, nl - at), nullptr, false);
+        ASSERT_TRUE(j.is_object()) << table << " line " << lines << ": " << got.substr(at, nl - at);
+      }
+      EXPECT_EQ(lines, rows);
+      EXPECT_GT(rows, 0u) << table;
+      if (table == "enc_edge") {
+        EXPECT_NE(got.find("\"j\":{  \"a\": [1, 2], \"s\": \"x\\ny\"}"), std::string::npos) << got;
+        EXPECT_NE(got.find("\"ai\":[1,-2,0,2147483647]"), std::string::npos) << got;
+      }
+    }
+  }
+  exec("DROP TABLE enc_edge; DROP TYPE enc_mood");
 }
 
 }  // namespace

@@ -126,6 +126,11 @@ TEST(JsonEncode, PlainStyleFollowsTheSpec) {
             "\"-838:59:59.000000\"");
   EXPECT_EQ(ToJson(Value(Bytes{std::string("\0\xff", 2), 0}), JsonStyle::kPlain), "\"AP8=\"");
   EXPECT_EQ(ToJson(Value(Json{"{\"a\":[1,2]}"}), JsonStyle::kPlain), "{\"a\":[1,2]}");
+  // A json column's text as written, line breaks and all: one line (a JSON Lines record),
+  // the escaped \n inside the string kept.
+  EXPECT_EQ(
+      ToJson(Value(Json{"{\r\n  \"a\": [1,\n 2],\t\"s\": \"x\\ny\"\n}\n"}), JsonStyle::kPlain),
+      "{  \"a\": [1, 2],\t\"s\": \"x\\ny\"}");
   EXPECT_EQ(ToJson(Value(std::string("\x01\t\"\\ \xc3\xb1 \xff")), JsonStyle::kPlain),
             "\"\\u0001\\t\\\"\\\\ \xc3\xb1 \\ufffd\"");  // bad UTF-8 becomes U+FFFD
   Array a;
