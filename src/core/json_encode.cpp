@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/strings.h"
+
 namespace di {
 namespace {
 
@@ -173,6 +175,25 @@ void AppendJsonText(std::string_view json, std::string& out) {
     json.remove_prefix(cut + 1);
   }
   out.append(json);
+}
+
+bool AppendSqlTextAsJson(SqlText kind, std::string_view s, std::string& out) {
+  switch (kind) {
+    case SqlText::kString:
+      AppendJsonString(s, out);
+      return true;
+    case SqlText::kDecimal:
+      AppendQuoted(s, out);
+      return true;
+    case SqlText::kJson:
+      AppendJsonText(s, out);
+      return true;
+    case SqlText::kInteger:
+      if (!IsPlainInteger(s)) return false;
+      out += s;
+      return true;
+  }
+  return false;
 }
 
 std::string ToJson(const Value& value, JsonStyle style) {

@@ -38,6 +38,19 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
   }
 }
 
+bool AllDigits(std::string_view s) {
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+bool IsPlainInteger(std::string_view s) {
+  const bool negative = !s.empty() && s[0] == '-';
+  if (negative) s.remove_prefix(1);
+  if (s.empty() || s.size() > 18 || (s[0] == '0' && (s.size() > 1 || negative))) return false;
+  return AllDigits(s);
+}
+
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }

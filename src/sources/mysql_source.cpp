@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <optional>
 
 #include "core/json_encode.h"
 #include "core/strings.h"
@@ -48,8 +49,14 @@ class MySqlReader : public RowReader {
     if (res_) mysql_free_result(res_);
   }
   Result<bool> Next(RecordBatch* batch) override;
+  // Full reads (the streamed result): records written from the row's text, values only for
+  // the keyset.
+  bool CanEncode() const override { return !options_.incremental && !options_.after; }
+  Result<bool> NextEncoded(EncodedBatch* batch, const std::vector<size_t>& keyset) override;
 
  private:
+  // The next row of the streamed full read (its lengths in *len); false at the end.
+  Result<bool> NextRow(MYSQL_ROW* row, unsigned long** len);
   Result<bool> NextStreamed(RecordBatch* batch);
   Result<bool> NextPage(RecordBatch* batch);
 
@@ -60,6 +67,7 @@ class MySqlReader : public RowReader {
   MYSQL_RES* res_ = nullptr;
   bool started_ = false;
   bool done_ = false;
+  std::optional<RecordWriter> records_;
 };
 
 class MySqlSource : public Source {
@@ -203,6 +211,18 @@ class MySqlSource : public Source {
   }
 
   Value Convert(const ColumnConv& c, const char* p, unsigned long len) const;
+  // AppendJson(Convert(c, text), kPlain), without a Value where the text is enough.
+  void AppendJsonField(const ColumnConv& c, std::string_view s, std::string& out) const {
+    std::optional<SqlText> text = c.conv == Conv::kString    ? SqlText::kString
+                                  : c.conv == Conv::kDecimal ? SqlText::kDecimal
+                                  : c.conv == Conv::kJson    ? SqlText::kJson
+                                  : c.conv == Conv::kInt || c.conv == Conv::kUInt
+                                      ? SqlText::kInteger
+                                      : std::optional<SqlText>();
+    if (text && AppendSqlTextAsJson(*text, s, out)) return;
+    // The rest hold no text of their own (binary aside): a Value without allocation.
+    AppendJson(Convert(c, s.data(), s.size()), JsonStyle::kPlain, out);
+  }
   // The current row of `res` as Values (NULL for SQL NULL).
   std::vector<Value> RowValues(MYSQL_RES* res, MYSQL_ROW row,
                                const std::vector<ColumnConv>& convs) const {
@@ -345,7 +365,8 @@ Result<bool> MySqlReader::Next(RecordBatch* batch) {
   return options_.incremental || options_.after ? NextPage(batch) : NextStreamed(batch);
 }
 
-Result<bool> MySqlReader::NextStreamed(RecordBatch* batch) {
+Result<bool> MySqlReader::NextRow(MYSQL_ROW* row, unsigned long** len) {
+  if (done_) return false;
   MYSQL* db = src_.db();
   if (!started_) {
     started_ = true;
@@ -363,18 +384,52 @@ Result<bool> MySqlReader::NextStreamed(RecordBatch* batch) {
     res_ = mysql_use_result(db);
     if (!res_) return src_.Error("reading table '" + table_.name + "' failed");
   }
+  *row = mysql_fetch_row(res_);
+  if (!*row) {
+    if (mysql_errno(db) != 0) return src_.Error("reading table '" + table_.name + "' failed");
+    mysql_free_result(res_);
+    res_ = nullptr;
+    done_ = true;
+    return false;
+  }
+  *len = mysql_fetch_lengths(res_);
+  return true;
+}
+
+Result<bool> MySqlReader::NextStreamed(RecordBatch* batch) {
   while (batch->rows.size() < options_.batch_size) {
-    MYSQL_ROW row = mysql_fetch_row(res_);
-    if (!row) {
-      if (mysql_errno(db) != 0) return src_.Error("reading table '" + table_.name + "' failed");
-      mysql_free_result(res_);
-      res_ = nullptr;
-      done_ = true;
-      break;
-    }
+    MYSQL_ROW row;
+    unsigned long* len;
+    ASSIGN_OR_RETURN(bool more, NextRow(&row, &len));
+    if (!more) break;
     batch->rows.push_back(src_.RowValues(res_, row, convs_));
   }
   return !batch->rows.empty() || !done_;
+}
+
+Result<bool> MySqlReader::NextEncoded(EncodedBatch* batch, const std::vector<size_t>& keyset) {
+  batch->clear();
+  if (!records_) records_.emplace(table_);
+  std::string& out = batch->lines;
+  while (batch->ends.size() < options_.batch_size) {
+    MYSQL_ROW row;
+    unsigned long* len;
+    ASSIGN_OR_RETURN(bool more, NextRow(&row, &len));
+    if (!more) break;
+    for (size_t i = 0; i < convs_.size(); ++i) {
+      out += records_->key(i);
+      if (row[i])
+        src_.AppendJsonField(convs_[i], std::string_view(row[i], len[i]), out);
+      else
+        out += "null";
+    }
+    records_->Close(out);
+    out += '\n';
+    batch->ends.push_back(out.size());
+    for (size_t k : keyset)
+      batch->keysets.push_back(row[k] ? src_.Convert(convs_[k], row[k], len[k]) : Value(Null{}));
+  }
+  return !batch->ends.empty() || !done_;
 }
 
 Result<bool> MySqlReader::NextPage(RecordBatch* batch) {

@@ -136,12 +136,6 @@ std::string_view CopyUnescape(std::string_view s, std::string& out) {
   return out;
 }
 
-bool AllDigits(std::string_view s) {
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
-  return true;
-}
-
 // YYYY-MM-DD as PostgreSQL writes years 1 to 9999 (BC dates, infinity and longer years differ).
 bool IsIsoDate(std::string_view s) {
   return s.size() == 10 && s[4] == '-' && s[7] == '-' && AllDigits(s.substr(0, 4)) &&
@@ -174,15 +168,6 @@ bool AppendUtcTimestampText(std::string_view s, bool naive_is_utc, std::string& 
   out.append(frac.empty() ? 6 : 7 - frac.size(), '0');
   out += "Z\"";
   return true;
-}
-
-// An integer in its shortest spelling ("-12", "0"; not "007", "-0", "+1") that fits int64:
-// the text is what parsing and writing it back would give.
-bool IsPlainInteger(std::string_view s) {
-  const bool negative = !s.empty() && s[0] == '-';
-  if (negative) s.remove_prefix(1);
-  if (s.empty() || s.size() > 18 || (s[0] == '0' && (s.size() > 1 || negative))) return false;
-  return AllDigits(s);
 }
 
 // A one-dimensional array of plain integers without NULLs ("{1,-2,3}", "{}") as a JSON array;
@@ -592,18 +577,13 @@ Value PgSource::ParseArray(Conv element, std::string_view s, size_t* pos) const 
 }
 
 void PgSource::AppendJsonField(const ColumnConv& c, std::string_view s, std::string& out) const {
+  std::optional<SqlText> text = c.conv == Conv::kString    ? SqlText::kString
+                                : c.conv == Conv::kDecimal ? SqlText::kDecimal
+                                : c.conv == Conv::kJson    ? SqlText::kJson
+                                : c.conv == Conv::kInt     ? SqlText::kInteger
+                                                           : std::optional<SqlText>();
+  if (text && AppendSqlTextAsJson(*text, s, out)) return;
   switch (c.conv) {
-    case Conv::kString:
-      AppendJsonString(s, out);
-      return;
-    case Conv::kDecimal:  // digits, '.', '-', NaN, Infinity: quoted as they are
-      out += '"';
-      out += s;
-      out += '"';
-      return;
-    case Conv::kJson:
-      AppendJsonText(s, out);
-      return;
     case Conv::kDate:
       if (IsIsoDate(s)) {  // years 1-9999 already read as the record writes them
         out += '"';
@@ -616,12 +596,6 @@ void PgSource::AppendJsonField(const ColumnConv& c, std::string_view s, std::str
     case Conv::kTimestampTz:
       if (AppendUtcTimestampText(s, c.conv == Conv::kTimestampTz || o_.source_tz->is_utc(), out))
         return;
-      break;
-    case Conv::kInt:
-      if (IsPlainInteger(s)) {  // as to_chars would write it back
-        out += s;
-        return;
-      }
       break;
     case Conv::kArray:
       if (c.element == Conv::kInt && AppendIntegerArray(s, out)) return;

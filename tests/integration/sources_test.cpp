@@ -4,6 +4,8 @@
 
 #include <libpq-fe.h>
 
+#include <cstring>
+
 #include <nlohmann/json.hpp>
 
 #include "core/json_encode.h"
@@ -287,9 +289,57 @@ TEST(Sources, OneConnectionServesManyTablesInTurn) {
   EXPECT_EQ(batches, (1000u * CinemaScale() + 299) / 300);
 }
 
-// The PostgreSQL COPY transcoder (NextEncoded: records written from the COPY text) against
-// the value path (Next, then RecordWriter): the same bytes for every table, edge value and
-// zone, each line one valid JSON object, and the same keyset values.
+// The records of NextEncoded (written from the server's text) against the value path (Next,
+// then RecordWriter) for one table: the same bytes, one JSON object per line, the same keyset
+// values. Returns the records.
+std::string EncodedRecords(Source& src, const std::string& table, const std::string& label) {
+  SCOPED_TRACE(label + " " + table);
+  auto info = src.Describe(table);
+  EXPECT_TRUE(info.ok()) << info.status().ToString();
+  if (!info.ok()) return "";
+  const std::vector<size_t> keyset = KeysetColumns(*info);
+  std::string want, got;  // the value path's records, NextEncoded's
+  std::vector<std::string> want_keys, got_keys;
+  auto reader = src.Read(*info, {333, std::nullopt, false});
+  EXPECT_TRUE(reader.ok());
+  RecordWriter records(*info);
+  RecordBatch rb;
+  while (reader.ok() && *(*reader)->Next(&rb))
+    for (const auto& row : rb.rows) {
+      records.Append(row, want);
+      want += '\n';
+      for (size_t k : keyset) want_keys.push_back(ToJson(row[k], JsonStyle::kPlain));
+    }
+  reader = src.Read(*info, {333, std::nullopt, false});
+  EXPECT_TRUE(reader.ok() && (*reader)->CanEncode());
+  if (!reader.ok() || !(*reader)->CanEncode()) return "";
+  EncodedBatch eb;
+  size_t rows = 0;
+  while (true) {
+    auto more = (*reader)->NextEncoded(&eb, keyset);
+    EXPECT_TRUE(more.ok()) << more.status().ToString();
+    if (!more.ok() || !*more) break;
+    EXPECT_LE(eb.ends.size(), 333u);
+    EXPECT_EQ(eb.ends.empty() ? 0 : eb.ends.back(), eb.lines.size());
+    EXPECT_EQ(eb.keysets.size(), eb.ends.size() * keyset.size());
+    rows += eb.ends.size();
+    got += eb.lines;
+    for (const auto& v : eb.keysets) got_keys.push_back(ToJson(v, JsonStyle::kPlain));
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(got_keys, want_keys);
+  size_t lines = 0, at = 0;
+  for (size_t nl; (nl = got.find('\n', at)) != std::string::npos; at = nl + 1, ++lines) {
+    json j = json::parse(got.substr(at, nl - at), nullptr, false);
+    EXPECT_TRUE(j.is_object()) << "line " << lines << ": " << got.substr(at, nl - at);
+  }
+  EXPECT_EQ(lines, rows);
+  EXPECT_GT(rows, 0u);
+  return got;
+}
+
+// PostgreSQL (the COPY text): edge values of every type family, in two zones (naive
+// timestamps move with SOURCE_TZ), and the cinema tables.
 TEST(Sources, PostgresEncodedRecordsEqualTheValuePath) {
   const Config& c = StackConfig();
   auto exec = [&](const std::string& sql) {
@@ -331,65 +381,61 @@ INSERT INTO enc_edge VALUES
   for (auto zone : {TimeZone::Utc(), *madrid}) {
     auto src = OpenPostgresSource({c.postgres, zone});
     ASSERT_TRUE(src.ok()) << src.status().ToString();
-    for (std::string table : {"enc_edge", "reservations", "payments"}) {
-      auto info = (*src)->Describe(table);
-      ASSERT_TRUE(info.ok()) << info.status().ToString();
-      const std::vector<size_t> keyset = KeysetColumns(*info);
-      // The value path.
-      std::string want;
-      std::vector<Value> want_keys;
-      {
-        auto reader = (*src)->Read(*info, {333, std::nullopt, false});
-        ASSERT_TRUE(reader.ok());
-        RecordWriter records(*info);
-        RecordBatch b;
-        while (*(*reader)->Next(&b))
-          for (const auto& row : b.rows) {
-            records.Append(row, want);
-            want += '\n';
-            for (size_t k : keyset) want_keys.push_back(row[k]);
-          }
-      }
-      // The encoded path.
-      std::string got;
-      std::vector<Value> got_keys;
-      size_t rows = 0;
-      {
-        auto reader = (*src)->Read(*info, {333, std::nullopt, false});
-        ASSERT_TRUE(reader.ok());
-        ASSERT_TRUE((*reader)->CanEncode());
-        EncodedBatch b;
-        while (true) {
-          auto more = (*reader)->NextEncoded(&b, keyset);
-          ASSERT_TRUE(more.ok()) << more.status().ToString();
-          if (!*more) break;
-          ASSERT_LE(b.ends.size(), 333u);
-          ASSERT_EQ(b.ends.empty() ? 0 : b.ends.back(), b.lines.size());
-          ASSERT_EQ(b.keysets.size(), b.ends.size() * keyset.size());
-          rows += b.ends.size();
-          got += b.lines;
-          got_keys.insert(got_keys.end(), b.keysets.begin(), b.keysets.end());
-        }
-      }
-      ASSERT_EQ(got, want) << table << " (zone " << (zone->is_utc() ? "UTC" : "Madrid") << ")";
-      ASSERT_EQ(got_keys.size(), want_keys.size());
-      for (size_t i = 0; i < got_keys.size(); ++i)
-        ASSERT_EQ(ToJson(got_keys[i], JsonStyle::kPlain), ToJson(want_keys[i], JsonStyle::kPlain));
-      // One JSON object per line.
-      size_t lines = 0, at = 0;
-      for (size_t nl; (nl = got.find('\n', at)) != std::string::npos; at = nl + 1, ++lines) {
-        json j = json::parse(got.substr(at, nl - at), nullptr, false);
-        ASSERT_TRUE(j.is_object()) << table << " line " << lines << ": " << got.substr(at, nl - at);
-      }
-      EXPECT_EQ(lines, rows);
-      EXPECT_GT(rows, 0u) << table;
-      if (table == "enc_edge") {
-        EXPECT_NE(got.find("\"j\":{  \"a\": [1, 2], \"s\": \"x\\ny\"}"), std::string::npos) << got;
-        EXPECT_NE(got.find("\"ai\":[1,-2,0,2147483647]"), std::string::npos) << got;
-      }
-    }
+    const std::string label = zone->is_utc() ? "UTC" : "Madrid";
+    std::string edge = EncodedRecords(**src, "enc_edge", label);
+    EXPECT_NE(edge.find("\"j\":{  \"a\": [1, 2], \"s\": \"x\\ny\"}"), std::string::npos) << edge;
+    EXPECT_NE(edge.find("\"ai\":[1,-2,0,2147483647]"), std::string::npos) << edge;
+    for (std::string table : {"reservations", "payments"}) EncodedRecords(**src, table, label);
   }
   exec("DROP TABLE enc_edge; DROP TYPE enc_mood");
+}
+
+// MariaDB (the streamed text result): the same, zero dates and unsigned 64-bit included.
+TEST(Sources, MysqlEncodedRecordsEqualTheValuePath) {
+  bool ok = false;
+  MySqlPtr db = ConnectMySql(&ok);
+  ASSERT_TRUE(ok);
+  const char* sql = R"SQL(
+SET SESSION sql_mode = '';
+CREATE OR REPLACE TABLE enc_edge (id BIGINT PRIMARY KEY, flag TINYINT(1), ti TINYINT,
+  iu INT UNSIGNED, bu BIGINT UNSIGNED, bi BIGINT, de DECIMAL(65,30), fl FLOAT, db DOUBLE,
+  bt BIT(12), d DATE, dt DATETIME(6), ts TIMESTAMP(6) NULL, tm TIME(6), yr YEAR,
+  ch CHAR(4), vc VARCHAR(64), tx TEXT, vb VARBINARY(16), bl BLOB, js JSON,
+  en ENUM('a', 'b "q"'), st SET('x', 'y'), updated_at DATETIME(6));
+INSERT INTO enc_edge VALUES
+ (1, 2, -128, 4294967295, 18446744073709551615, -9223372036854775808,
+  -12345678901234567890123456789012345.123456789012345678901234567890, 3.5e38, -1e-300,
+  b'101010101010', '0000-00-00', '0000-00-00 00:00:00', NULL, '-838:59:59.000000', 2155,
+  'ab', 'tab	here
+new \\ "q" \xc3\xb1', '', X'00FF5C22', X'', '{\n  "a": [1,\r\n 2]}',
+  'b "q"', 'x,y', '2025-03-30 02:30:00'),
+ (2, 0, 0, 0, 0, 0, 0, 0, 0, b'0', '1000-01-01', '1000-01-01 00:00:00.000001',
+  '1970-01-01 00:00:01', '00:00:00', 1901, '', NULL, NULL, NULL, NULL, '[]', 'a', '',
+  '2025-10-26 02:30:00.5'),
+ (3, 1, 127, 7, 9223372036854775807, 9223372036854775807, 0.1, 1, 1, b'1', '9999-12-31',
+  '9999-12-31 23:59:59.999999', '2038-01-19 03:14:07.999999', '838:59:59', 0, 'abcd',
+  'x', 'y', 'z', 'w', '"s"', NULL, NULL, NULL),
+ (4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2025-01-01 00:00:00'))SQL";
+  ASSERT_EQ(mysql_set_server_option(db.get(), MYSQL_OPTION_MULTI_STATEMENTS_ON), 0);
+  ASSERT_EQ(mysql_real_query(db.get(), sql, std::strlen(sql)), 0) << mysql_error(db.get());
+  do {
+    if (MYSQL_RES* r = mysql_store_result(db.get())) mysql_free_result(r);
+  } while (mysql_next_result(db.get()) == 0);
+  ASSERT_EQ(mysql_errno(db.get()), 0u) << mysql_error(db.get());
+  auto madrid = TimeZone::Load("Europe/Madrid");
+  ASSERT_TRUE(madrid.ok());
+  const Config& c = StackConfig();
+  for (auto zone : {TimeZone::Utc(), *madrid}) {
+    auto src = OpenMySqlSource({c.mysql, zone});
+    ASSERT_TRUE(src.ok()) << src.status().ToString();
+    const std::string label = zone->is_utc() ? "UTC" : "Madrid";
+    std::string edge = EncodedRecords(**src, "enc_edge", label);
+    EXPECT_NE(edge.find("\"bu\":18446744073709551615"), std::string::npos) << edge;
+    EXPECT_NE(edge.find("\"js\":{  \"a\": [1, 2]}"), std::string::npos) << edge;
+    for (std::string table : {"rooms", "seats", "schedules"}) EncodedRecords(**src, table, label);
+  }
+  mysql_query(db.get(), "DROP TABLE enc_edge");
 }
 
 }  // namespace
