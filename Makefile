@@ -5,7 +5,7 @@ BUILD_ASAN ?= build-asan
 JOBS ?= $(shell nproc)
 SCALE ?= 1
 BENCH_SCALES ?= 10,100
-BENCH_REPEAT ?= 3
+BENCH_REPEAT ?= 5
 ENV := set -a && . ./stack.env && set +a
 
 .PHONY: all setup build build-asan stack-up stack-down stack-status seed testdata demo test \

@@ -48,8 +48,19 @@ def main():
            "`mariadb --quick | gzip -1`, `psql -c 'COPY … TO STDOUT' | gzip -1` (and `zstd -1`), "
            "and for MongoDB pymongo printing canonical Extended JSON (no mongoexport here), "
            "to a local file and through `aws s3 cp -` to the stack's S3.",
-           f"- each figure is the median (by wall time) of {r.get('repeat', 1)} runs", ""]
+           f"- each figure is the median (by wall time) of {r.get('repeat', 1)} runs; a backup "
+           "ratio is the median of the runs' ratios, ours and the plain pipeline run back to "
+           "back in each (this machine's speed drifts by tens of percent over minutes); peak "
+           "RSS is the highest of the runs", ""]
     out += targets(r)
+    if r.get("startup_s") is not None and r["backups"]:
+        small = min(r["backups"], key=lambda b: b["ours_local"]["seconds"])
+        out += [f"Our fixed cost per run (start to exit of `--help`: the program and the shared "
+                f"libraries of three database drivers and libcurl) is "
+                f"{r['startup_s'] * 1000:.0f} ms; the shortest backup above "
+                f"({small['engine']}.{small['table']}, scale {small['scale']}, "
+                f"{small['rows']:,} rows) took {small['ours_local']['seconds'] * 1000:.0f} ms "
+                f"in all, its plain pipeline {small['plain_local']['seconds'] * 1000:.0f} ms.", ""]
     out += ["## Backup throughput (ours vs the plain pipeline)", "",
            "ratio = plain pipeline's time / ours (≥ 0.90 is the target; above 1 we are faster).", "",
            "| scale | table | codec | rows | MB (JSON) | compression | ours local rows/s | MB/s | CPU s / M rows | peak RSS MB | plain local rows/s | ratio local | ours S3 rows/s | plain S3 rows/s | ratio S3 |",

@@ -75,16 +75,6 @@ def measure(cmd, env, repeat):
     return median_of([peak_rss_mb(cmd, env) for _ in range(repeat)], lambda r: r[1])
 
 
-def measure_shell(cmd, env, repeat):
-    """A shell pipeline repeated; the median wall time (children's CPU of that run)."""
-    runs = []
-    for _ in range(repeat):
-        with Meter() as m:
-            subprocess.run(cmd, shell=True, check=True, env=env, executable="/bin/bash")
-        runs.append(m)
-    return median_of(runs, lambda m: m.wall)
-
-
 def manifest_of(store_dir, engine, table):
     base = os.path.join(store_dir, "backups", engine, table)
     runs = sorted(os.listdir(base))
@@ -108,44 +98,76 @@ def plain_export(engine, table, env):
     return f"{py} -c \"{code}\" '{env['MONGODB_URI']}' {table}"
 
 
+def timed(cmd, env):
+    """One run of our binary: peak RSS, wall (measured here, finer than GNU time's 10 ms),
+    CPU."""
+    t0 = time.monotonic()
+    rss, _, cpu, _, _ = peak_rss_mb(cmd, env)
+    return rss, time.monotonic() - t0, cpu
+
+
+def timed_shell(cmd, env):
+    with Meter() as m:
+        subprocess.run(cmd, shell=True, check=True, env=env, executable="/bin/bash")
+    return m.wall
+
+
+def median(values):
+    v = sorted(values)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
 def bench_backups(binary, env, scale, out_dir, s3_bucket, results, repeat):
+    """Each repetition runs ours and the plain pipeline back to back (local, then S3), so a
+    ratio compares runs that saw the same machine (its speed drifts by tens of percent over
+    minutes here); the ratio reported is the median of the repetitions' ratios."""
+    aws = os.path.join(ROOT, ".venv", "bin", "aws")
     for engine, table in TABLES:
         for codec in ("gzip", "zstd"):
-            store = tempfile.mkdtemp(dir=out_dir)
-            e = dict(env, COMPRESSION=codec, S3_BUCKET_NAME="file://" + store)
-            rss, wall, cpu, _, _ = measure(
-                [binary, "--mode", "backup", "--table", f"{engine}.{table}"], e, repeat)
-            m = manifest_of(store, engine, table)
+            tool = "gzip -1" if codec == "gzip" else "zstd -1 -q"
+            plain_file = os.path.join(out_dir, f"plain-{table}.{codec}")
+            plain_local = f"{plain_export(engine, table, env)} | {tool} > {plain_file}"
+            plain_s3 = (f"{plain_export(engine, table, env)} | {tool} | {aws} "
+                        f"--endpoint-url {env['AWS_ENDPOINT_URL']} s3 cp - "
+                        f"s3://{s3_bucket}/plain/{table}.{codec}")
+            cmd = [binary, "--mode", "backup", "--table", f"{engine}.{table}"]
+            runs = []
+            m = None
+            for _ in range(repeat):
+                store = tempfile.mkdtemp(dir=out_dir)
+                e = dict(env, COMPRESSION=codec, S3_BUCKET_NAME="file://" + store)
+                rss, wall, cpu = timed(cmd, e)
+                m = m or manifest_of(store, engine, table)
+                shutil.rmtree(store, ignore_errors=True)
+                pwall = timed_shell(plain_local, env)
+                _, wall_s3, _ = timed(cmd, dict(e, S3_BUCKET_NAME=s3_bucket))
+                pwall_s3 = timed_shell(plain_s3, env)
+                runs.append({"rss": rss, "wall": wall, "cpu": cpu, "plain": pwall,
+                             "wall_s3": wall_s3, "plain_s3": pwall_s3})
             rows = m["row_count"]
             raw = sum(p["uncompressed_bytes"] for p in m["parts"])
             stored = sum(p["bytes"] for p in m["parts"])
-            tool = "gzip -1" if codec == "gzip" else "zstd -1 -q"
-            plain_file = os.path.join(out_dir, f"plain-{table}.{codec}")
-            pm = measure_shell(f"{plain_export(engine, table, env)} | {tool} > {plain_file}", env,
-                               repeat)
-            # To the stack's S3: our backup vs the plain pipeline through `aws s3 cp -`.
-            e3 = dict(e, S3_BUCKET_NAME=s3_bucket)
-            _, wall_s3, cpu_s3, _, _ = measure(
-                [binary, "--mode", "backup", "--table", f"{engine}.{table}"], e3, repeat)
-            aws = os.path.join(ROOT, ".venv", "bin", "aws")
-            ps3 = measure_shell(f"{plain_export(engine, table, env)} | {tool} | {aws} "
-                                f"--endpoint-url {env['AWS_ENDPOINT_URL']} s3 cp - "
-                                f"s3://{s3_bucket}/plain/{table}.{codec}", env, repeat)
+            mid = median_of(runs, lambda r: r["wall"])
+            wall, rss, cpu = mid["wall"], max(r["rss"] for r in runs), mid["cpu"]
+            wall_s3 = median([r["wall_s3"] for r in runs])
+            plain, plain_s3 = median([r["plain"] for r in runs]), median([r["plain_s3"] for r in runs])
+            ratio = median([r["plain"] / r["wall"] for r in runs])
+            ratio_s3 = median([r["plain_s3"] / r["wall_s3"] for r in runs])
             results.append({
                 "scale": scale, "engine": engine, "table": table, "codec": codec, "rows": rows,
                 "uncompressed_mb": raw / 1e6, "compression_ratio": raw / max(stored, 1),
                 "ours_local": {"seconds": wall, "rows_per_s": rows / wall, "mb_per_s": raw / 1e6 / wall,
                                "cpu_s_per_million_rows": cpu / rows * 1e6, "peak_rss_mb": rss},
-                "plain_local": {"seconds": pm.wall, "rows_per_s": rows / pm.wall},
-                "ratio_local": pm.wall / wall,
+                "plain_local": {"seconds": plain, "rows_per_s": rows / plain},
+                "ratio_local": ratio,
                 "ours_s3": {"seconds": wall_s3, "rows_per_s": rows / wall_s3},
-                "plain_s3": {"seconds": ps3.wall, "rows_per_s": rows / ps3.wall},
-                "ratio_s3": ps3.wall / wall_s3,
+                "plain_s3": {"seconds": plain_s3, "rows_per_s": rows / plain_s3},
+                "ratio_s3": ratio_s3,
+                "runs": runs,
             })
             print(f"[bench] scale {scale} {engine}.{table} {codec}: ours {rows / wall:,.0f} rows/s "
-                  f"local ({pm.wall / wall:.2f}x plain), {rows / wall_s3:,.0f} rows/s S3 "
-                  f"({ps3.wall / wall_s3:.2f}x plain), peak RSS {rss:.1f} MB", flush=True)
-            shutil.rmtree(store, ignore_errors=True)
+                  f"local ({ratio:.2f}x plain), {rows / wall_s3:,.0f} rows/s S3 "
+                  f"({ratio_s3:.2f}x plain), peak RSS {rss:.1f} MB", flush=True)
 
 
 def bench_migrate(binary, ack_server, env, scale, out_dir, results, with_moto, repeat):
@@ -227,6 +249,13 @@ def main():
     subprocess.run([aws, "--endpoint-url", env["AWS_ENDPOINT_URL"], "s3", "mb",
                     f"s3://{s3_bucket}"], env=env, check=True, capture_output=True)
     try:
+        # Our fixed cost per run: loading the program and its shared libraries, to exit.
+        starts = []
+        for _ in range(11):
+            t0 = time.monotonic()
+            subprocess.run([a.binary, "--help"], env=env, capture_output=True, check=True)
+            starts.append(time.monotonic() - t0)
+        report["startup_s"] = median(starts)
         scales = [int(s) for s in a.scales.split(",")]
         for scale in scales:
             print(f"[bench] seeding scale {scale}", flush=True)
