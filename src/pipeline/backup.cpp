@@ -90,7 +90,11 @@ class PartWriter {
   uint64_t stored_bytes() const { return stored_; }
 
  private:
-  static constexpr size_t kQueueDepth = 2;
+  // 2 MiB of lines queued: enough slack that the reading thread and a lone zstd thread, which
+  // share two cores with the database server, rarely wait on each other (measured: the
+  // median ratio to psql | zstd over 8 interleaved runs of 100k reservations: 0.86 at depth
+  // 2, 0.95 at 8).
+  static constexpr size_t kQueueDepth = 8;
   struct Chunk {
     uint64_t seq;
     std::string lines;
