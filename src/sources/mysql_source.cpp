@@ -416,14 +416,15 @@ Result<bool> MySqlReader::NextEncoded(EncodedBatch* batch, const std::vector<siz
     unsigned long* len;
     ASSIGN_OR_RETURN(bool more, NextRow(&row, &len));
     if (!more) break;
-    for (size_t i = 0; i < convs_.size(); ++i) {
-      out += records_->key(i);
-      if (row[i])
-        src_.AppendJsonField(convs_[i], std::string_view(row[i], len[i]), out);
-      else
-        out += "null";
-    }
-    records_->Close(out);
+    records_->AppendSql(
+        convs_.size(),
+        [&](size_t i, std::string& o) {
+          if (row[i])
+            src_.AppendJsonField(convs_[i], std::string_view(row[i], len[i]), o);
+          else
+            o += "null";
+        },
+        out);
     out += '\n';
     batch->ends.push_back(out.size());
     for (size_t k : keyset)

@@ -737,14 +737,15 @@ Result<bool> PgReader::NextEncoded(EncodedBatch* batch, const std::vector<size_t
   while (batch->ends.size() < options_.batch_size) {
     ASSIGN_OR_RETURN(bool more, NextLine());
     if (!more) break;
-    for (size_t i = 0; i < convs_.size(); ++i) {
-      out += records_->key(i);
-      if (IsNull(i))
-        out += "null";
-      else
-        src_.AppendJsonField(convs_[i], Field(i), out);
-    }
-    records_->Close(out);
+    records_->AppendSql(
+        convs_.size(),
+        [&](size_t i, std::string& o) {
+          if (IsNull(i))
+            o += "null";
+          else
+            src_.AppendJsonField(convs_[i], Field(i), o);
+        },
+        out);
     out += '\n';
     batch->ends.push_back(out.size());
     for (size_t k : keyset) batch->keysets.push_back(FieldValue(k));

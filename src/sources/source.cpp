@@ -1,5 +1,7 @@
 #include "sources/source.h"
 
+#include <algorithm>
+
 #include "core/json_encode.h"
 
 namespace di {
@@ -94,12 +96,9 @@ void RecordWriter::Append(const std::vector<Value>& row, std::string& out) const
     AppendJson(row[0], JsonStyle::kExtended, out);
     return;
   }
-  if (row.empty()) out += '{';
-  for (size_t i = 0; i < row.size() && i < keys_.size(); ++i) {
-    out += keys_[i];
-    AppendJson(row[i], JsonStyle::kPlain, out);
-  }
-  out += '}';
+  AppendSql(
+      std::min(row.size(), keys_.size()),
+      [&](size_t i, std::string& o) { AppendJson(row[i], JsonStyle::kPlain, o); }, out);
 }
 
 }  // namespace di

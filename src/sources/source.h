@@ -141,9 +141,17 @@ class RecordWriter {
  public:
   explicit RecordWriter(const TableInfo& table);
   void Append(const std::vector<Value>& row, std::string& out) const;
-  // SQL, for writers of their own: `{"name":` for column 0, `,"name":` after; then Close.
-  const std::string& key(size_t column) const { return keys_[column]; }
-  void Close(std::string& out) const { out += keys_.empty() ? "{}" : "}"; }
+  // A SQL record of the first `columns` columns (at most the table's), each value written by
+  // `value(i, out)`: for readers that write values from their own text.
+  template <typename ValueWriter>
+  void AppendSql(size_t columns, const ValueWriter& value, std::string& out) const {
+    if (columns == 0) out += '{';
+    for (size_t i = 0; i < columns; ++i) {
+      out += keys_[i];
+      value(i, out);
+    }
+    out += '}';
+  }
 
  private:
   bool mongo_;
