@@ -303,7 +303,8 @@ TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& sto
   auto opened = source.Read(table, {options.batch_size, std::nullopt, false});
   if (!opened.ok()) return fail(opened.status());
   std::unique_ptr<RowReader> reader = std::move(*opened);
-  // Readers that write the records themselves (PostgreSQL's COPY stream) skip the values.
+  // Readers that write the records themselves (PostgreSQL and MariaDB full reads) skip the
+  // values.
   // Otherwise the next batch is read and converted on its own thread while this one is
   // encoded; except for gzip on two cores, where its compressing threads already fill the
   // machine, and for MongoDB, where the time is the server's and a second batch of documents

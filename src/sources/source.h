@@ -83,7 +83,8 @@ class RowReader {
   virtual Result<bool> Next(RecordBatch* batch) = 0;
   // Readers that can write each row's backup record straight from what the server sent,
   // byte for byte what RecordWriter writes from Next's values, without building the values
-  // (the PostgreSQL COPY stream). Use one of Next and NextEncoded for a whole table.
+  // (the PostgreSQL COPY stream, the MariaDB streamed result). Use one of Next and NextEncoded
+  // for a whole table.
   virtual bool CanEncode() const { return false; }
   // Like Next, into `batch` (cleared first); `keyset`: the columns whose values each row also
   // gives (for a watermark), in that order.
