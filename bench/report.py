@@ -56,7 +56,8 @@ def main():
     if r.get("startup_s") is not None and r["backups"]:
         small = min(r["backups"], key=lambda b: b["ours_local"]["seconds"])
         out += [f"Our fixed cost per run (start to exit of `--help`: the program and the shared "
-                f"libraries of three database drivers and libcurl) is "
+                f"libraries it starts with; the MongoDB, PostgreSQL and HTTP client libraries are "
+                f"opened when first used) is "
                 f"{r['startup_s'] * 1000:.0f} ms; the shortest backup above "
                 f"({small['engine']}.{small['table']}, scale {small['scale']}, "
                 f"{small['rows']:,} rows) took {small['ours_local']['seconds'] * 1000:.0f} ms "

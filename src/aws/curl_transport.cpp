@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "aws/http.h"
+#include "core/lazy_lib.h"
 #include "core/strings.h"
 
 namespace di::aws {
@@ -66,14 +67,14 @@ size_t OnRead(char* buffer, size_t size, size_t n, void* user) {
 
 class CurlTransport : public HttpTransport {
  public:
-  explicit CurlTransport(const TransportOptions& options) : options_(options) {
-    static CurlGlobal global;
-  }
+  explicit CurlTransport(const TransportOptions& options) : options_(options) {}
   ~CurlTransport() override {
     for (CURL* h : idle_) curl_easy_cleanup(h);
   }
 
   Result<HttpResponse> Send(const HttpRequest& request) override {
+    RETURN_IF_ERROR(kCurlLibrary.Load());  // libcurl is opened by the first request
+    static CurlGlobal global;
     CURL* h = Acquire();
     HttpResponse response;
     Transfer t{&request, &response};

@@ -1,4 +1,5 @@
 #include "pipeline/analytics.h"
+#include "core/lazy_lib.h"
 
 #include <libpq-fe.h>
 #include <mysql.h>
@@ -55,6 +56,7 @@ class JsonLinesWriter {
 };
 
 Result<std::vector<Row>> PgQuery(const SqlSettings& s, const std::string& sql) {
+  RETURN_IF_ERROR(kPqLibrary.Load());
   std::string conninfo = PgConninfo(s);
   std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(conninfo.c_str()), &PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK)

@@ -1,4 +1,5 @@
 #include "pipeline/restore.h"
+#include "core/lazy_lib.h"
 
 #include <libpq-fe.h>
 #include <mysql.h>
@@ -266,6 +267,7 @@ class PgTarget : public Target {
     if (conn_) PQfinish(conn_);
   }
   Status Connect() {
+    RETURN_IF_ERROR(kPqLibrary.Load());
     conn_ = PQconnectdb(conninfo_.c_str());
     if (PQstatus(conn_) != CONNECTION_OK)
       return Unavailable(where_ + ": cannot connect: " + std::string(Trim(PQerrorMessage(conn_))));

@@ -1,4 +1,5 @@
 #include "sinks/warehouse.h"
+#include "core/lazy_lib.h"
 
 #include <libpq-fe.h>
 
@@ -315,6 +316,7 @@ void AppendCopyField(const Value& v, std::string& out) {
 }
 
 Result<std::unique_ptr<Warehouse>> OpenWarehouse(const std::string& url) {
+  RETURN_IF_ERROR(kPqLibrary.Load());
   PGconn* conn = PQconnectdb(url.c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message(Trim(PQerrorMessage(conn)));

@@ -1,4 +1,5 @@
 #include "sources/mongo_source.h"
+#include "core/lazy_lib.h"
 
 #include <mongoc/mongoc.h>
 
@@ -105,6 +106,7 @@ Value IterValue(bson_iter_t* it) {
 }  // namespace
 
 Result<mongoc_client_t*> OpenMongoClient(const MongoSettings& settings, std::string* where) {
+  RETURN_IF_ERROR(kMongocLibrary.Load());
   static std::once_flag once;
   std::call_once(once, [] {
     mongoc_init();

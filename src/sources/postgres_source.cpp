@@ -1,4 +1,5 @@
 #include "sources/postgres_source.h"
+#include "core/lazy_lib.h"
 
 #include <libpq-fe.h>
 
@@ -248,6 +249,7 @@ class PgSource : public Source {
                           "data-ingestion",
                           "1",
                           nullptr};
+    RETURN_IF_ERROR(kPqLibrary.Load());
     conn_ = PQconnectdbParams(keys, vals, 0);
     if (PQstatus(conn_) != CONNECTION_OK) {
       std::string err = PQerrorMessage(conn_);
