@@ -169,6 +169,10 @@ Result<BatchWriteResult> DynamoDbClient::BatchWriteText(const std::string& table
   const std::string head = "{\"RequestItems\":{" + Json(table).dump() + ":[";
   for (size_t next = 0; next < requests.size();) {
     Body b{head, 0};
+    size_t bytes = b.text.size() + 3;
+    for (size_t i = next; i < requests.size() && i < next + kMaxBatchItems; ++i)
+      bytes += requests[i].size() + 1;
+    b.text.reserve(std::min(bytes, kMaxBatchBytes));
     while (next < requests.size() && b.items < kMaxBatchItems) {
       if (b.items && b.text.size() + requests[next].size() + 3 > kMaxBatchBytes) break;
       if (b.items) b.text += ',';

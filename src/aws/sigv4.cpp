@@ -74,6 +74,28 @@ std::string NormalizePath(std::string_view path) {
   return result;
 }
 
+namespace {
+
+// The signing key changes with the day, the region and the service only: derived once per
+// thread for each (four HMACs a request otherwise).
+const std::string& SigningKey(const std::string& secret, const std::string& date,
+                              const std::string& region, const std::string& service) {
+  struct Cached {
+    std::string secret, date, region, service, key;
+  };
+  thread_local Cached c;
+  if (c.key.empty() || c.date != date || c.region != region || c.service != service ||
+      c.secret != secret) {
+    std::string key = HmacSha256("AWS4" + secret, date);
+    key = HmacSha256(key, region);
+    key = HmacSha256(key, service);
+    c = {secret, date, region, service, HmacSha256(key, "aws4_request")};
+  }
+  return c.key;
+}
+
+}  // namespace
+
 SigningResult SignRequest(HttpRequest& request, const Credentials& credentials,
                           const SigningOptions& options) {
   const std::string amz_date = AmzDate(options.time);
@@ -120,11 +142,9 @@ SigningResult SignRequest(HttpRequest& request, const Credentials& credentials,
   const std::string scope = date + "/" + options.region + "/" + options.service + "/aws4_request";
   r.string_to_sign =
       "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + Sha256Hex(r.canonical_request);
-  std::string key = HmacSha256("AWS4" + credentials.secret_access_key, date);
-  key = HmacSha256(key, options.region);
-  key = HmacSha256(key, options.service);
-  key = HmacSha256(key, "aws4_request");
-  r.signature = Hex(HmacSha256(key, r.string_to_sign));
+  r.signature = Hex(
+      HmacSha256(SigningKey(credentials.secret_access_key, date, options.region, options.service),
+                 r.string_to_sign));
   request.SetHeader("Authorization", "AWS4-HMAC-SHA256 Credential=" + credentials.access_key_id +
                                          "/" + scope + ", SignedHeaders=" + signed_headers +
                                          ", Signature=" + r.signature);

@@ -3,6 +3,8 @@
 #include "aws/sigv4.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -140,6 +142,58 @@ TEST(Crypto, KnownDigests) {
   s.Update("a");
   s.Update("bc");
   EXPECT_EQ(Hex(s.Finish()), Sha256Hex("abc"));
+}
+
+// HMAC-SHA256 is built on the digest (RFC 2104): RFC 4231's cases 2 (a short key), 6 and 7
+// (keys longer than the 64-byte block, hashed first).
+TEST(Crypto, HmacSha256Rfc4231) {
+  EXPECT_EQ(Hex(HmacSha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  const std::string long_key(131, '\xaa');
+  EXPECT_EQ(Hex(HmacSha256(long_key, "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(Hex(HmacSha256(long_key,
+                           "This is a test using a larger than block-size key and a larger "
+                           "than block-size data. The key needs to be hashed before being "
+                           "used by the HMAC algorithm.")),
+            "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+  // Every key length around the block size, against OpenSSL's own HMAC.
+  for (size_t n = 0; n <= 130; ++n) {
+    const std::string key(n, static_cast<char>('a' + n % 26)), data(n * 3, 'd');
+    unsigned char want[32];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+         reinterpret_cast<const unsigned char*>(data.data()), data.size(), want, &len);
+    EXPECT_EQ(HmacSha256(key, data), std::string(reinterpret_cast<char*>(want), len)) << n;
+  }
+}
+
+// The signing key is kept per thread for its day, region, service and secret: a change of any
+// of them signs as a fresh derivation does.
+TEST(SigV4, SigningKeyFollowsDateRegionServiceAndSecret) {
+  auto sign = [](const std::string& secret, const std::string& region, const char* when) {
+    HttpRequest req;
+    req.method = "POST";
+    req.host = "dynamodb.example";
+    req.body = "{}";
+    SigningOptions opts;
+    opts.region = region;
+    opts.service = "dynamodb";
+    opts.time = ParseTime(when);
+    SigningResult r = SignRequest(req, {"AK", secret, ""}, opts);
+    // The signature by hand from the string to sign (AWS's derivation).
+    std::string date = std::string(when).substr(0, 4) + std::string(when).substr(5, 2) +
+                       std::string(when).substr(8, 2);
+    std::string key = HmacSha256("AWS4" + secret, date);
+    key = HmacSha256(HmacSha256(HmacSha256(key, region), "dynamodb"), "aws4_request");
+    EXPECT_EQ(r.signature, Hex(HmacSha256(key, r.string_to_sign))) << secret << region << when;
+    return r.signature;
+  };
+  std::string a = sign("S1", "us-east-1", "2026-01-01T10:00:00Z");
+  EXPECT_NE(sign("S2", "us-east-1", "2026-01-01T10:00:00Z"), a);
+  EXPECT_NE(sign("S1", "eu-west-1", "2026-01-01T10:00:00Z"), a);
+  EXPECT_NE(sign("S1", "us-east-1", "2026-01-02T10:00:00Z"), a);
+  EXPECT_EQ(sign("S1", "us-east-1", "2026-01-01T10:00:00Z"), a);
 }
 
 }  // namespace
