@@ -203,7 +203,7 @@ std::string BackupPrefix(const std::string& folder, Engine engine, const std::st
 
 HighWater::HighWater(const TableInfo& table)
     : table_(table),
-      track_(!table.cursor_column.empty() &&
+      track_(!table.cursor_column.empty() && !NullableCursor(table) &&
              (table.engine == Engine::kMongo || !table.primary_key.empty())) {
   if (track_ && table.engine != Engine::kMongo) keyset_ = KeysetColumns(table);
 }

@@ -147,6 +147,10 @@ Result<mongoc_client_t*> OpenMongoClient(const MongoSettings& settings, std::str
 
 namespace {
 
+// The BSON a batch holds at most (bar its last document): 256 KiB keeps a batch of large
+// documents, and the one read ahead of it, to well under a megabyte each.
+constexpr size_t kMaxBatchBsonBytes = 256 * 1024;
+
 class MongoSource;
 
 class MongoReader : public RowReader {
@@ -319,12 +323,17 @@ Status MongoReader::Open() {
       AppendBsonValue(&sub, "$gt", a.cursor);
       bson_append_document_end(&filter, &sub);
     } else {
-      // {$or: [{cur: {$gt: c}}, {cur: c, _id: {$gt: id}}]}
+      // {$or: [{cur: {$gt: c}}, {cur: c, _id: {$gt: id}}]}. Documents without the cursor
+      // field (or null) sort first and {$gt: null} matches nothing: past one of them come the
+      // rest of them by _id, then every other document ({cur: {$ne: null}}).
       bson_t arr, d0, d1, g0, g1;
       BSON_APPEND_ARRAY_BEGIN(&filter, "$or", &arr);
       BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &d0);
       BSON_APPEND_DOCUMENT_BEGIN(&d0, cur.c_str(), &g0);
-      AppendBsonValue(&g0, "$gt", a.cursor);
+      if (a.cursor.is_null())
+        BSON_APPEND_NULL(&g0, "$ne");
+      else
+        AppendBsonValue(&g0, "$gt", a.cursor);
       bson_append_document_end(&d0, &g0);
       bson_append_document_end(&arr, &d0);
       BSON_APPEND_DOCUMENT_BEGIN(&arr, "1", &d1);
@@ -358,14 +367,25 @@ Result<bool> MongoReader::Next(RecordBatch* batch) {
   if (!cursor_) RETURN_IF_ERROR(Open());
   const std::string cur = table_.cursor_column.empty() ? std::string("_id") : table_.cursor_column;
   const bson_t* doc;
-  while (batch->rows.size() < options_.batch_size && mongoc_cursor_next(cursor_, &doc)) {
+  // A batch ends at BATCH_SIZE documents or past kMaxBatchBsonBytes of them, whichever comes
+  // first: documents run to 16 MB each, so a count alone does not bound memory.
+  size_t bytes = 0;
+  bool ended = false;  // the cursor (this page's, when paged) has no more documents
+  while (batch->rows.size() < options_.batch_size && bytes < kMaxBatchBsonBytes) {
+    if (!mongoc_cursor_next(cursor_, &doc)) {
+      ended = true;
+      break;
+    }
+    bytes += doc->len;
     batch->rows.push_back({BsonToValue(doc)});
     ++in_page_;
   }
   bson_error_t error;
   if (mongoc_cursor_error(cursor_, &error))
     return src_.Error("reading collection '" + table_.name + "' failed", error);
-  bool exhausted = batch->rows.size() < options_.batch_size;
+  // A cursor that ended (a page's ends short of its limit, BATCH_SIZE) leaves nothing to read;
+  // a batch cut at BATCH_SIZE or by its bytes does not (a page's next query starts after it).
+  const bool exhausted = ended;
   if (paged && !batch->rows.empty()) {
     const Document& last = batch->rows.back()[0].as<Document>();
     const Value* id = last.Find("_id");

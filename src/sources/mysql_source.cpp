@@ -142,6 +142,8 @@ class MySqlSource : public Source {
       return InvalidArgument(
           Where() + ": table '" + table.name +
           "' needs a change-tracking column and a primary key for incremental reads");
+    if ((options.incremental || options.after) && NullableCursor(table))
+      return RefuseNullableCursor(Where(), table);
     std::vector<ColumnConv> convs;
     for (const auto& c : table.columns) convs.push_back(ConvFor(c.source_type));
     return std::unique_ptr<RowReader>(new MySqlReader(*this, table, options, std::move(convs)));

@@ -333,6 +333,8 @@ class PgSource : public Source {
       return InvalidArgument(
           Where() + ": table '" + table.name +
           "' needs a change-tracking column and a primary key for incremental reads");
+    if ((options.incremental || options.after) && NullableCursor(table))
+      return RefuseNullableCursor(Where(), table);
     ASSIGN_OR_RETURN(const std::vector<ColumnConv>* convs, ConvsOf(table));
     return std::unique_ptr<RowReader>(new PgReader(*this, table, options, *convs));
   }

@@ -76,6 +76,21 @@ std::vector<size_t> KeysetColumns(const TableInfo& table) {
   return idx;
 }
 
+bool NullableCursor(const TableInfo& table) {
+  if (table.engine == Engine::kMongo || table.cursor_column.empty()) return false;
+  for (const auto& c : table.columns)
+    if (c.name == table.cursor_column) return c.nullable;
+  return false;
+}
+
+Status RefuseNullableCursor(const std::string& where, const TableInfo& table) {
+  return InvalidArgument(where + ": table '" + table.name + "': its change-tracking column '" +
+                         table.cursor_column +
+                         "' allows NULL, and rows with NULL there cannot be read in keyset pages "
+                         "or tracked; make it NOT NULL (after filling its NULLs) or track "
+                         "another column");
+}
+
 Position PositionOf(const std::vector<Value>& row, const std::vector<size_t>& keyset) {
   Position p{row[keyset[0]], {}};
   for (size_t i = 1; i < keyset.size(); ++i) p.key.push_back(row[keyset[i]]);

@@ -162,6 +162,11 @@ class RecordWriter {
 // For SQL sources: the column indexes of (cursor, primary key...) in `table.columns`, and
 // the Position of a row in that order.
 std::vector<size_t> KeysetColumns(const TableInfo& table);
+// An SQL table's change-tracking column allows NULL: a keyset page cannot go past a NULL
+// (it compares as unknown), so such a table is neither paged nor tracked (an error naming
+// the column and the fix when asked to).
+bool NullableCursor(const TableInfo& table);
+Status RefuseNullableCursor(const std::string& where, const TableInfo& table);
 Position PositionOf(const std::vector<Value>& row, const std::vector<size_t>& keyset);
 
 }  // namespace di
