@@ -82,6 +82,7 @@ Result<std::vector<TableMapping>> SelectTables(const Config& config,
       continue;
     }
     listed[e] = *tables;
+    ParkSource(e, config, "", std::move(*src));  // for this run's first worker on `e`
   }
   std::vector<TableMapping> all;
   for (auto& [e, ts] : listed)

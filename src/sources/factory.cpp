@@ -1,14 +1,75 @@
 #include "sources/factory.h"
 
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <vector>
+
 #include "core/time_util.h"
 #include "sources/mongo_source.h"
 #include "sources/mysql_source.h"
 #include "sources/postgres_source.h"
 
 namespace di {
+namespace {
+
+struct Parked {
+  std::string key;
+  std::unique_ptr<Source> source;
+  std::chrono::steady_clock::time_point at;
+};
+std::mutex parked_mu;
+std::vector<Parked> parked;
+// Long enough for a run to go from listing its tables to its first worker; short enough that
+// a parked connection is not one the server has since dropped.
+constexpr std::chrono::seconds kParkedFor{5};
+
+// What a connection was opened with (held in memory only: it includes the password).
+std::string KeyOf(Engine engine, const Config& config, const std::string& database) {
+  if (engine == Engine::kMongo)
+    return "mongodb\n" + config.mongo.uri + "\n" +
+           (database.empty() ? config.mongo.database : database);
+  const SqlSettings& s = engine == Engine::kMySql ? config.mysql : config.postgres;
+  return EngineName(engine) + "\n" + s.host + "\n" + std::to_string(s.port) + "\n" + s.user + "\n" +
+         s.password + "\n" + (database.empty() ? s.database : database) + "\n" +
+         config.run.source_tz;
+}
+
+// The source parked under `key`, if one is; expired ones are closed.
+std::unique_ptr<Source> TakeParked(const std::string& key) {
+  std::vector<std::unique_ptr<Source>> expired;  // closed outside the lock
+  std::unique_ptr<Source> found;
+  {
+    std::lock_guard lock(parked_mu);
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = parked.begin(); it != parked.end();) {
+      if (now - it->at > kParkedFor) {
+        expired.push_back(std::move(it->source));
+        it = parked.erase(it);
+      } else if (!found && it->key == key) {
+        found = std::move(it->source);
+        it = parked.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  return found;
+}
+
+}  // namespace
+
+void ParkSource(Engine engine, const Config& config, const std::string& database,
+                std::unique_ptr<Source> source) {
+  if (!source) return;
+  std::lock_guard lock(parked_mu);
+  parked.push_back(
+      {KeyOf(engine, config, database), std::move(source), std::chrono::steady_clock::now()});
+}
 
 Result<std::unique_ptr<Source>> OpenSource(Engine engine, const Config& config,
                                            const std::string& database) {
+  if (auto source = TakeParked(KeyOf(engine, config, database))) return source;
   if (engine == Engine::kMongo) {
     MongoSettings m = config.mongo;
     if (!database.empty()) m.database = database;

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/json_encode.h"
+#include "sources/factory.h"
 #include "sources/mongo_source.h"
 #include "sources/mysql_source.h"
 #include "sources/postgres_source.h"
@@ -270,6 +271,27 @@ TEST(Sources, NullableChangeTrackingColumnIsRefusedForIncrementalReads) {
     EXPECT_NE(inc.status().message().find("make it NOT NULL"), std::string::npos);
     EXPECT_EQ(ReadAll(*src, *info, 3).size(), 10u);
   }
+}
+
+// A run's table listing parks its connection for the first worker on that database.
+TEST(Sources, AParkedSourceServesTheNextOpenOfItsDatabase) {
+  const Config& c = StackConfig();
+  auto a = OpenSource(Engine::kPostgres, c);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  const Source* parked = a->get();
+  ParkSource(Engine::kPostgres, c, "", std::move(*a));
+  auto other = OpenSource(Engine::kPostgres, c, "postgres");  // another database
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_NE(other->get(), parked);
+  auto mysql = OpenSource(Engine::kMySql, c);  // another engine
+  ASSERT_TRUE(mysql.ok()) << mysql.status().ToString();
+  auto same = OpenSource(Engine::kPostgres, c, c.postgres.database);
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  EXPECT_EQ(same->get(), parked);
+  EXPECT_TRUE((*same)->ListTables().ok());
+  auto again = OpenSource(Engine::kPostgres, c);  // taken: a new connection
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_NE(again->get(), parked);
 }
 
 TEST(Sources, DiscoveryListsTablesWithTypesAndKeys) {
