@@ -31,7 +31,6 @@ class LazyLibrary {
   // not there ends the process with the same message (exit code 70): a shim has no way to
   // return an error, and the entry points have already called Load().
   void* Symbol(const char* name);
-  const char* soname() const { return soname_; }
 
  private:
   const char* soname_;

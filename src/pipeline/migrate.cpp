@@ -39,13 +39,6 @@ class PutRequestText {
     Name(name);
     size_ += AppendAttributeValue(v, out_, warnings);
   }
-  // The same with the name already written as JSON, with its ':' (a column's, made once).
-  void Attr(const std::string& quoted_name, size_t name_size, const Value& v,
-            std::vector<std::string>* warnings) {
-    if (count_++) out_ += ',';
-    out_ += quoted_name;
-    size_ += name_size + AppendAttributeValue(v, out_, warnings);
-  }
   void Raw(std::string_view name, std::string_view av_text, size_t av_size) {
     Name(name);
     out_ += av_text;
@@ -121,30 +114,6 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
   auto sparse = [&](const std::string& name) {
     return std::find(index_keys.begin(), index_keys.end(), name) != index_keys.end();
   };
-  // Attributes set below replace columns of the same name: the key and the embedded lists
-  // (known now), and the enrichment's (per row).
-  auto replaced_by_mapping = [&](const std::string& name) {
-    if (name == target.key_column || name == target.key_attribute) return true;
-    for (const auto& e : target.embed)
-      if (name == e.as) return true;
-    return false;
-  };
-  // SQL columns, once: each name as JSON and whether the mapping replaces it or leaves it
-  // out when NULL.
-  struct ColumnOut {
-    std::string quoted;  // "name":
-    bool replaced = false, sparse = false;
-  };
-  std::vector<ColumnOut> columns_out;
-  if (table.engine != Engine::kMongo)
-    for (const auto& c : table.columns) {
-      ColumnOut o;
-      AppendJsonString(c.name, o.quoted);
-      o.quoted += ':';
-      o.replaced = replaced_by_mapping(c.name);
-      o.sparse = sparse(c.name);
-      columns_out.push_back(std::move(o));
-    }
   std::string dead;  // this batch's dead letters, JSON Lines
   const std::string dead_folder =
       options.dead_letter_prefix + EngineName(table.engine) + "." + table.name + "/";
@@ -238,22 +207,22 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
         const std::string k = joined ? KeyText(*key) : std::string();
         auto extra = enrichment.find(k);
         const J* added = extra == enrichment.end() ? nullptr : &extra->second;
+        // Attributes set below replace columns of the same name.
+        auto replaced = [&](const std::string& name) {
+          if (name == target.key_column || name == target.key_attribute) return true;
+          for (const auto& e : target.embed)
+            if (name == e.as) return true;
+          return added && added->contains(name);
+        };
         PutRequestText item(text);
+        auto column = [&](const std::string& name, const Value& v) {
+          if (replaced(name) || (v.is_null() && sparse(name))) return;
+          item.Attr(name, v, &warnings);
+        };
         if (table.engine == Engine::kMongo) {
-          for (const auto& [name, v] : row[0].as<Document>().fields) {
-            if (replaced_by_mapping(name) || (added && added->contains(name)) ||
-                (v.is_null() && sparse(name)))
-              continue;
-            item.Attr(name, v, &warnings);
-          }
+          for (const auto& [name, v] : row[0].as<Document>().fields) column(name, v);
         } else {
-          for (size_t i = 0; i < columns_out.size(); ++i) {
-            const ColumnOut& c = columns_out[i];
-            const std::string& name = table.columns[i].name;
-            if (c.replaced || (added && added->contains(name)) || (row[i].is_null() && c.sparse))
-              continue;
-            item.Attr(c.quoted, name.size(), row[i], &warnings);
-          }
+          for (size_t i = 0; i < table.columns.size(); ++i) column(table.columns[i].name, row[i]);
         }
         item.Attr(target.key_attribute, *key, &warnings);
         for (const auto& e : target.embed) {

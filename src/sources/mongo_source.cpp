@@ -383,9 +383,6 @@ Result<bool> MongoReader::Next(RecordBatch* batch) {
   bson_error_t error;
   if (mongoc_cursor_error(cursor_, &error))
     return src_.Error("reading collection '" + table_.name + "' failed", error);
-  // A cursor that ended (a page's ends short of its limit, BATCH_SIZE) leaves nothing to read;
-  // a batch cut at BATCH_SIZE or by its bytes does not (a page's next query starts after it).
-  const bool exhausted = ended;
   if (paged && !batch->rows.empty()) {
     const Document& last = batch->rows.back()[0].as<Document>();
     const Value* id = last.Find("_id");
@@ -398,7 +395,9 @@ Result<bool> MongoReader::Next(RecordBatch* batch) {
     mongoc_cursor_destroy(cursor_);
     cursor_ = nullptr;
   }
-  if (exhausted) done_ = true;
+  // A cursor that ended (a page's ends short of its limit, BATCH_SIZE) leaves nothing to read;
+  // a batch cut at BATCH_SIZE or by its bytes does not (a page's next query starts after it).
+  if (ended) done_ = true;
   return !batch->rows.empty();
 }
 

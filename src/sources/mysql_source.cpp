@@ -138,12 +138,7 @@ class MySqlSource : public Source {
 
   Result<std::unique_ptr<RowReader>> Read(const TableInfo& table,
                                           const ReadOptions& options) override {
-    if (options.incremental && (table.cursor_column.empty() || table.primary_key.empty()))
-      return InvalidArgument(
-          Where() + ": table '" + table.name +
-          "' needs a change-tracking column and a primary key for incremental reads");
-    if ((options.incremental || options.after) && NullableCursor(table))
-      return RefuseNullableCursor(Where(), table);
+    RETURN_IF_ERROR(CheckKeysetRead(Where(), table, options));
     std::vector<ColumnConv> convs;
     for (const auto& c : table.columns) convs.push_back(ConvFor(c.source_type));
     return std::unique_ptr<RowReader>(new MySqlReader(*this, table, options, std::move(convs)));

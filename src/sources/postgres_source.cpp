@@ -329,12 +329,7 @@ class PgSource : public Source {
 
   Result<std::unique_ptr<RowReader>> Read(const TableInfo& table,
                                           const ReadOptions& options) override {
-    if (options.incremental && (table.cursor_column.empty() || table.primary_key.empty()))
-      return InvalidArgument(
-          Where() + ": table '" + table.name +
-          "' needs a change-tracking column and a primary key for incremental reads");
-    if ((options.incremental || options.after) && NullableCursor(table))
-      return RefuseNullableCursor(Where(), table);
+    RETURN_IF_ERROR(CheckKeysetRead(Where(), table, options));
     ASSIGN_OR_RETURN(const std::vector<ColumnConv>* convs, ConvsOf(table));
     return std::unique_ptr<RowReader>(new PgReader(*this, table, options, *convs));
   }

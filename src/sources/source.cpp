@@ -83,7 +83,13 @@ bool NullableCursor(const TableInfo& table) {
   return false;
 }
 
-Status RefuseNullableCursor(const std::string& where, const TableInfo& table) {
+Status CheckKeysetRead(const std::string& where, const TableInfo& table,
+                       const ReadOptions& options) {
+  if (options.incremental && (table.cursor_column.empty() || table.primary_key.empty()))
+    return InvalidArgument(
+        where + ": table '" + table.name +
+        "' needs a change-tracking column and a primary key for incremental reads");
+  if (!(options.incremental || options.after) || !NullableCursor(table)) return Status::Ok();
   return InvalidArgument(where + ": table '" + table.name + "': its change-tracking column '" +
                          table.cursor_column +
                          "' allows NULL, and rows with NULL there cannot be read in keyset pages "

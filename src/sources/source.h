@@ -166,7 +166,11 @@ std::vector<size_t> KeysetColumns(const TableInfo& table);
 // (it compares as unknown), so such a table is neither paged nor tracked (an error naming
 // the column and the fix when asked to).
 bool NullableCursor(const TableInfo& table);
-Status RefuseNullableCursor(const std::string& where, const TableInfo& table);
+// Whether an SQL table can be read as `options` asks: incremental reads need a change-tracking
+// column and a primary key, and incremental or resumed (keyset) reads a cursor that is NOT
+// NULL. The error names the table (after `where`) and the fix.
+Status CheckKeysetRead(const std::string& where, const TableInfo& table,
+                       const ReadOptions& options);
 Position PositionOf(const std::vector<Value>& row, const std::vector<size_t>& keyset);
 
 }  // namespace di
