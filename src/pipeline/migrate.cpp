@@ -44,6 +44,14 @@ class PutRequestText {
     out_ += av_text;
     size_ += av_size;
   }
+  // `quoted`: the name as a JSON string followed by ':'; `name_size`: the name's bytes.
+  void QuotedRaw(std::string_view quoted, size_t name_size, std::string_view av_text,
+                 size_t av_size) {
+    if (count_++) out_ += ',';
+    out_ += quoted;
+    out_ += av_text;
+    size_ += name_size + av_size;
+  }
   void Close() { out_ += "}}}"; }
   size_t size() const { return size_; }
 
@@ -106,8 +114,23 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
   }
   auto opened = source.Read(table, {options.batch_size, options.after, options.incremental});
   if (!opened.ok()) return done(opened.status());
+  // Without enrichment, a reader that can write attribute values from the server's text
+  // gives the items' cells, and the values of the key and the embeds' parent columns, without
+  // building the rows.
+  auto column_index = [&](const std::string& name) {
+    for (size_t i = 0; i < table.columns.size(); ++i)
+      if (table.columns[i].name == name) return i;
+    return table.columns.size();
+  };
+  const size_t key_index = column_index(target.key_column);
+  std::vector<size_t> asked{key_index};
+  for (const auto& e : target.embed) asked.push_back(column_index(e.parent_column));
+  const bool cells =
+      target.enrichment.empty() && (*opened)->CanEncodeAttributes() &&
+      std::all_of(asked.begin(), asked.end(), [&](size_t i) { return i < table.columns.size(); });
   // The next batch is read while this one is encoded and written.
-  auto reader = std::make_unique<PrefetchReader>(std::move(*opened));
+  auto reader = std::make_unique<PrefetchReader>(std::move(*opened),
+                                                 cells ? std::optional(asked) : std::nullopt);
 
   const std::vector<std::string> index_keys = target.IndexKeys();
   // NULL index keys are left out: the indexes are sparse.
@@ -118,17 +141,57 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
   const std::string dead_folder =
       options.dead_letter_prefix + EngineName(table.engine) + "." + table.name + "/";
   RecordBatch batch;
+  AttributeBatch cell_batch;
   size_t item_bytes = 256;  // the last item's text: room reserved for the next one
+  // A row whose key is missing, NULL or empty, or whose item is too large: a dead letter.
+  auto dead_letter = [&](const std::string& reason, const Value* key) {
+    J letter = {{"reason", reason},
+                {"table", EngineName(table.engine) + "." + table.name},
+                {"key", key ? J::parse(ToJson(*key, JsonStyle::kPlain)) : J(nullptr)}};
+    dead += letter.dump() + "\n";
+    r.dead_lettered++;
+  };
+  auto empty_key = [&](const Value* key) {
+    return !key || key->is_null() ||
+           (key->kind() == ValueKind::kString && key->as<std::string>().empty());
+  };
+  auto too_large = [&](const PutRequestText& item) {
+    return "item of " + std::to_string(item.size()) + " bytes is over DynamoDB's 400 KB";
+  };
+  // Per column (cells): left out of the item (an attribute set below has its name) or,
+  // when NULL, left out (a sparse index key).
+  std::vector<char> replaced_column, sparse_column;
+  std::vector<std::string> quoted_column;  // "name":
+  for (const auto& c : table.columns) {
+    replaced_column.push_back(c.name == target.key_column || c.name == target.key_attribute ||
+                              std::any_of(target.embed.begin(), target.embed.end(),
+                                          [&](const EmbedSpec& e) { return e.as == c.name; }));
+    sparse_column.push_back(sparse(c.name));
+    quoted_column.emplace_back();
+    AppendJsonString(c.name, quoted_column.back());
+    quoted_column.back() += ':';
+  }
   while (true) {
     if (options.stop && options.stop->load())
       return done(Aborted("stopped after " + std::to_string(options.row_offset + r.rows) +
                           " rows (checkpointed)"));
-    auto more = reader->Next(&batch);
+    auto more = cells ? reader->NextAttributes(&cell_batch, asked) : reader->Next(&batch);
     if (!more.ok()) return done(more.status());
     if (!*more) break;
     const int64_t batch_offset = options.row_offset + r.rows;
-    r.rows += static_cast<int64_t>(batch.rows.size());
+    r.rows += static_cast<int64_t>(cells ? cell_batch.rows() : batch.rows.size());
     dead.clear();
+    std::vector<std::string> writes;
+    const std::optional<Position>& last = cells ? cell_batch.last : batch.last;
+    const size_t rows = cells ? cell_batch.rows() : batch.rows.size();
+    // A row's value of the key or an embed's parent column.
+    auto row_value = [&](size_t row, const std::string& name) -> const Value* {
+      if (!cells) return Field(batch.rows[row], table, name);
+      for (size_t i = 0; i < asked.size(); ++i)
+        if (table.columns[asked[i]].name == name) return &cell_batch.values[row * asked.size() + i];
+      return nullptr;
+    };
+    if (cells) r.warnings += static_cast<int64_t>(cell_batch.warnings.size());
 
     // Embedded children, grouped by the parent value they match.
     std::map<std::string, std::map<std::string, std::vector<AvText>>>
@@ -136,8 +199,8 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
     std::vector<std::string> warnings;
     for (const auto& e : target.embed) {
       std::vector<Value> keys;
-      for (const auto& row : batch.rows)
-        if (const Value* v = Field(row, table, e.parent_column)) keys.push_back(*v);
+      for (size_t row = 0; row < rows; ++row)
+        if (const Value* v = row_value(row, e.parent_column)) keys.push_back(*v);
       auto rows = lookup.Lookup(children[e.table], e.child_column, keys);
       if (!rows.ok()) return done(rows.status());
       for (const auto& c : *rows)
@@ -194,13 +257,10 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
 
     // A key's text finds its children and enrichment (only mappings that have them).
     const bool joined = !target.embed.empty() || !enrichment.empty();
-    std::vector<std::string> writes;
-    for (const auto& row : batch.rows) {
-      const Value* key = Field(row, table, target.key_column);
+    for (size_t row = 0; row < rows; ++row) {
+      const Value* key = row_value(row, target.key_column);
       std::string reason;
-      if (!key || key->is_null() ||
-          (key->kind() == ValueKind::kString && key->as<std::string>().empty()))
-        reason = "empty key " + target.key_column;
+      if (empty_key(key)) reason = "empty key " + target.key_column;
       std::string text;
       if (reason.empty()) {
         text.reserve(item_bytes + 64);
@@ -219,12 +279,24 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
           if (replaced(name) || (v.is_null() && sparse(name))) return;
           item.Attr(name, v, &warnings);
         };
-        if (table.engine == Engine::kMongo) {
-          for (const auto& [name, v] : row[0].as<Document>().fields) column(name, v);
+        if (cells) {
+          const size_t first = row * table.columns.size();
+          for (size_t i = 0; i < table.columns.size(); ++i)
+            if (!replaced_column[i] && !(cell_batch.nulls[first + i] && sparse_column[i]))
+              item.QuotedRaw(quoted_column[i], table.columns[i].name.size(),
+                             cell_batch.cell(row, i), cell_batch.sizes[first + i]);
+          item.Raw(target.key_attribute, cell_batch.cell(row, key_index),
+                   cell_batch.sizes[first + key_index]);
         } else {
-          for (size_t i = 0; i < table.columns.size(); ++i) column(table.columns[i].name, row[i]);
+          const std::vector<Value>& values = batch.rows[row];
+          if (table.engine == Engine::kMongo) {
+            for (const auto& [name, v] : values[0].as<Document>().fields) column(name, v);
+          } else {
+            for (size_t i = 0; i < table.columns.size(); ++i)
+              column(table.columns[i].name, values[i]);
+          }
+          item.Attr(target.key_attribute, *key, &warnings);
         }
-        item.Attr(target.key_attribute, *key, &warnings);
         for (const auto& e : target.embed) {
           const auto& list = grouped[e.as][k];
           if (e.many) {
@@ -246,15 +318,10 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
           for (const auto& [a, v] : added->items()) item.Raw(a, v.dump(), AttributeValueSize(v));
         item.Close();
         item_bytes = text.size();
-        if (item.size() > kMaxItemBytes)
-          reason = "item of " + std::to_string(item.size()) + " bytes is over DynamoDB's 400 KB";
+        if (item.size() > kMaxItemBytes) reason = too_large(item);
       }
       if (!reason.empty()) {
-        J letter = {{"reason", reason},
-                    {"table", EngineName(table.engine) + "." + table.name},
-                    {"key", key ? J::parse(ToJson(*key, JsonStyle::kPlain)) : J(nullptr)}};
-        dead += letter.dump() + "\n";
-        r.dead_lettered++;
+        dead_letter(reason, key);
         continue;
       }
       writes.push_back(std::move(text));
@@ -288,8 +355,8 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
       if (!s.ok()) return done(s);
     }
     if (options.on_progress) options.on_progress(options.row_offset + r.rows);
-    if (options.checkpoint && batch.last && r.failed == 0) {
-      Status s = options.checkpoint(*batch.last, r);
+    if (options.checkpoint && last && r.failed == 0) {
+      Status s = options.checkpoint(*last, r);
       if (!s.ok()) return done(s);
     }
   }

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/json_encode.h"
+#include "core/strings.h"
 
 namespace di {
 namespace {
@@ -332,6 +333,24 @@ size_t AppendAttributeValue(const Value& v, std::string& out, std::vector<std::s
 size_t AppendJsonAsAttributeValue(std::string_view text, std::string& out,
                                   std::vector<std::string>* warnings) {
   return JsonToAv(text, out, warnings).Value();
+}
+
+std::optional<size_t> AppendSqlTextAsAttributeValue(SqlText kind, std::string_view s,
+                                                    std::string& out,
+                                                    std::vector<std::string>* warnings) {
+  switch (kind) {
+    case SqlText::kString:
+      return AppendS(s, out);
+    case SqlText::kDecimal:
+      return AppendNumber(s, out, warnings);
+    case SqlText::kJson:
+      return AppendJsonAsAttributeValue(s, out, warnings);
+    case SqlText::kInteger:
+      if (!IsPlainInteger(s)) return std::nullopt;
+      AppendTyped("N", s, out);
+      return NumberSize(s);
+  }
+  return std::nullopt;
 }
 
 AttributeValue JsonTextToAttributeValue(std::string_view text, std::vector<std::string>* warnings) {

@@ -6,11 +6,13 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_encode.h"
 #include "core/value.h"
 
 namespace di {
@@ -29,6 +31,13 @@ size_t AppendAttributeMap(size_t n, const std::function<std::string_view(size_t)
 // keeping their digits; of repeated object keys the last wins.
 size_t AppendJsonAsAttributeValue(std::string_view json_text, std::string& out,
                                   std::vector<std::string>* warnings);
+
+// What AppendAttributeValue writes for the value SQL text reads as (see SqlText), without
+// building the value; returns its size. Nothing written (nullopt) where the text is not in
+// the kind's shape (an integer that is not IsPlainInteger): the caller writes the value.
+std::optional<size_t> AppendSqlTextAsAttributeValue(SqlText kind, std::string_view s,
+                                                    std::string& out,
+                                                    std::vector<std::string>* warnings);
 
 // Tree forms (verify, tests).
 AttributeValue ToAttributeValue(const Value& v, std::vector<std::string>* warnings = nullptr);

@@ -7,10 +7,12 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <optional>
 
 #include "core/json_encode.h"
 #include "core/strings.h"
+#include "sinks/dynamo_item.h"
 
 namespace di {
 namespace {
@@ -152,22 +154,30 @@ bool AppendUtcTimestampText(std::string_view s, bool naive_is_utc, std::string& 
     s.remove_suffix(3);
   else if (!naive_is_utc)
     return false;
-  if (s.size() < 19 || !IsIsoDate(s.substr(0, 10)) || s[10] != ' ' || s[13] != ':' ||
-      s[16] != ':' || !AllDigits(s.substr(11, 2)) || !AllDigits(s.substr(14, 2)) ||
-      !AllDigits(s.substr(17, 2)))
+  // "YYYY-MM-DD HH:MM:SS" then ".f" to ".ffffff" or nothing (the hot path of every timestamp
+  // column: each position checked for what it holds).
+  if (s.size() < 19 || s.size() == 20 || s.size() > 26) return false;
+  auto digit = [&](size_t i) { return static_cast<unsigned char>(s[i] - '0') < 10; };
+  if (!(digit(0) && digit(1) && digit(2) && digit(3) && s[4] == '-' && digit(5) && digit(6) &&
+        s[7] == '-' && digit(8) && digit(9) && s[10] == ' ' && digit(11) && digit(12) &&
+        s[13] == ':' && digit(14) && digit(15) && s[16] == ':' && digit(17) && digit(18)))
     return false;
-  std::string_view frac = s.substr(19);
-  if (!frac.empty() &&
-      (frac[0] != '.' || frac.size() > 7 || frac.size() < 2 || !AllDigits(frac.substr(1))))
-    return false;
-  out += '"';
-  out.append(s.data(), 10);
-  out += 'T';
-  out.append(s.data() + 11, 8);
-  out += '.';
-  if (!frac.empty()) out.append(frac.data() + 1, frac.size() - 1);
-  out.append(frac.empty() ? 6 : 7 - frac.size(), '0');
-  out += "Z\"";
+  if (s.size() > 19 && s[19] != '.') return false;
+  for (size_t i = 20; i < s.size(); ++i)
+    if (!digit(i)) return false;
+  const size_t frac = s.size() > 19 ? s.size() - 20 : 0;
+  const size_t at = out.size();
+  out.resize(at + 29);  // "YYYY-MM-DDTHH:MM:SS.ffffffZ" quoted
+  char* o = out.data() + at;
+  o[0] = '"';
+  std::memcpy(o + 1, s.data(), 10);
+  o[11] = 'T';
+  std::memcpy(o + 12, s.data() + 11, 8);
+  o[20] = '.';
+  std::memcpy(o + 21, s.data() + 20, frac);
+  std::memset(o + 21 + frac, '0', 6 - frac);
+  o[27] = 'Z';
+  o[28] = '"';
   return true;
 }
 
@@ -200,6 +210,9 @@ class PgReader : public RowReader {
   // the keyset.
   bool CanEncode() const override;
   Result<bool> NextEncoded(EncodedBatch* batch, const std::vector<size_t>& keyset) override;
+  // Keyset pages (incremental and resumed reads): attribute values from the page's text.
+  bool CanEncodeAttributes() const override;
+  Result<bool> NextAttributes(AttributeBatch* batch, const std::vector<size_t>& values) override;
 
  private:
   Status StartCopy();
@@ -213,6 +226,8 @@ class PgReader : public RowReader {
   bool IsNull(size_t column) const { return escaped_[column] && fields_[column] == "\\N"; }
   Result<bool> NextCopy(RecordBatch* batch);
   Result<bool> NextPage(RecordBatch* batch);
+  // The next keyset page (null once the table is done); the reader moves past its last row.
+  Result<PGresult*> ReadPage();
 
   PgSource& src_;
   TableInfo table_;
@@ -449,6 +464,9 @@ class PgSource : public Source {
   }
   // AppendJson(Convert(c, text), kPlain), without a Value where the text is enough.
   void AppendJsonField(const ColumnConv& c, std::string_view text, std::string& out) const;
+  // AppendAttributeValue(Convert(c, text)) the same way; returns the value's size.
+  size_t AppendAttributeField(const ColumnConv& c, std::string_view text, std::string& out,
+                              std::vector<std::string>* warnings) const;
   std::string TextFor(const ColumnConv& c, const Value& v) const;
 
  private:
@@ -606,6 +624,63 @@ void PgSource::AppendJsonField(const ColumnConv& c, std::string_view s, std::str
   AppendJson(Scalar(c.conv, c.element, s), JsonStyle::kPlain, out);
 }
 
+size_t PgSource::AppendAttributeField(const ColumnConv& c, std::string_view s, std::string& out,
+                                      std::vector<std::string>* warnings) const {
+  std::optional<SqlText> text = c.conv == Conv::kString    ? SqlText::kString
+                                : c.conv == Conv::kDecimal ? SqlText::kDecimal
+                                : c.conv == Conv::kJson    ? SqlText::kJson
+                                : c.conv == Conv::kInt     ? SqlText::kInteger
+                                                           : std::optional<SqlText>();
+  if (text)
+    if (auto size = AppendSqlTextAsAttributeValue(*text, s, out, warnings)) return *size;
+  const size_t start = out.size();
+  switch (c.conv) {
+    case Conv::kDate:
+      if (IsIsoDate(s)) {
+        out += "{\"S\":\"";
+        out += s;
+        out += "\"}";
+        return s.size();
+      }
+      break;
+    case Conv::kTimestamp:
+    case Conv::kTimestampTz:
+      out += "{\"S\":";
+      if (AppendUtcTimestampText(s, c.conv == Conv::kTimestampTz || o_.source_tz->is_utc(), out)) {
+        out += '}';
+        return out.size() - start - 8;  // the text between the quotes
+      }
+      out.resize(start);
+      break;
+    case Conv::kArray:
+      // {"L":[{"N":"1"},...]} from "{1,...}" when every element is a plain integer.
+      if (c.element == Conv::kInt && s.size() >= 2 && s.front() == '{' && s.back() == '}') {
+        std::string_view items = s.substr(1, s.size() - 2);
+        out += "{\"L\":[";
+        size_t size = 3;
+        bool plain = true;
+        for (size_t at = 0; plain && !items.empty() && at <= items.size();) {
+          size_t comma = std::min(items.find(',', at), items.size());
+          if (at) out += ',';
+          auto n = AppendSqlTextAsAttributeValue(SqlText::kInteger, items.substr(at, comma - at),
+                                                 out, warnings);
+          plain = n.has_value();
+          size += plain ? *n + 1 : 0;
+          at = comma + 1;
+        }
+        if (plain) {
+          out += "]}";
+          return size;
+        }
+        out.resize(start);
+      }
+      break;
+    default:
+      break;
+  }
+  return AppendAttributeValue(Scalar(c.conv, c.element, s), out, warnings);
+}
+
 std::string PgSource::TextFor(const ColumnConv& c, const Value& v) const {
   if (const auto* ts = v.get_if<Timestamp>()) {
     int64_t micros = ts->micros;
@@ -753,6 +828,62 @@ Result<bool> PgReader::NextEncoded(EncodedBatch* batch, const std::vector<size_t
 }
 
 Result<bool> PgReader::NextPage(RecordBatch* batch) {
+  ASSIGN_OR_RETURN(PGresult * r, ReadPage());
+  if (!r) return false;
+  src_.AppendRows(r, convs_, &batch->rows);
+  PQclear(r);
+  options_.after = PositionOf(batch->rows.back(), KeysetColumns(table_));
+  batch->last = options_.after;
+  return true;
+}
+
+bool PgReader::CanEncodeAttributes() const {
+  return options_.incremental || options_.after;
+}
+
+Result<bool> PgReader::NextAttributes(AttributeBatch* batch, const std::vector<size_t>& values) {
+  batch->clear();
+  batch->columns = convs_.size();
+  if (done_ || !CanEncodeAttributes()) return false;
+  ASSIGN_OR_RETURN(PGresult * r, ReadPage());
+  if (!r) return false;
+  const int rows = PQntuples(r), columns = PQnfields(r);
+  auto text = [&](int row, size_t column) {
+    int j = static_cast<int>(column);
+    return std::string_view(PQgetvalue(r, row, j), static_cast<size_t>(PQgetlength(r, row, j)));
+  };
+  auto value = [&](int row, size_t column) {
+    return PQgetisnull(r, row, static_cast<int>(column))
+               ? Value(Null{})
+               : src_.Convert(convs_[column], text(row, column));
+  };
+  std::string& out = batch->text;
+  for (int i = 0; i < rows; ++i) {
+    for (int j = 0; j < columns; ++j) {
+      const bool null = PQgetisnull(r, i, j);
+      size_t size = 1;
+      if (null)
+        out += "{\"NULL\":true}";
+      else
+        size = src_.AppendAttributeField(convs_[static_cast<size_t>(j)],
+                                         text(i, static_cast<size_t>(j)), out, &batch->warnings);
+      batch->ends.push_back(out.size());
+      batch->sizes.push_back(size);
+      batch->nulls.push_back(null);
+    }
+    for (size_t k : values) batch->values.push_back(value(i, k));
+  }
+  Position last;
+  const std::vector<size_t> idx = KeysetColumns(table_);
+  last.cursor = value(rows - 1, idx[0]);
+  for (size_t i = 1; i < idx.size(); ++i) last.key.push_back(value(rows - 1, idx[i]));
+  PQclear(r);
+  options_.after = last;
+  batch->last = std::move(last);
+  return true;
+}
+
+Result<PGresult*> PgReader::ReadPage() {
   std::vector<size_t> idx = KeysetColumns(table_);
   std::string cols, order;
   for (size_t i = 0; i < table_.columns.size(); ++i)
@@ -789,13 +920,13 @@ Result<bool> PgReader::NextPage(RecordBatch* batch) {
     return Unavailable(src_.Where() + ": reading table '" + table_.name +
                        "' failed: " + std::string(Trim(err)));
   }
-  src_.AppendRows(r, convs_, &batch->rows);
-  PQclear(r);
-  if (batch->rows.size() < options_.batch_size) done_ = true;
-  if (batch->rows.empty()) return false;
-  options_.after = PositionOf(batch->rows.back(), idx);
-  batch->last = options_.after;
-  return true;
+  const size_t rows = static_cast<size_t>(PQntuples(r));
+  if (rows < options_.batch_size) done_ = true;
+  if (rows == 0) {
+    PQclear(r);
+    return nullptr;
+  }
+  return r;
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 
 namespace di {
 
-PrefetchReader::PrefetchReader(std::unique_ptr<RowReader> inner) : inner_(std::move(inner)) {
+PrefetchReader::PrefetchReader(std::unique_ptr<RowReader> inner,
+                               std::optional<std::vector<size_t>> attributes)
+    : inner_(std::move(inner)), attributes_(std::move(attributes)) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -20,18 +22,22 @@ PrefetchReader::~PrefetchReader() {
 }
 
 void PrefetchReader::Loop() {
+  RecordBatch batch;
+  AttributeBatch attributes;
   while (true) {
     {  // Read only into an empty slot: two batches at most, the caller's and this one.
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return !ready_ || closing_; });
       if (closing_) return;
     }
-    RecordBatch batch;
-    Result<bool> more = inner_->Next(&batch);
+    Result<bool> more =
+        attributes_ ? inner_->NextAttributes(&attributes, *attributes_) : inner_->Next(&batch);
     bool last = !more.ok() || !*more;
     std::lock_guard lock(mu_);
     if (closing_) return;
-    next_ = std::move(batch);
+    // Swapped, not moved: the caller's last batch comes back here, its buffers reused.
+    std::swap(next_, batch);
+    std::swap(next_attributes_, attributes);
     more_ = std::move(more);
     ready_ = true;
     cv_.notify_all();
@@ -39,18 +45,29 @@ void PrefetchReader::Loop() {
   }
 }
 
-Result<bool> PrefetchReader::Next(RecordBatch* batch) {
+template <typename Batch>
+Result<bool> PrefetchReader::Hand(Batch* batch, Batch& slot) {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return ready_; });
   Result<bool> more = more_;
-  if (!more.ok() || !*more) {  // the end (or an error) stays the answer
-    batch->clear();
-    return more;
-  }
-  *batch = std::move(next_);
+  batch->clear();
+  if (!more.ok() || !*more) return more;  // the end (or an error) stays the answer
+  std::swap(*batch, slot);
   ready_ = false;
   cv_.notify_all();
   return more;
+}
+
+Result<bool> PrefetchReader::Next(RecordBatch* batch) {
+  if (attributes_) return Internal("this reader was opened for attribute values");
+  return Hand(batch, next_);
+}
+
+Result<bool> PrefetchReader::NextAttributes(AttributeBatch* batch,
+                                            const std::vector<size_t>& values) {
+  if (!attributes_ || values != *attributes_)
+    return Internal("this reader was opened for other attribute values");
+  return Hand(batch, next_attributes_);
 }
 
 std::string EngineName(Engine e) {

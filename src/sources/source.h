@@ -76,6 +76,34 @@ struct EncodedBatch {
   }
 };
 
+// Rows as DynamoDB AttributeValues written from the server's text, without Values (see
+// RowReader::NextAttributes): each cell's JSON text, byte for byte what AppendAttributeValue
+// writes for the value Next would give.
+struct AttributeBatch {
+  size_t columns = 0;
+  std::string text;                   // every cell's text, row after row
+  std::vector<size_t> ends;           // per cell: the offset just past its text
+  std::vector<size_t> sizes;          // per cell: its size as DynamoDB counts it
+  std::vector<char> nulls;            // per cell: SQL NULL
+  std::vector<Value> values;          // per row: the values of the asked columns, in turn
+  std::vector<std::string> warnings;  // values stored as S (see AppendAttributeValue)
+  std::optional<Position> last;       // as RecordBatch::last
+  size_t rows() const { return columns ? ends.size() / columns : 0; }
+  std::string_view cell(size_t row, size_t column) const {
+    size_t i = row * columns + column, begin = i ? ends[i - 1] : 0;
+    return std::string_view(text).substr(begin, ends[i] - begin);
+  }
+  void clear() {
+    text.clear();
+    ends.clear();
+    sizes.clear();
+    nulls.clear();
+    values.clear();
+    warnings.clear();
+    last.reset();
+  }
+};
+
 class RowReader {
  public:
   virtual ~RowReader() = default;
@@ -93,24 +121,44 @@ class RowReader {
     (void)keyset;
     return Internal("this reader cannot encode records");
   }
+  // Readers that can write each cell's DynamoDB AttributeValue from the server's text (the
+  // PostgreSQL keyset pages). Use one of Next and NextAttributes for a whole table.
+  virtual bool CanEncodeAttributes() const { return false; }
+  // Like Next, into `batch` (cleared first); `values`: the columns whose values each row also
+  // gives, in that order.
+  virtual Result<bool> NextAttributes(AttributeBatch* batch, const std::vector<size_t>& values) {
+    (void)batch;
+    (void)values;
+    return Internal("this reader cannot encode attribute values");
+  }
 };
 
 // Reads the next batch of `inner` on its own thread while the caller works on the last one
 // (memory: one batch more, never two). Destroying it mid-table waits for the batch being read.
+// With `attributes`, it reads with NextAttributes (those value columns) and answers that
+// only; else with Next.
 class PrefetchReader : public RowReader {
  public:
-  explicit PrefetchReader(std::unique_ptr<RowReader> inner);
+  explicit PrefetchReader(std::unique_ptr<RowReader> inner,
+                          std::optional<std::vector<size_t>> attributes = std::nullopt);
   ~PrefetchReader() override;
   Result<bool> Next(RecordBatch* batch) override;
+  bool CanEncodeAttributes() const override { return attributes_.has_value(); }
+  Result<bool> NextAttributes(AttributeBatch* batch, const std::vector<size_t>& values) override;
 
  private:
   void Loop();
+  // Waits for the next batch and moves it from `slot` to `batch`.
+  template <typename Batch>
+  Result<bool> Hand(Batch* batch, Batch& slot);
 
   std::unique_ptr<RowReader> inner_;
+  std::optional<std::vector<size_t>> attributes_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool ready_ = false, closing_ = false;
   RecordBatch next_;
+  AttributeBatch next_attributes_;
   Result<bool> more_ = true;
   std::thread thread_;
 };

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/json_encode.h"
+#include "sinks/dynamo_item.h"
 #include "sources/factory.h"
 #include "sources/mongo_source.h"
 #include "sources/mysql_source.h"
@@ -493,9 +494,72 @@ std::string EncodedRecords(Source& src, const std::string& table, const std::str
   return got;
 }
 
-// PostgreSQL (the COPY text): edge values of every type family, in two zones (naive
-// timestamps move with SOURCE_TZ), and the cinema tables.
-TEST(Sources, PostgresEncodedRecordsEqualTheValuePath) {
+// The attribute values of NextAttributes (written from a keyset page's text) against the
+// value path (Next, then AppendAttributeValue) for one table read in keyset pages by
+// `cursor`: the same text and size per cell, the same NULLs, warnings, asked values and
+// page positions.
+void ExpectEncodedAttributes(Source& src, const std::string& table, const std::string& cursor,
+                             size_t page, const std::string& label) {
+  SCOPED_TRACE(label + " " + table + " attribute values");
+  auto info = src.Describe(table, cursor);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  const std::vector<size_t> asked = {info->columns.size() - 1, 0};
+  std::vector<std::string> want, got;  // per cell: text, size, NULL
+  std::vector<std::string> want_values, got_values, want_last, got_last;
+  std::vector<std::string> want_warnings, got_warnings;
+  auto position = [](const Position& p) {
+    std::string s = ToJson(p.cursor, JsonStyle::kPlain);
+    for (const auto& k : p.key) s += " " + ToJson(k, JsonStyle::kPlain);
+    return s;
+  };
+  auto reader = src.Read(*info, {page, std::nullopt, true});
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  RecordBatch rb;
+  while (*(*reader)->Next(&rb)) {
+    for (const auto& row : rb.rows) {
+      for (const auto& v : row) {
+        std::string text;
+        size_t size = AppendAttributeValue(v, text, &want_warnings);
+        want.push_back(text + " " + std::to_string(size) + (v.is_null() ? " NULL" : ""));
+      }
+      for (size_t k : asked) want_values.push_back(ToJson(row[k], JsonStyle::kPlain));
+    }
+    want_last.push_back(position(*rb.last));
+  }
+  reader = src.Read(*info, {page, std::nullopt, true});
+  ASSERT_TRUE(reader.ok() && (*reader)->CanEncodeAttributes());
+  AttributeBatch ab;
+  while (true) {
+    auto more = (*reader)->NextAttributes(&ab, asked);
+    ASSERT_TRUE(more.ok()) << more.status().ToString();
+    if (!*more) break;
+    ASSERT_EQ(ab.columns, info->columns.size());
+    ASSERT_EQ(ab.sizes.size(), ab.ends.size());
+    ASSERT_EQ(ab.values.size(), ab.rows() * asked.size());
+    for (size_t r = 0; r < ab.rows(); ++r)
+      for (size_t c = 0; c < ab.columns; ++c) {
+        size_t at = r * ab.columns + c;
+        got.push_back(std::string(ab.cell(r, c)) + " " + std::to_string(ab.sizes[at]) +
+                      (ab.nulls[at] ? " NULL" : ""));
+      }
+    for (const auto& v : ab.values) got_values.push_back(ToJson(v, JsonStyle::kPlain));
+    for (const auto& w : ab.warnings) got_warnings.push_back(w);
+    got_last.push_back(position(*ab.last));
+  }
+  EXPECT_FALSE(got.empty());
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(got_values, want_values);
+  EXPECT_EQ(got_warnings, want_warnings);
+  EXPECT_EQ(got_last, want_last);
+  // A full read (the COPY stream) has no attribute values of its own.
+  reader = src.Read(*info, {3, std::nullopt, false});
+  ASSERT_TRUE(reader.ok());
+  EXPECT_FALSE((*reader)->CanEncodeAttributes());
+}
+
+// PostgreSQL (the COPY text and the keyset pages' text): edge values of every type family,
+// in two zones (naive timestamps move with SOURCE_TZ), and the cinema tables.
+TEST(Sources, PostgresEncodedRecordsAndAttributeValuesEqualTheValuePath) {
   const Config& c = StackConfig();
   auto exec = [&](const std::string& sql) {
     PGconn* conn = PQconnectdb(PgConninfo(c.postgres).c_str());
@@ -541,6 +605,9 @@ INSERT INTO enc_edge VALUES
     EXPECT_NE(edge.find("\"j\":{  \"a\": [1, 2], \"s\": \"x\\ny\"}"), std::string::npos) << edge;
     EXPECT_NE(edge.find("\"ai\":[1,-2,0,2147483647]"), std::string::npos) << edge;
     for (std::string table : {"reservations", "payments"}) EncodedRecords(**src, table, label);
+    ExpectEncodedAttributes(**src, "enc_edge", "id", 3, label);
+    for (std::string table : {"reservations", "payments"})
+      ExpectEncodedAttributes(**src, table, "updated_at", 1000, label);
   }
   exec("DROP TABLE enc_edge; DROP TYPE enc_mood");
 }

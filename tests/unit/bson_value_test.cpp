@@ -131,6 +131,8 @@ TEST(JsonEncode, PlainStyleFollowsTheSpec) {
   EXPECT_EQ(
       ToJson(Value(Json{"{\r\n  \"a\": [1,\n 2],\t\"s\": \"x\\ny\"\n}\n"}), JsonStyle::kPlain),
       "{  \"a\": [1, 2],\t\"s\": \"x\\ny\"}");
+  EXPECT_EQ(ToJson(Value(Json{"\n\r[1,\r2]"}), JsonStyle::kPlain),
+            "[1,2]");  // breaks first, lone \r
   EXPECT_EQ(ToJson(Value(std::string("\x01\t\"\\ \xc3\xb1 \xff")), JsonStyle::kPlain),
             "\"\\u0001\\t\\\"\\\\ \xc3\xb1 \\ufffd\"");  // bad UTF-8 becomes U+FFFD
   Array a;
