@@ -43,6 +43,11 @@ DI_LAZY(kPqLibrary, PGresult*, PQexecParams,
          const char* const* paramValues, const int* paramLengths, const int* paramFormats,
          int resultFormat),
         (conn, command, nParams, paramTypes, paramValues, paramLengths, paramFormats, resultFormat))
+DI_LAZY(kPqLibrary, int, PQsendQueryParams,
+        (PGconn * conn, const char* command, int nParams, const Oid* paramTypes,
+         const char* const* paramValues, const int* paramLengths, const int* paramFormats,
+         int resultFormat),
+        (conn, command, nParams, paramTypes, paramValues, paramLengths, paramFormats, resultFormat))
 DI_LAZY(kPqLibrary, void, PQfinish, (PGconn * conn), (conn))
 DI_LAZY(kPqLibrary, void, PQfreemem, (void* ptr), (ptr))
 DI_LAZY(kPqLibrary, int, PQgetCopyData, (PGconn * conn, char** buffer, int async),

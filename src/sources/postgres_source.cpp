@@ -226,14 +226,23 @@ class PgReader : public RowReader {
   bool IsNull(size_t column) const { return escaped_[column] && fields_[column] == "\\N"; }
   Result<bool> NextCopy(RecordBatch* batch);
   Result<bool> NextPage(RecordBatch* batch);
-  // The next keyset page (null once the table is done); the reader moves past its last row.
+  // The next keyset page (null once the table is done); the reader moves past its last row
+  // (options_.after) and sends the query of the page after it.
   Result<PGresult*> ReadPage();
+  // Sends the query of the page after options_.after; false when it could not be sent.
+  bool SendPage();
 
+ public:
+  // Reads and drops the result of a page asked for ahead (the next ReadPage asks again).
+  void DropAhead();
+
+ private:
   PgSource& src_;
   TableInfo table_;
   ReadOptions options_;
   std::vector<ColumnConv> convs_;
   bool in_copy_ = false;
+  bool in_flight_ = false;  // a page's query sent, its result not yet read
   bool started_ = false;
   bool done_ = false;
   char* line_buf_ = nullptr;  // the COPY line fields_ point into
@@ -384,7 +393,7 @@ class PgSource : public Source {
     sql += ")";
     std::vector<const char*> p;
     for (const auto& x : params) p.push_back(x.c_str());
-    PGresult* r = PQexecParams(conn_, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(),
+    PGresult* r = PQexecParams(conn(), sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(),
                                nullptr, nullptr, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
       Status s = Unavailable(Where() + ": reading table '" + table.name +
@@ -398,7 +407,10 @@ class PgSource : public Source {
   }
 
   // --- used by the reader
-  PGconn* conn() { return conn_; }
+  // The connection, for `by` (null: the source itself): a page another reader asked for
+  // ahead is dropped first (that reader asks again when it needs it).
+  PGconn* conn(PgReader* by = nullptr);
+  void set_ahead(PgReader* reader) { ahead_ = reader; }
   std::string Where() const {
     return "PostgreSQL " + o_.db.host + ":" + std::to_string(o_.db.port) + "/" + o_.db.database;
   }
@@ -406,7 +418,7 @@ class PgSource : public Source {
     return Unavailable(Where() + ": " + what + ": " + std::string(Trim(PQerrorMessage(conn_))));
   }
   Status Exec(const std::string& sql) {
-    PGresult* r = PQexec(conn_, sql.c_str());
+    PGresult* r = PQexec(conn(), sql.c_str());
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
     PQclear(r);
     return ok ? Status::Ok() : Error("query failed");
@@ -415,7 +427,7 @@ class PgSource : public Source {
                                                       const std::vector<std::string>& params) {
     std::vector<const char*> p;
     for (const auto& s : params) p.push_back(s.c_str());
-    PGresult* r = PQexecParams(conn_, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(),
+    PGresult* r = PQexecParams(conn(), sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(),
                                nullptr, nullptr, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
       Status s =
@@ -492,6 +504,7 @@ class PgSource : public Source {
 
   SqlSourceOptions o_;
   PGconn* conn_ = nullptr;
+  PgReader* ahead_ = nullptr;  // the reader whose next page's query is in flight
   std::map<std::string, std::vector<ColumnConv>> convs_;
 };
 
@@ -699,11 +712,24 @@ std::string PgSource::TextFor(const ColumnConv& c, const Value& v) const {
   return "";
 }
 
+PGconn* PgSource::conn(PgReader* by) {
+  if (ahead_ && ahead_ != by) ahead_->DropAhead();
+  return conn_;
+}
+
+void PgReader::DropAhead() {
+  if (!in_flight_) return;
+  while (PGresult* r = PQgetResult(src_.conn(this))) PQclear(r);
+  in_flight_ = false;
+  src_.set_ahead(nullptr);
+}
+
 PgReader::~PgReader() {
   if (line_buf_) PQfreemem(line_buf_);
+  DropAhead();  // the connection free for the next command
   if (in_copy_) {
     // Drop the rest of the COPY stream so the connection can be reused.
-    PGconn* conn = src_.conn();
+    PGconn* conn = src_.conn(this);
     PQrequestCancel(conn);
     char* buf = nullptr;
     while (PQgetCopyData(conn, &buf, 0) > 0) PQfreemem(buf);
@@ -733,7 +759,7 @@ Status PgReader::StartCopy() {
       sql += (i ? ", " : "") + QuoteIdent(table_.primary_key[i]);
   }
   sql += ") TO STDOUT";
-  PGresult* r = PQexec(src_.conn(), sql.c_str());
+  PGresult* r = PQexec(src_.conn(this), sql.c_str());
   bool ok = PQresultStatus(r) == PGRES_COPY_OUT;
   std::string err = PQresultErrorMessage(r);
   PQclear(r);
@@ -751,7 +777,7 @@ Result<bool> PgReader::NextLine() {
   }
   if (done_) return false;
   if (!started_) RETURN_IF_ERROR(StartCopy());
-  PGconn* conn = src_.conn();
+  PGconn* conn = src_.conn(this);
   int n = PQgetCopyData(conn, &line_buf_, 0);
   if (n == -1) {  // end of the COPY
     in_copy_ = false;
@@ -832,7 +858,6 @@ Result<bool> PgReader::NextPage(RecordBatch* batch) {
   if (!r) return false;
   src_.AppendRows(r, convs_, &batch->rows);
   PQclear(r);
-  options_.after = PositionOf(batch->rows.back(), KeysetColumns(table_));
   batch->last = options_.after;
   return true;
 }
@@ -873,17 +898,12 @@ Result<bool> PgReader::NextAttributes(AttributeBatch* batch, const std::vector<s
     }
     for (size_t k : values) batch->values.push_back(value(i, k));
   }
-  Position last;
-  const std::vector<size_t> idx = KeysetColumns(table_);
-  last.cursor = value(rows - 1, idx[0]);
-  for (size_t i = 1; i < idx.size(); ++i) last.key.push_back(value(rows - 1, idx[i]));
   PQclear(r);
-  options_.after = last;
-  batch->last = std::move(last);
+  batch->last = options_.after;
   return true;
 }
 
-Result<PGresult*> PgReader::ReadPage() {
+bool PgReader::SendPage() {
   std::vector<size_t> idx = KeysetColumns(table_);
   std::string cols, order;
   for (size_t i = 0; i < table_.columns.size(); ++i)
@@ -912,20 +932,51 @@ Result<PGresult*> PgReader::ReadPage() {
   sql += " ORDER BY " + order + " LIMIT " + std::to_string(options_.batch_size);
   std::vector<const char*> p;
   for (const auto& s : params) p.push_back(s.c_str());
-  PGresult* r = PQexecParams(src_.conn(), sql.c_str(), static_cast<int>(p.size()), nullptr,
-                             p.data(), nullptr, nullptr, 0);
+  in_flight_ = PQsendQueryParams(src_.conn(this), sql.c_str(), static_cast<int>(p.size()), nullptr,
+                                 p.data(), nullptr, nullptr, 0) == 1;
+  if (in_flight_) src_.set_ahead(this);
+  return in_flight_;
+}
+
+Result<PGresult*> PgReader::ReadPage() {
+  if (!in_flight_ && !SendPage()) return src_.Error("reading table '" + table_.name + "' failed");
+  PGconn* conn = src_.conn(this);
+  PGresult* r = PQgetResult(conn);
+  in_flight_ = false;
+  src_.set_ahead(nullptr);
+  while (PGresult* more = PQgetResult(conn)) PQclear(more);
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-    std::string err = PQresultErrorMessage(r);
+    std::string err = r ? PQresultErrorMessage(r) : PQerrorMessage(conn);
     PQclear(r);
     return Unavailable(src_.Where() + ": reading table '" + table_.name +
                        "' failed: " + std::string(Trim(err)));
   }
-  const size_t rows = static_cast<size_t>(PQntuples(r));
-  if (rows < options_.batch_size) done_ = true;
+  const int rows = PQntuples(r);
+  if (static_cast<size_t>(rows) < options_.batch_size) done_ = true;
   if (rows == 0) {
     PQclear(r);
     return nullptr;
   }
+  // The page's last row is where the next page starts: that page's query goes out now, so
+  // the server reads it while this one is converted (a failure to send shows at the next
+  // page, sent again then).
+  Position last;
+  const std::vector<size_t> idx = KeysetColumns(table_);
+  for (size_t i = 0; i < idx.size(); ++i) {
+    const int j = static_cast<int>(idx[i]);
+    Value v =
+        PQgetisnull(r, rows - 1, j)
+            ? Value(Null{})
+            : src_.Convert(convs_[idx[i]],
+                           std::string_view(PQgetvalue(r, rows - 1, j),
+                                            static_cast<size_t>(PQgetlength(r, rows - 1, j))));
+    if (i == 0)
+      last.cursor = std::move(v);
+    else
+      last.key.push_back(std::move(v));
+  }
+  options_.after = std::move(last);
+  if (!done_) SendPage();
   return r;
 }
 

@@ -433,13 +433,44 @@ TEST(Sources, OneConnectionServesManyTablesInTurn) {
       auto info = src->Describe(t);
       ASSERT_TRUE(info.ok());
       // Stop a streamed read early: the connection must be usable afterwards.
-      auto reader = src->Read(*info, {10, std::nullopt, false});
-      ASSERT_TRUE(reader.ok());
       RecordBatch b;
-      ASSERT_TRUE(*(*reader)->Next(&b));
-      EXPECT_EQ(b.rows.size(), 10u);
+      {
+        auto reader = src->Read(*info, {10, std::nullopt, false});
+        ASSERT_TRUE(reader.ok());
+        ASSERT_TRUE(*(*reader)->Next(&b));
+        EXPECT_EQ(b.rows.size(), 10u);
+      }
+      // The same for keyset pages, whose next page's query is already sent, twice in turn.
+      for (int paged_read = 0; paged_read < 2; ++paged_read) {
+        auto paged = src->Read(*info, {10, std::nullopt, true});
+        ASSERT_TRUE(paged.ok()) << paged.status().ToString();
+        auto more = (*paged)->Next(&b);
+        ASSERT_TRUE(more.ok()) << more.status().ToString();
+        ASSERT_TRUE(*more);
+        EXPECT_EQ(b.rows.size(), 10u);
+      }
     }
   auto info = src->Describe("users");
+  // A keyset reader whose next page was asked for ahead, interrupted by another command on
+  // its connection (a lookup), asks again and misses nothing.
+  {
+    auto paged = src->Read(*info, {300, std::nullopt, true});
+    ASSERT_TRUE(paged.ok());
+    RecordBatch b;
+    size_t rows = 0;
+    for (int page = 0;; ++page) {
+      auto more = (*paged)->Next(&b);
+      ASSERT_TRUE(more.ok()) << more.status().ToString();
+      if (!*more) break;
+      rows += b.rows.size();
+      if (page == 0) {
+        auto found = src->Lookup(*info, "id", {Value(int64_t{1})});
+        ASSERT_TRUE(found.ok()) << found.status().ToString();
+        EXPECT_EQ(found->size(), 1u);
+      }
+    }
+    EXPECT_EQ(rows, 1000u * CinemaScale());
+  }
   size_t batches = 0;
   EXPECT_EQ(ReadAll(*src, *info, 300, &batches).size(), 1000u * CinemaScale());
   EXPECT_EQ(batches, (1000u * CinemaScale() + 299) / 300);
