@@ -48,7 +48,11 @@ def main():
            "`mariadb --quick | gzip -1`, `psql -c 'COPY … TO STDOUT' | gzip -1` (and `zstd -1`), "
            "and for MongoDB pymongo printing canonical Extended JSON (no mongoexport here), "
            "to a local file and through `aws s3 cp -` to the stack's S3.",
-           f"- each figure is the median (by wall time) of {r.get('repeat', 1)} runs; a backup "
+           f"- each figure is the median (by wall time) of {r.get('repeat', 1)} runs"
+           + (f" ({r['short_run']['repeat']} for backups whose first runs take under "
+              f"{r['short_run']['seconds']} s: start-up and scheduling noise dominate those)"
+              if r.get("short_run") else "")
+           + "; a backup "
            "ratio is the median of the runs' ratios, ours and the plain pipeline run back to "
            "back in each (this machine's speed drifts by tens of percent over minutes); peak "
            "RSS is the highest of the runs", ""]

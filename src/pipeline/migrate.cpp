@@ -143,21 +143,6 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
   RecordBatch batch;
   AttributeBatch cell_batch;
   size_t item_bytes = 256;  // the last item's text: room reserved for the next one
-  // A row whose key is missing, NULL or empty, or whose item is too large: a dead letter.
-  auto dead_letter = [&](const std::string& reason, const Value* key) {
-    J letter = {{"reason", reason},
-                {"table", EngineName(table.engine) + "." + table.name},
-                {"key", key ? J::parse(ToJson(*key, JsonStyle::kPlain)) : J(nullptr)}};
-    dead += letter.dump() + "\n";
-    r.dead_lettered++;
-  };
-  auto empty_key = [&](const Value* key) {
-    return !key || key->is_null() ||
-           (key->kind() == ValueKind::kString && key->as<std::string>().empty());
-  };
-  auto too_large = [&](const PutRequestText& item) {
-    return "item of " + std::to_string(item.size()) + " bytes is over DynamoDB's 400 KB";
-  };
   // Per column (cells): left out of the item (an attribute set below has its name) or,
   // when NULL, left out (a sparse index key).
   std::vector<char> replaced_column, sparse_column;
@@ -260,7 +245,9 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
     for (size_t row = 0; row < rows; ++row) {
       const Value* key = row_value(row, target.key_column);
       std::string reason;
-      if (empty_key(key)) reason = "empty key " + target.key_column;
+      if (!key || key->is_null() ||
+          (key->kind() == ValueKind::kString && key->as<std::string>().empty()))
+        reason = "empty key " + target.key_column;
       std::string text;
       if (reason.empty()) {
         text.reserve(item_bytes + 64);
@@ -318,10 +305,15 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
           for (const auto& [a, v] : added->items()) item.Raw(a, v.dump(), AttributeValueSize(v));
         item.Close();
         item_bytes = text.size();
-        if (item.size() > kMaxItemBytes) reason = too_large(item);
+        if (item.size() > kMaxItemBytes)
+          reason = "item of " + std::to_string(item.size()) + " bytes is over DynamoDB's 400 KB";
       }
       if (!reason.empty()) {
-        dead_letter(reason, key);
+        J letter = {{"reason", reason},
+                    {"table", EngineName(table.engine) + "." + table.name},
+                    {"key", key ? J::parse(ToJson(*key, JsonStyle::kPlain)) : J(nullptr)}};
+        dead += letter.dump() + "\n";
+        r.dead_lettered++;
         continue;
       }
       writes.push_back(std::move(text));
