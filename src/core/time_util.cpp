@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -142,6 +143,49 @@ bool ParseSqlDate(std::string_view s, int32_t* days) {
     return false;
   if (y < 1 || m < 1 || m > 12 || d < 1 || d > 31) return false;
   *days = DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+  return true;
+}
+
+bool IsIsoDate(std::string_view s) {
+  auto digit = [&](size_t i) { return static_cast<unsigned char>(s[i] - '0') < 10; };
+  if (s.size() != 10 || !(digit(0) && digit(1) && digit(2) && digit(3) && s[4] == '-' && digit(5) &&
+                          digit(6) && s[7] == '-' && digit(8) && digit(9)))
+    return false;
+  const int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+  const int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 1 || m < 1 || m > 12 || d < 1) return false;
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return d <= kDays[m - 1] + (m == 2 && leap ? 1 : 0);
+}
+
+bool AppendUtcTimestampText(std::string_view s, bool naive_is_utc, std::string& out) {
+  if (s.size() >= 3 && s.substr(s.size() - 3) == "+00")
+    s.remove_suffix(3);
+  else if (!naive_is_utc)
+    return false;
+  if (s.size() < 19 || s.size() == 20 || s.size() > 26 || !IsIsoDate(s.substr(0, 10))) return false;
+  auto digit = [&](size_t i) { return static_cast<unsigned char>(s[i] - '0') < 10; };
+  if (!(s[10] == ' ' && digit(11) && digit(12) && s[13] == ':' && digit(14) && digit(15) &&
+        s[16] == ':' && digit(17) && digit(18)) ||
+      (s[11] - '0') * 10 + (s[12] - '0') > 23 || s[14] > '5' || s[17] > '5')
+    return false;
+  if (s.size() > 19 && s[19] != '.') return false;
+  for (size_t i = 20; i < s.size(); ++i)
+    if (!digit(i)) return false;
+  const size_t frac = s.size() > 19 ? s.size() - 20 : 0;
+  const size_t at = out.size();
+  out.resize(at + 29);  // "YYYY-MM-DDTHH:MM:SS.ffffffZ" quoted
+  char* o = out.data() + at;
+  o[0] = '"';
+  std::memcpy(o + 1, s.data(), 10);
+  o[11] = 'T';
+  std::memcpy(o + 12, s.data() + 11, 8);
+  o[20] = '.';
+  std::memcpy(o + 21, s.data() + 20, frac);
+  std::memset(o + 21 + frac, '0', 6 - frac);
+  o[27] = 'Z';
+  o[28] = '"';
   return true;
 }
 

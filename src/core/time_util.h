@@ -43,5 +43,15 @@ bool ParseSqlDate(std::string_view s, int32_t* days);
 bool ParseSqlTimestamp(std::string_view s, int64_t* micros, bool* has_offset);
 // "[-]HHH:MM:SS[.ffffff]" -> microseconds.
 bool ParseSqlTime(std::string_view s, int64_t* micros);
+// Copying the databases' text where it is already what the backup record holds (the hot path
+// of every date and timestamp column):
+// "YYYY-MM-DD", a real calendar date of years 0001-9999 (not MariaDB's zero dates, BC dates,
+// infinity or longer years, which ParseSqlDate reads otherwise or not at all).
+bool IsIsoDate(std::string_view s);
+// The text of a UTC timestamp, "YYYY-MM-DD HH:MM:SS[.f to .ffffff]" (a real date, hours to 23,
+// seconds to 59) with "+00" (PostgreSQL's timestamptz read in a UTC session) or without it when
+// `naive_is_utc`, appended as the record writes its instant: "\"2025-01-31T13:45:00.250000Z\"";
+// false (nothing written) for any other text.
+bool AppendUtcTimestampText(std::string_view s, bool naive_is_utc, std::string& out);
 
 }  // namespace di

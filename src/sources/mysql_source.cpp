@@ -217,6 +217,16 @@ class MySqlSource : public Source {
                                       ? SqlText::kInteger
                                       : std::optional<SqlText>();
     if (text && AppendSqlTextAsJson(*text, s, out)) return;
+    if (c.conv == Conv::kDate && IsIsoDate(s)) {
+      out += '"';
+      out += s;
+      out += '"';
+      return;
+    }
+    // TIMESTAMP is read in UTC (the session's zone), DATETIME in SOURCE_TZ.
+    if ((c.conv == Conv::kTimestamp || c.conv == Conv::kDateTime) &&
+        AppendUtcTimestampText(s, c.conv == Conv::kTimestamp || o_.source_tz->is_utc(), out))
+      return;
     // The rest hold no text of their own (binary aside): a Value without allocation.
     AppendJson(Convert(c, s.data(), s.size()), JsonStyle::kPlain, out);
   }

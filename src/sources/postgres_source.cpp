@@ -139,48 +139,6 @@ std::string_view CopyUnescape(std::string_view s, std::string& out) {
   return out;
 }
 
-// YYYY-MM-DD as PostgreSQL writes years 1 to 9999 (BC dates, infinity and longer years differ).
-bool IsIsoDate(std::string_view s) {
-  return s.size() == 10 && s[4] == '-' && s[7] == '-' && AllDigits(s.substr(0, 4)) &&
-         AllDigits(s.substr(5, 2)) && AllDigits(s.substr(8, 2));
-}
-
-// PostgreSQL's text of a UTC timestamp ("2025-01-31 13:45:00.25", with "+00" for timestamptz
-// read in a UTC session) as the record writes it ("2025-01-31T13:45:00.250000Z"), by copying;
-// false (nothing written) for any other shape: BC, infinity, another offset, or a naive
-// timestamp when `naive_is_utc` is false.
-bool AppendUtcTimestampText(std::string_view s, bool naive_is_utc, std::string& out) {
-  if (s.size() >= 3 && s.substr(s.size() - 3) == "+00")
-    s.remove_suffix(3);
-  else if (!naive_is_utc)
-    return false;
-  // "YYYY-MM-DD HH:MM:SS" then ".f" to ".ffffff" or nothing (the hot path of every timestamp
-  // column: each position checked for what it holds).
-  if (s.size() < 19 || s.size() == 20 || s.size() > 26) return false;
-  auto digit = [&](size_t i) { return static_cast<unsigned char>(s[i] - '0') < 10; };
-  if (!(digit(0) && digit(1) && digit(2) && digit(3) && s[4] == '-' && digit(5) && digit(6) &&
-        s[7] == '-' && digit(8) && digit(9) && s[10] == ' ' && digit(11) && digit(12) &&
-        s[13] == ':' && digit(14) && digit(15) && s[16] == ':' && digit(17) && digit(18)))
-    return false;
-  if (s.size() > 19 && s[19] != '.') return false;
-  for (size_t i = 20; i < s.size(); ++i)
-    if (!digit(i)) return false;
-  const size_t frac = s.size() > 19 ? s.size() - 20 : 0;
-  const size_t at = out.size();
-  out.resize(at + 29);  // "YYYY-MM-DDTHH:MM:SS.ffffffZ" quoted
-  char* o = out.data() + at;
-  o[0] = '"';
-  std::memcpy(o + 1, s.data(), 10);
-  o[11] = 'T';
-  std::memcpy(o + 12, s.data() + 11, 8);
-  o[20] = '.';
-  std::memcpy(o + 21, s.data() + 20, frac);
-  std::memset(o + 21 + frac, '0', 6 - frac);
-  o[27] = 'Z';
-  o[28] = '"';
-  return true;
-}
-
 // A one-dimensional array of plain integers without NULLs ("{1,-2,3}", "{}") as a JSON array;
 // false (nothing written) for any other shape.
 bool AppendIntegerArray(std::string_view s, std::string& out) {

@@ -80,5 +80,35 @@ TEST(SqlTime, FormattingEdges) {
   EXPECT_EQ(out, "x1970-01-01T00:00:01.000001Z1970-01-01");
 }
 
+// The copying fast path takes only text the parsing path reads to the same record: a real
+// calendar date, hours to 23, seconds to 59, at most six fraction digits.
+TEST(TimeUtil, UtcTimestampTextIsCopiedOnlyWhereParsingWouldGiveTheSame) {
+  EXPECT_TRUE(IsIsoDate("2024-02-29"));
+  EXPECT_TRUE(IsIsoDate("0001-01-01"));
+  EXPECT_TRUE(IsIsoDate("9999-12-31"));
+  for (const char* bad : {"2023-02-29", "1900-02-29", "0000-00-00", "0000-01-01", "2025-13-01",
+                          "2025-04-31", "2025-1-01", "2025-01-01 "})
+    EXPECT_FALSE(IsIsoDate(bad)) << bad;
+  auto copied = [](std::string_view s, bool naive_is_utc) {
+    std::string out = "x";
+    if (!AppendUtcTimestampText(s, naive_is_utc, out)) return out == "x" ? std::string("-") : out;
+    return out.substr(1);
+  };
+  EXPECT_EQ(copied("2025-01-31 13:45:00.25", true), "\"2025-01-31T13:45:00.250000Z\"");
+  EXPECT_EQ(copied("2025-01-31 13:45:00+00", false), "\"2025-01-31T13:45:00.000000Z\"");
+  EXPECT_EQ(copied("2000-02-29 23:59:59.999999+00", false), "\"2000-02-29T23:59:59.999999Z\"");
+  for (const char* bad :
+       {"2025-01-31 13:45:00", "2025-01-31 24:00:00+00", "2025-01-31 12:60:00+00",
+        "2025-01-31 12:00:60+00", "2025-01-31 12:00:00.+00", "2025-01-31 12:00:00.1234567+00",
+        "2025-02-30 12:00:00+00", "0000-00-00 00:00:00+00", "2025-01-31T12:00:00+00",
+        "2025-01-31 12:00:00+01", "infinity"})
+    EXPECT_EQ(copied(bad, false), "-") << bad;
+  // The parsing path reads the accepted ones to the same instant.
+  int64_t micros;
+  bool has_offset;
+  ASSERT_TRUE(ParseSqlTimestamp("2000-02-29 23:59:59.999999", &micros, &has_offset));
+  EXPECT_EQ("\"" + FormatTimestamp(micros) + "\"", copied("2000-02-29 23:59:59.999999", true));
+}
+
 }  // namespace
 }  // namespace di
