@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/strings.h"
+#include "core/time_util.h"
 
 namespace di {
 namespace {
@@ -192,6 +193,10 @@ bool AppendSqlTextAsJson(SqlText kind, std::string_view s, std::string& out) {
     case SqlText::kInteger:
       if (!IsPlainInteger(s)) return false;
       out += s;
+      return true;
+    case SqlText::kDate:
+      if (!IsIsoDate(s)) return false;
+      AppendQuoted(s, out);
       return true;
   }
   return false;

@@ -25,8 +25,9 @@ void AppendJsonText(std::string_view json, std::string& out);
 // A SQL source's text of a value, written as the plain JSON of the value it parses to
 // (what AppendJson writes for it) without building the value: a string; a decimal's digits
 // (also NaN, Infinity) quoted as they are; embedded JSON; an integer as it is when
-// IsPlainInteger (else false: nothing written, the caller writes the value).
-enum class SqlText { kString, kDecimal, kJson, kInteger };
+// IsPlainInteger, a date as it is when IsIsoDate (else false: nothing written, the caller
+// writes the value).
+enum class SqlText { kString, kDecimal, kJson, kInteger, kDate };
 bool AppendSqlTextAsJson(SqlText kind, std::string_view s, std::string& out);
 // A JSON string literal; invalid UTF-8 bytes become U+FFFD so the line stays valid JSON.
 void AppendJsonString(std::string_view s, std::string& out);

@@ -143,14 +143,20 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
   RecordBatch batch;
   AttributeBatch cell_batch;
   size_t item_bytes = 256;  // the last item's text: room reserved for the next one
+  // Attributes set below replace columns of the same name: the key and the embedded lists
+  // (known now), and the enrichment's (per row).
+  auto replaced_by_mapping = [&](const std::string& name) {
+    if (name == target.key_column || name == target.key_attribute) return true;
+    for (const auto& e : target.embed)
+      if (name == e.as) return true;
+    return false;
+  };
   // Per column (cells): left out of the item (an attribute set below has its name) or,
   // when NULL, left out (a sparse index key).
   std::vector<char> replaced_column, sparse_column;
   std::vector<std::string> quoted_column;  // "name":
   for (const auto& c : table.columns) {
-    replaced_column.push_back(c.name == target.key_column || c.name == target.key_attribute ||
-                              std::any_of(target.embed.begin(), target.embed.end(),
-                                          [&](const EmbedSpec& e) { return e.as == c.name; }));
+    replaced_column.push_back(replaced_by_mapping(c.name));
     sparse_column.push_back(sparse(c.name));
     quoted_column.emplace_back();
     AppendJsonString(c.name, quoted_column.back());
@@ -254,12 +260,8 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
         const std::string k = joined ? KeyText(*key) : std::string();
         auto extra = enrichment.find(k);
         const J* added = extra == enrichment.end() ? nullptr : &extra->second;
-        // Attributes set below replace columns of the same name.
         auto replaced = [&](const std::string& name) {
-          if (name == target.key_column || name == target.key_attribute) return true;
-          for (const auto& e : target.embed)
-            if (name == e.as) return true;
-          return added && added->contains(name);
+          return replaced_by_mapping(name) || (added && added->contains(name));
         };
         PutRequestText item(text);
         auto column = [&](const std::string& name, const Value& v) {

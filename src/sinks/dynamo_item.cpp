@@ -7,6 +7,7 @@
 
 #include "core/json_encode.h"
 #include "core/strings.h"
+#include "core/time_util.h"
 
 namespace di {
 namespace {
@@ -349,6 +350,10 @@ std::optional<size_t> AppendSqlTextAsAttributeValue(SqlText kind, std::string_vi
       if (!IsPlainInteger(s)) return std::nullopt;
       AppendTyped("N", s, out);
       return NumberSize(s);
+    case SqlText::kDate:
+      if (!IsIsoDate(s)) return std::nullopt;
+      AppendTyped("S", s, out);  // digits and '-': nothing to escape
+      return s.size();
   }
   return std::nullopt;
 }

@@ -213,16 +213,11 @@ class MySqlSource : public Source {
     std::optional<SqlText> text = c.conv == Conv::kString    ? SqlText::kString
                                   : c.conv == Conv::kDecimal ? SqlText::kDecimal
                                   : c.conv == Conv::kJson    ? SqlText::kJson
+                                  : c.conv == Conv::kDate    ? SqlText::kDate
                                   : c.conv == Conv::kInt || c.conv == Conv::kUInt
                                       ? SqlText::kInteger
                                       : std::optional<SqlText>();
     if (text && AppendSqlTextAsJson(*text, s, out)) return;
-    if (c.conv == Conv::kDate && IsIsoDate(s)) {
-      out += '"';
-      out += s;
-      out += '"';
-      return;
-    }
     // TIMESTAMP is read in UTC (the session's zone), DATETIME in SOURCE_TZ.
     if ((c.conv == Conv::kTimestamp || c.conv == Conv::kDateTime) &&
         AppendUtcTimestampText(s, c.conv == Conv::kTimestamp || o_.source_tz->is_utc(), out))

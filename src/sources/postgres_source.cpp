@@ -139,6 +139,24 @@ std::string_view CopyUnescape(std::string_view s, std::string& out) {
   return out;
 }
 
+// The kinds whose server text is copied as it is (see SqlText).
+std::optional<SqlText> SqlTextOf(const ColumnConv& c) {
+  switch (c.conv) {
+    case Conv::kString:
+      return SqlText::kString;
+    case Conv::kDecimal:
+      return SqlText::kDecimal;
+    case Conv::kJson:
+      return SqlText::kJson;
+    case Conv::kInt:
+      return SqlText::kInteger;
+    case Conv::kDate:
+      return SqlText::kDate;
+    default:
+      return std::nullopt;
+  }
+}
+
 // A one-dimensional array of plain integers without NULLs ("{1,-2,3}", "{}") as a JSON array;
 // false (nothing written) for any other shape.
 bool AppendIntegerArray(std::string_view s, std::string& out) {
@@ -171,6 +189,8 @@ class PgReader : public RowReader {
   // Keyset pages (incremental and resumed reads): attribute values from the page's text.
   bool CanEncodeAttributes() const override;
   Result<bool> NextAttributes(AttributeBatch* batch, const std::vector<size_t>& values) override;
+  // Reads and drops the result of a page asked for ahead (the next ReadPage asks again).
+  void DropAhead();
 
  private:
   Status StartCopy();
@@ -190,11 +210,6 @@ class PgReader : public RowReader {
   // Sends the query of the page after options_.after; false when it could not be sent.
   bool SendPage();
 
- public:
-  // Reads and drops the result of a page asked for ahead (the next ReadPage asks again).
-  void DropAhead();
-
- private:
   PgSource& src_;
   TableInfo table_;
   ReadOptions options_;
@@ -419,18 +434,19 @@ class PgSource : public Source {
     for (int i = 0; i < PQntuples(r); ++i) {
       std::vector<Value> row;
       row.reserve(convs.size());
-      for (int j = 0; j < PQnfields(r); ++j)
-        row.push_back(
-            PQgetisnull(r, i, j)
-                ? Value(Null{})
-                : Convert(convs[j], std::string_view(PQgetvalue(r, i, j),
-                                                     static_cast<size_t>(PQgetlength(r, i, j)))));
+      for (int j = 0; j < PQnfields(r); ++j) row.push_back(Cell(r, i, j, convs[j]));
       rows->push_back(std::move(row));
     }
   }
 
   Value Convert(const ColumnConv& c, std::string_view text) const {
     return Scalar(c.conv, c.element, text);
+  }
+  // A cell of a text-format result as a Value (NULL for SQL NULL).
+  Value Cell(const PGresult* r, int row, int column, const ColumnConv& c) const {
+    if (PQgetisnull(r, row, column)) return Null{};
+    return Convert(c, std::string_view(PQgetvalue(r, row, column),
+                                       static_cast<size_t>(PQgetlength(r, row, column))));
   }
   // AppendJson(Convert(c, text), kPlain), without a Value where the text is enough.
   void AppendJsonField(const ColumnConv& c, std::string_view text, std::string& out) const;
@@ -565,21 +581,9 @@ Value PgSource::ParseArray(Conv element, std::string_view s, size_t* pos) const 
 }
 
 void PgSource::AppendJsonField(const ColumnConv& c, std::string_view s, std::string& out) const {
-  std::optional<SqlText> text = c.conv == Conv::kString    ? SqlText::kString
-                                : c.conv == Conv::kDecimal ? SqlText::kDecimal
-                                : c.conv == Conv::kJson    ? SqlText::kJson
-                                : c.conv == Conv::kInt     ? SqlText::kInteger
-                                                           : std::optional<SqlText>();
+  const std::optional<SqlText> text = SqlTextOf(c);
   if (text && AppendSqlTextAsJson(*text, s, out)) return;
   switch (c.conv) {
-    case Conv::kDate:
-      if (IsIsoDate(s)) {  // years 1-9999 already read as the record writes them
-        out += '"';
-        out += s;
-        out += '"';
-        return;
-      }
-      break;
     case Conv::kTimestamp:
     case Conv::kTimestampTz:
       if (AppendUtcTimestampText(s, c.conv == Conv::kTimestampTz || o_.source_tz->is_utc(), out))
@@ -597,23 +601,11 @@ void PgSource::AppendJsonField(const ColumnConv& c, std::string_view s, std::str
 
 size_t PgSource::AppendAttributeField(const ColumnConv& c, std::string_view s, std::string& out,
                                       std::vector<std::string>* warnings) const {
-  std::optional<SqlText> text = c.conv == Conv::kString    ? SqlText::kString
-                                : c.conv == Conv::kDecimal ? SqlText::kDecimal
-                                : c.conv == Conv::kJson    ? SqlText::kJson
-                                : c.conv == Conv::kInt     ? SqlText::kInteger
-                                                           : std::optional<SqlText>();
+  const std::optional<SqlText> text = SqlTextOf(c);
   if (text)
     if (auto size = AppendSqlTextAsAttributeValue(*text, s, out, warnings)) return *size;
   const size_t start = out.size();
   switch (c.conv) {
-    case Conv::kDate:
-      if (IsIsoDate(s)) {
-        out += "{\"S\":\"";
-        out += s;
-        out += "\"}";
-        return s.size();
-      }
-      break;
     case Conv::kTimestamp:
     case Conv::kTimestampTz:
       out += "{\"S\":";
@@ -831,15 +823,6 @@ Result<bool> PgReader::NextAttributes(AttributeBatch* batch, const std::vector<s
   ASSIGN_OR_RETURN(PGresult * r, ReadPage());
   if (!r) return false;
   const int rows = PQntuples(r), columns = PQnfields(r);
-  auto text = [&](int row, size_t column) {
-    int j = static_cast<int>(column);
-    return std::string_view(PQgetvalue(r, row, j), static_cast<size_t>(PQgetlength(r, row, j)));
-  };
-  auto value = [&](int row, size_t column) {
-    return PQgetisnull(r, row, static_cast<int>(column))
-               ? Value(Null{})
-               : src_.Convert(convs_[column], text(row, column));
-  };
   std::string& out = batch->text;
   for (int i = 0; i < rows; ++i) {
     for (int j = 0; j < columns; ++j) {
@@ -848,13 +831,16 @@ Result<bool> PgReader::NextAttributes(AttributeBatch* batch, const std::vector<s
       if (null)
         out += "{\"NULL\":true}";
       else
-        size = src_.AppendAttributeField(convs_[static_cast<size_t>(j)],
-                                         text(i, static_cast<size_t>(j)), out, &batch->warnings);
+        size = src_.AppendAttributeField(
+            convs_[static_cast<size_t>(j)],
+            std::string_view(PQgetvalue(r, i, j), static_cast<size_t>(PQgetlength(r, i, j))), out,
+            &batch->warnings);
       batch->ends.push_back(out.size());
       batch->sizes.push_back(size);
       batch->nulls.push_back(null);
     }
-    for (size_t k : values) batch->values.push_back(value(i, k));
+    for (size_t k : values)
+      batch->values.push_back(src_.Cell(r, i, static_cast<int>(k), convs_[k]));
   }
   PQclear(r);
   batch->last = options_.after;
@@ -921,13 +907,7 @@ Result<PGresult*> PgReader::ReadPage() {
   Position last;
   const std::vector<size_t> idx = KeysetColumns(table_);
   for (size_t i = 0; i < idx.size(); ++i) {
-    const int j = static_cast<int>(idx[i]);
-    Value v =
-        PQgetisnull(r, rows - 1, j)
-            ? Value(Null{})
-            : src_.Convert(convs_[idx[i]],
-                           std::string_view(PQgetvalue(r, rows - 1, j),
-                                            static_cast<size_t>(PQgetlength(r, rows - 1, j))));
+    Value v = src_.Cell(r, rows - 1, static_cast<int>(idx[i]), convs_[idx[i]]);
     if (i == 0)
       last.cursor = std::move(v);
     else
