@@ -70,6 +70,11 @@ class HighWater {
   // SQL tables with a cursor and a key: the columns a position is made of; else empty.
   const std::vector<size_t>& keyset() const { return keyset_; }
   const std::optional<Position>& value() const { return high_; }
+  // Starts from a high water found before (a resumed read's).
+  void Seed(const std::optional<Position>& p) {
+    if (track_) high_ = p;
+  }
+  bool tracked() const { return track_; }
 
  private:
   const TableInfo& table_;

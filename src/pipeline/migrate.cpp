@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/json_encode.h"
+#include "pipeline/backup.h"
 #include "sinks/dynamo_item.h"
 
 namespace di {
@@ -112,7 +113,8 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
     if (!info.ok()) return done(info.status());
     children[aux] = *info;
   }
-  auto opened = source.Read(table, {options.batch_size, options.after, options.incremental});
+  ReadOptions read{options.batch_size, options.after, options.incremental, options.by_key};
+  auto opened = source.Read(table, read);
   if (!opened.ok()) return done(opened.status());
   // Without enrichment, a reader that can write attribute values from the server's text
   // gives the items' cells, and the values of the key and the embeds' parent columns, without
@@ -125,6 +127,12 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
   const size_t key_index = column_index(target.key_column);
   std::vector<size_t> asked{key_index};
   for (const auto& e : target.embed) asked.push_back(column_index(e.parent_column));
+  // The high water (where a later sync starts) from the (cursor, key) values, asked last.
+  HighWater high(table);
+  high.Seed(options.high_water);
+  r.high_water = high.value();
+  const size_t keyset_at = asked.size();
+  for (size_t i : high.keyset()) asked.push_back(i);
   const bool cells =
       target.enrichment.empty() && (*opened)->CanEncodeAttributes() &&
       std::all_of(asked.begin(), asked.end(), [&](size_t i) { return i < table.columns.size(); });
@@ -183,6 +191,13 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
       return nullptr;
     };
     if (cells) r.warnings += static_cast<int64_t>(cell_batch.warnings.size());
+    for (size_t row = 0; row < rows; ++row) {
+      if (!cells)
+        high.Add(batch.rows[row]);
+      else if (!high.keyset().empty())
+        high.AddKeyset(&cell_batch.values[row * asked.size() + keyset_at]);
+    }
+    r.high_water = high.value();
 
     // Embedded children, grouped by the parent value they match.
     std::map<std::string, std::map<std::string, std::vector<AvText>>>

@@ -33,7 +33,10 @@ struct TableMigration {
   double seconds = 0;
   std::string dead_letter_key;
   std::string last_batch_error;  // why the last failed batch failed
-  Status status;                 // non-OK: the table could not be migrated at all
+  // The greatest (cursor, key) position read (a later sync starts after it); unset when the
+  // table has no usable change column.
+  std::optional<Position> high_water;
+  Status status;  // non-OK: the table could not be migrated at all
 };
 
 struct MigrateOptions {
@@ -43,13 +46,15 @@ struct MigrateOptions {
   // that has some, written before the batch's checkpoint so a resumed run keeps them.
   std::string dead_letter_prefix;  // "<analytics>/dead_letters/<run-id>/"
   int64_t row_offset = 0;          // rows already migrated by the run being resumed
-  // Incremental (sync, and migrate's resumable pages): rows after `after` in (cursor, key)
-  // order. After each batch whose items are all written (or dead-lettered), `checkpoint`
-  // gets the batch's last position and the counts so far; after a batch with failed items
-  // no checkpoint moves, so the next run starts again from the last good one and loses
-  // nothing.
+  // Ordered reads: incremental (sync) reads rows after `after` in (cursor, key) order;
+  // `by_key` (migrate's resumable full load) in primary-key order. After each batch whose
+  // items are all written (or dead-lettered), `checkpoint` gets the batch's last position
+  // and the counts so far (with the high water so far); after a batch with failed items no
+  // checkpoint moves, so the next run starts again from the last good one and loses nothing.
   bool incremental = false;
+  bool by_key = false;
   std::optional<Position> after;
+  std::optional<Position> high_water;  // a resumed read's high water so far
   std::function<Status(const Position&, const TableMigration& so_far)> checkpoint;
   // Sync stops a table at its first failed batch; migrate records it and goes on (with no
   // checkpoint after it).

@@ -431,10 +431,15 @@ TableMigration MigrateOne(const Config& config, const TableMapping& m, ObjectSto
       say("[migrate] " + m.Name() + ": already migrated by this run before it stopped");
       return r;
     }
-    if (rec->is_object() && rec->contains("position")) {
+    // Checkpoints of a run before this version were in (cursor, key) order: not resumed.
+    if (rec->is_object() && rec->contains("position") && rec->value("order", "") == "key") {
       auto p = DecodePosition((*rec)["position"].get<std::string>());
       if (p.ok()) {
         o.after = *p;
+        if (rec->contains("high_water")) {
+          auto h = DecodePosition((*rec)["high_water"].get<std::string>());
+          if (h.ok()) o.high_water = *h;
+        }
         base = *rec;
         o.row_offset = base.value("rows", int64_t{0});
         say("[migrate] " + m.Name() + ": resuming after " + std::to_string(o.row_offset) + " rows");
@@ -447,17 +452,19 @@ TableMigration MigrateOne(const Config& config, const TableMapping& m, ObjectSto
     return r;
   }
   const TableInfo* info = &srcs->info;
-  // Keyset pages where the table allows them: resumable, and the state table learns where
-  // a later sync starts from. Otherwise one streamed pass, re-run whole when resumed.
-  if (!info->cursor_column.empty() && !info->primary_key.empty()) {
-    o.incremental = true;
+  // Tables with a primary key are read in its order (one ordered pass, which needs no index
+  // but the key's and no change column), checkpointed per batch and resumed after the last
+  // checkpoint. Otherwise one streamed pass, re-run whole when resumed.
+  if (!info->primary_key.empty()) {
+    o.by_key = true;
     o.checkpoint = [&](const Position& p, const TableMigration& so_far) -> Status {
-      RETURN_IF_ERROR(state.PutWatermark(m.engine, m.table, p, run_id));
       TableMigration total = so_far;
       AddCounts(total, base);
       nlohmann::json rec = Counts(total);
       rec["state"] = "running";
+      rec["order"] = "key";
       rec["position"] = EncodePosition(p);
+      if (so_far.high_water) rec["high_water"] = EncodePosition(*so_far.high_water);
       RETURN_IF_ERROR(state.PutTask(run_id, task, rec));
       CrashPointForTests();
       return Status::Ok();
@@ -474,6 +481,9 @@ TableMigration MigrateOne(const Config& config, const TableMapping& m, ObjectSto
     o.on_batch = [&](size_t items, double seconds) { hooks.batch(m.Name(), items, seconds); };
   r = MigrateTable(*srcs->main, *srcs->lookup, *info, *m.dynamodb, dynamodb, store, o);
   AddCounts(r, base);
+  // The whole table read and written: a later sync starts after the greatest change seen.
+  if (r.status.ok() && r.failed == 0 && r.high_water)
+    r.status = state.PutWatermark(m.engine, m.table, *r.high_water, run_id);
   if (r.status.ok()) {
     nlohmann::json rec = Counts(r);
     rec["state"] = "done";
@@ -566,6 +576,21 @@ std::string LoadLine(const WarehouseLoad& r) {
   std::string name = EngineName(r.engine) + "." + r.table + " -> warehouse: ";
   return r.status.ok() ? name + std::to_string(r.rows) + " rows"
                        : name + "FAILED: " + r.status.message();
+}
+
+// Sync reads a table's changed rows in one pass sorted by (change column, key): without an
+// index that starts with the change column, each run sorts the whole table.
+void WarnWithoutIndex(Source& source, const TableInfo& info, const TableMapping& m,
+                      const Say& say) {
+  if (info.cursor_column.empty() || info.primary_key.empty() || info.engine == Engine::kMongo)
+    return;
+  auto has = source.HasIndexLeadingWith(info, info.cursor_column);
+  if (!has.ok() || *has) return;
+  std::string cols = info.cursor_column;
+  for (const auto& k : info.primary_key) cols += ", " + k;
+  say("[sync] " + m.Name() + ": WARNING: no index starts with its change column '" +
+      info.cursor_column + "', so each sync sorts the whole table; create one: CREATE INDEX ON " +
+      info.name + " (" + cols + ")");
 }
 
 }  // namespace
@@ -723,6 +748,7 @@ RunOutcome RunSync(const Config& config, const std::vector<TableMapping>& mappin
       return;
     }
     const TableInfo* info = &srcs->info;
+    WarnWithoutIndex(*srcs->main, *info, m, say);
     MigrateOptions o = BaseMigrateOptions(config, out.run_id);
     o.incremental = true;
     o.after = since_micros ? since_position(m, *info) : *wm;

@@ -312,15 +312,17 @@ Status MongoReader::Open() {
   if (!coll_)  // kept across keyset pages
     coll_ = mongoc_client_get_collection(src_.client(), src_.settings().database.c_str(),
                                          table_.name.c_str());
+  // One find for the whole read, sorted when ordered: (cursor, _id), or _id alone by key.
   bool by_cursor = options_.incremental || options_.after.has_value();
-  const std::string& cur = table_.cursor_column.empty() ? std::string("_id") : table_.cursor_column;
+  const std::string cur =
+      options_.by_key || table_.cursor_column.empty() ? std::string("_id") : table_.cursor_column;
   bson_t filter = BSON_INITIALIZER;
   if (options_.after) {
     const Position& a = *options_.after;
-    if (cur == "_id" || a.key.empty()) {
+    if (options_.by_key || cur == "_id" || a.key.empty()) {
       bson_t sub;
       BSON_APPEND_DOCUMENT_BEGIN(&filter, cur.c_str(), &sub);
-      AppendBsonValue(&sub, "$gt", a.cursor);
+      AppendBsonValue(&sub, "$gt", options_.by_key && !a.key.empty() ? a.key[0] : a.cursor);
       bson_append_document_end(&filter, &sub);
     } else {
       // {$or: [{cur: {$gt: c}}, {cur: c, _id: {$gt: id}}]}. Documents without the cursor
@@ -352,7 +354,6 @@ Status MongoReader::Open() {
   BSON_APPEND_INT32(&sort, "_id", 1);
   bson_append_document_end(&opts, &sort);
   BSON_APPEND_INT32(&opts, "batchSize", static_cast<int32_t>(options_.batch_size));
-  if (by_cursor) BSON_APPEND_INT64(&opts, "limit", static_cast<int64_t>(options_.batch_size));
   cursor_ = mongoc_collection_find_with_opts(coll_, &filter, &opts, nullptr);
   bson_destroy(&filter);
   bson_destroy(&opts);
@@ -363,14 +364,14 @@ Status MongoReader::Open() {
 Result<bool> MongoReader::Next(RecordBatch* batch) {
   batch->clear();
   if (done_) return false;
-  bool paged = options_.incremental || options_.after.has_value();
+  const bool paged = options_.ordered();
   if (!cursor_) RETURN_IF_ERROR(Open());
   const std::string cur = table_.cursor_column.empty() ? std::string("_id") : table_.cursor_column;
   const bson_t* doc;
   // A batch ends at BATCH_SIZE documents or past kMaxBatchBsonBytes of them, whichever comes
   // first: documents run to 16 MB each, so a count alone does not bound memory.
   size_t bytes = 0;
-  bool ended = false;  // the cursor (this page's, when paged) has no more documents
+  bool ended = false;  // the cursor has no more documents
   while (batch->rows.size() < options_.batch_size && bytes < kMaxBatchBsonBytes) {
     if (!mongoc_cursor_next(cursor_, &doc)) {
       ended = true;
@@ -388,15 +389,11 @@ Result<bool> MongoReader::Next(RecordBatch* batch) {
     const Value* id = last.Find("_id");
     const Value* c = last.Find(cur);
     Position p{c ? *c : Value(Null{}), {}};
-    if (cur != "_id" && id) p.key.push_back(*id);
+    if (options_.by_key) p = Position{Null{}, {id ? *id : Value(Null{})}};
+    if (!options_.by_key && cur != "_id" && id) p.key.push_back(*id);
     options_.after = p;
     batch->last = std::move(p);
-    // Next page: a fresh keyset query.
-    mongoc_cursor_destroy(cursor_);
-    cursor_ = nullptr;
   }
-  // A cursor that ended (a page's ends short of its limit, BATCH_SIZE) leaves nothing to read;
-  // a batch cut at BATCH_SIZE or by its bytes does not (a page's next query starts after it).
   if (ended) done_ = true;
   return !batch->rows.empty();
 }

@@ -45,20 +45,25 @@ class MySqlReader : public RowReader {
         table_(std::move(table)),
         options_(std::move(options)),
         convs_(std::move(convs)) {}
-  ~MySqlReader() override {
-    if (res_) mysql_free_result(res_);
-  }
+  ~MySqlReader() override;
   Result<bool> Next(RecordBatch* batch) override;
   // Full reads (the streamed result): records written from the row's text, values only for
   // the keyset.
-  bool CanEncode() const override { return !options_.incremental && !options_.after; }
+  bool CanEncode() const override { return !options_.ordered(); }
   Result<bool> NextEncoded(EncodedBatch* batch, const std::vector<size_t>& keyset) override;
+  // Another command needs the connection: the streamed result is read to its end and freed.
+  // An ordered read asks again from its last batch's position at its next batch (the rest
+  // of the table then comes from a later snapshot); a full read fails there.
+  void Interrupt();
 
  private:
-  // The next row of the streamed full read (its lengths in *len); false at the end.
+  // Every read is one streamed query (mysql_use_result, one InnoDB consistent read):
+  // the full read in primary-key order, an ordered read from options_.after in its order.
+  std::string SelectSql();
+  // The next row of the streamed query (its lengths in *len); false at the end.
   Result<bool> NextRow(MYSQL_ROW* row, unsigned long** len);
   Result<bool> NextStreamed(RecordBatch* batch);
-  Result<bool> NextPage(RecordBatch* batch);
+  Result<bool> NextOrdered(RecordBatch* batch);
 
   MySqlSource& src_;
   TableInfo table_;
@@ -67,6 +72,7 @@ class MySqlReader : public RowReader {
   MYSQL_RES* res_ = nullptr;
   bool started_ = false;
   bool done_ = false;
+  bool interrupted_ = false;  // a full read's result was freed for another command
   std::optional<RecordWriter> records_;
 };
 
@@ -144,6 +150,15 @@ class MySqlSource : public Source {
     return std::unique_ptr<RowReader>(new MySqlReader(*this, table, options, std::move(convs)));
   }
 
+  Result<bool> HasIndexLeadingWith(const TableInfo& table, const std::string& column) override {
+    ASSIGN_OR_RETURN(
+        auto rows,
+        Query("SELECT COUNT(*) FROM information_schema.STATISTICS WHERE "
+              "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = " +
+              Literal(table.name) + " AND SEQ_IN_INDEX = 1 AND COLUMN_NAME = " + Literal(column)));
+    return !rows.empty() && rows[0][0] != "0";
+  }
+
   int64_t EstimateRows(const TableInfo& table) override {
     auto rows = Query(
         "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
@@ -173,7 +188,7 @@ class MySqlSource : public Source {
     for (size_t i = 0; i < values.size(); ++i)
       sql += (i ? ", " : "") + LiteralFor(convs[at], values[i]);
     sql += ")";
-    if (mysql_real_query(db_, sql.data(), sql.size()) != 0)
+    if (mysql_real_query(db(), sql.data(), sql.size()) != 0)
       return Error("reading table '" + table.name + "' failed");
     MYSQL_RES* res = mysql_store_result(db_);
     if (!res) return Error("reading table '" + table.name + "' failed");
@@ -183,7 +198,14 @@ class MySqlSource : public Source {
   }
 
   // --- used by the reader
-  MYSQL* db() { return db_; }
+  // The connection, for `by` (null: the source itself): another reader's streamed result is
+  // interrupted first.
+  MYSQL* db(MySqlReader* by = nullptr) {
+    if (streaming_ && streaming_ != by) streaming_->Interrupt();
+    return db_;
+  }
+  void set_streaming(MySqlReader* reader) { streaming_ = reader; }
+  MySqlReader* streaming() const { return streaming_; }
   const SqlSourceOptions& options() const { return o_; }
   std::string Where() const {
     return "MySQL " + o_.db.host + ":" + std::to_string(o_.db.port) + "/" + o_.db.database;
@@ -195,7 +217,7 @@ class MySqlSource : public Source {
     return Status(code, msg);
   }
   Status Exec(const std::string& sql) {
-    if (mysql_real_query(db_, sql.data(), sql.size()) != 0) return Error("query failed");
+    if (mysql_real_query(db(), sql.data(), sql.size()) != 0) return Error("query failed");
     if (MYSQL_RES* r = mysql_store_result(db_)) mysql_free_result(r);
     return Status::Ok();
   }
@@ -262,7 +284,7 @@ class MySqlSource : public Source {
   }
 
   Result<std::vector<std::vector<std::string>>> Query(const std::string& sql) {
-    if (mysql_real_query(db_, sql.data(), sql.size()) != 0) return Error("query failed");
+    if (mysql_real_query(db(), sql.data(), sql.size()) != 0) return Error("query failed");
     MYSQL_RES* r = mysql_store_result(db_);
     if (!r) return Error("no result");
     std::vector<std::vector<std::string>> out;
@@ -279,7 +301,21 @@ class MySqlSource : public Source {
 
   SqlSourceOptions o_;
   MYSQL* db_ = nullptr;
+  MySqlReader* streaming_ = nullptr;  // the reader whose streamed result holds the connection
 };
+
+MySqlReader::~MySqlReader() {
+  if (res_) mysql_free_result(res_);
+  if (src_.streaming() == this) src_.set_streaming(nullptr);
+}
+
+void MySqlReader::Interrupt() {
+  if (res_) mysql_free_result(res_);  // reads what is left of the result
+  res_ = nullptr;
+  src_.set_streaming(nullptr);
+  started_ = false;
+  if (!options_.ordered()) interrupted_ = true;
+}
 
 Value MySqlSource::Convert(const ColumnConv& c, const char* p, unsigned long len) const {
   std::string_view s(p, len);
@@ -364,33 +400,30 @@ std::string MySqlSource::LiteralFor(const ColumnConv& c, const Value& v) {
 Result<bool> MySqlReader::Next(RecordBatch* batch) {
   batch->clear();
   if (done_) return false;
-  return options_.incremental || options_.after ? NextPage(batch) : NextStreamed(batch);
+  return options_.ordered() ? NextOrdered(batch) : NextStreamed(batch);
 }
 
 Result<bool> MySqlReader::NextRow(MYSQL_ROW* row, unsigned long** len) {
   if (done_) return false;
-  MYSQL* db = src_.db();
+  if (interrupted_)
+    return Internal(src_.Where() + ": reading table '" + table_.name +
+                    "' was interrupted by another command on its connection");
+  MYSQL* db = src_.db(this);
   if (!started_) {
     started_ = true;
-    std::string sql = "SELECT ";
-    for (size_t i = 0; i < table_.columns.size(); ++i)
-      sql += (i ? ", " : "") + Quote(table_.columns[i].name);
-    sql += " FROM " + Quote(table_.name);
-    if (!table_.primary_key.empty()) {
-      sql += " ORDER BY ";
-      for (size_t i = 0; i < table_.primary_key.size(); ++i)
-        sql += (i ? ", " : "") + Quote(table_.primary_key[i]);
-    }
+    std::string sql = SelectSql();
     if (mysql_real_query(db, sql.data(), sql.size()) != 0)
       return src_.Error("reading table '" + table_.name + "' failed");
     res_ = mysql_use_result(db);
     if (!res_) return src_.Error("reading table '" + table_.name + "' failed");
+    src_.set_streaming(this);
   }
   *row = mysql_fetch_row(res_);
   if (!*row) {
     if (mysql_errno(db) != 0) return src_.Error("reading table '" + table_.name + "' failed");
     mysql_free_result(res_);
     res_ = nullptr;
+    src_.set_streaming(nullptr);
     done_ = true;
     return false;
   }
@@ -435,41 +468,45 @@ Result<bool> MySqlReader::NextEncoded(EncodedBatch* batch, const std::vector<siz
   return !batch->ends.empty() || !done_;
 }
 
-Result<bool> MySqlReader::NextPage(RecordBatch* batch) {
-  // Keyset page: (cursor, pk...) > (after) ORDER BY cursor, pk... LIMIT batch_size.
-  std::vector<size_t> order_idx = KeysetColumns(table_);
-  std::string cols, order;
+std::string MySqlReader::SelectSql() {
+  std::string sql = "SELECT ";
   for (size_t i = 0; i < table_.columns.size(); ++i)
-    cols += (i ? ", " : "") + Quote(table_.columns[i].name);
-  for (size_t i = 0; i < order_idx.size(); ++i)
-    order += (i ? ", " : "") + Quote(table_.columns[order_idx[i]].name);
-  std::string sql = "SELECT " + cols + " FROM " + Quote(table_.name);
+    sql += (i ? ", " : "") + Quote(table_.columns[i].name);
+  sql += " FROM " + Quote(table_.name);
+  if (!options_.ordered()) {
+    if (!table_.primary_key.empty()) {
+      sql += " ORDER BY ";
+      for (size_t i = 0; i < table_.primary_key.size(); ++i)
+        sql += (i ? ", " : "") + Quote(table_.primary_key[i]);
+    }
+    return sql;
+  }
+  // (cursor, pk...) or (pk...) > (after), in that order.
+  const std::vector<size_t> idx = OrderColumns(table_, options_);
+  std::string order;
+  for (size_t i = 0; i < idx.size(); ++i)
+    order += (i ? ", " : "") + Quote(table_.columns[idx[i]].name);
   if (options_.after) {
     const Position& a = *options_.after;
-    if (a.key.empty()) {
-      sql += " WHERE " + Quote(table_.cursor_column) + " > " +
-             src_.LiteralFor(convs_[order_idx[0]], a.cursor);
-    } else {
-      std::string lits = src_.LiteralFor(convs_[order_idx[0]], a.cursor);
-      for (size_t i = 0; i < a.key.size() && i + 1 < order_idx.size(); ++i)
-        lits += ", " + src_.LiteralFor(convs_[order_idx[i + 1]], a.key[i]);
+    std::string lits;
+    if (!options_.by_key) lits = src_.LiteralFor(convs_[idx[0]], a.cursor);
+    const size_t first_key = options_.by_key ? 0 : 1;
+    for (size_t i = 0; i < a.key.size() && i + first_key < idx.size(); ++i)
+      lits += (lits.empty() ? "" : ", ") + src_.LiteralFor(convs_[idx[i + first_key]], a.key[i]);
+    if (!options_.by_key && a.key.empty())
+      sql += " WHERE " + Quote(table_.cursor_column) + " > " + lits;
+    else
       sql += " WHERE (" + order + ") > (" + lits + ")";
-    }
   }
-  sql += " ORDER BY " + order + " LIMIT " + std::to_string(options_.batch_size);
-  MYSQL* db = src_.db();
-  if (mysql_real_query(db, sql.data(), sql.size()) != 0)
-    return src_.Error("reading table '" + table_.name + "' failed");
-  MYSQL_RES* res = mysql_store_result(db);
-  if (!res) return src_.Error("reading table '" + table_.name + "' failed");
-  while (MYSQL_ROW row = mysql_fetch_row(res))
-    batch->rows.push_back(src_.RowValues(res, row, convs_));
-  mysql_free_result(res);
-  if (batch->rows.size() < options_.batch_size) done_ = true;
+  return sql + " ORDER BY " + order;
+}
+
+Result<bool> MySqlReader::NextOrdered(RecordBatch* batch) {
+  ASSIGN_OR_RETURN(bool more, NextStreamed(batch));
   if (batch->rows.empty()) return false;
-  options_.after = PositionOf(batch->rows.back(), order_idx);
+  options_.after = PositionIn(batch->rows.back(), OrderColumns(table_, options_), options_.by_key);
   batch->last = options_.after;
-  return true;
+  return more;
 }
 
 }  // namespace

@@ -204,18 +204,25 @@ class PgReader : public RowReader {
   bool IsNull(size_t column) const { return escaped_[column] && fields_[column] == "\\N"; }
   Result<bool> NextCopy(RecordBatch* batch);
   Result<bool> NextPage(RecordBatch* batch);
-  // The next keyset page (null once the table is done); the reader moves past its last row
-  // (options_.after) and sends the query of the page after it.
+  // Ordered reads are one query, a cursor declared in the source's read transaction (one
+  // snapshot), fetched a page of batch_size rows at a time.
+  Status Declare();
+  // The next page (null once the table is done); the reader records its last row's position
+  // (options_.after) and sends the FETCH of the page after it.
   Result<PGresult*> ReadPage();
-  // Sends the query of the page after options_.after; false when it could not be sent.
-  bool SendPage();
+  // Sends the next FETCH; false when it could not be sent.
+  bool SendFetch();
+  // Closes the cursor and ends this read in the source's transaction.
+  void Close();
 
   PgSource& src_;
   TableInfo table_;
   ReadOptions options_;
   std::vector<ColumnConv> convs_;
   bool in_copy_ = false;
-  bool in_flight_ = false;  // a page's query sent, its result not yet read
+  bool in_flight_ = false;     // a FETCH sent, its result not yet read
+  PGresult* ahead_ = nullptr;  // a FETCH's result read early (another command needed the conn)
+  std::string cursor_;         // the declared cursor's name; "" before Declare and after Close
   bool started_ = false;
   bool done_ = false;
   char* line_buf_ = nullptr;  // the COPY line fields_ point into
@@ -331,6 +338,15 @@ class PgSource : public Source {
     return std::unique_ptr<RowReader>(new PgReader(*this, table, options, *convs));
   }
 
+  Result<bool> HasIndexLeadingWith(const TableInfo& table, const std::string& column) override {
+    ASSIGN_OR_RETURN(auto rows,
+                     Query("SELECT count(*) FROM pg_index i JOIN pg_attribute a ON a.attrelid = "
+                           "i.indrelid AND a.attnum = i.indkey[0] WHERE i.indrelid = "
+                           "to_regclass($1) AND a.attname = $2",
+                           {QuoteTable(table.name), column}));
+    return !rows.empty() && rows[0][0] != "0";
+  }
+
   int64_t EstimateRows(const TableInfo& table) override {
     // A partitioned parent has no tuples of its own: add its partitions'.
     auto rows = Query(
@@ -384,6 +400,17 @@ class PgSource : public Source {
   // ahead is dropped first (that reader asks again when it needs it).
   PGconn* conn(PgReader* by = nullptr);
   void set_ahead(PgReader* reader) { ahead_ = reader; }
+  // Ordered reads run in one REPEATABLE READ transaction of the connection (their snapshot,
+  // also seen by lookups on it), begun by the first open read and committed by the last.
+  Status BeginRead() {
+    if (reads_open_ == 0) RETURN_IF_ERROR(Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    ++reads_open_;
+    return Status::Ok();
+  }
+  void EndRead() {
+    if (reads_open_ > 0 && --reads_open_ == 0) Exec("COMMIT").ok();  // an aborted one rolls back
+  }
+  std::string NewCursorName() { return "di_read_" + std::to_string(++cursors_); }
   std::string Where() const {
     return "PostgreSQL " + o_.db.host + ":" + std::to_string(o_.db.port) + "/" + o_.db.database;
   }
@@ -479,6 +506,8 @@ class PgSource : public Source {
   SqlSourceOptions o_;
   PGconn* conn_ = nullptr;
   PgReader* ahead_ = nullptr;  // the reader whose next page's query is in flight
+  int reads_open_ = 0;         // ordered reads open in the read transaction
+  uint64_t cursors_ = 0;       // cursors declared on this connection
   std::map<std::string, std::vector<ColumnConv>> convs_;
 };
 
@@ -669,14 +698,27 @@ PGconn* PgSource::conn(PgReader* by) {
 
 void PgReader::DropAhead() {
   if (!in_flight_) return;
-  while (PGresult* r = PQgetResult(src_.conn(this))) PQclear(r);
+  // The FETCH moved the cursor: its rows are kept for the next ReadPage.
+  PGconn* conn = src_.conn(this);
+  ahead_ = PQgetResult(conn);
+  while (PGresult* r = PQgetResult(conn)) PQclear(r);
   in_flight_ = false;
   src_.set_ahead(nullptr);
 }
 
+void PgReader::Close() {
+  DropAhead();
+  if (ahead_) PQclear(ahead_);
+  ahead_ = nullptr;
+  if (cursor_.empty()) return;
+  src_.Exec("CLOSE " + cursor_).ok();  // fails harmlessly in an aborted transaction
+  cursor_.clear();
+  src_.EndRead();
+}
+
 PgReader::~PgReader() {
   if (line_buf_) PQfreemem(line_buf_);
-  DropAhead();  // the connection free for the next command
+  Close();  // the connection free for the next command
   if (in_copy_) {
     // Drop the rest of the COPY stream so the connection can be reused.
     PGconn* conn = src_.conn(this);
@@ -688,13 +730,13 @@ PgReader::~PgReader() {
 }
 
 bool PgReader::CanEncode() const {
-  return !options_.incremental && !options_.after;
+  return !options_.ordered();
 }
 
 Result<bool> PgReader::Next(RecordBatch* batch) {
   batch->clear();
   if (done_) return false;
-  return options_.incremental || options_.after ? NextPage(batch) : NextCopy(batch);
+  return options_.ordered() ? NextPage(batch) : NextCopy(batch);
 }
 
 Status PgReader::StartCopy() {
@@ -813,7 +855,7 @@ Result<bool> PgReader::NextPage(RecordBatch* batch) {
 }
 
 bool PgReader::CanEncodeAttributes() const {
-  return options_.incremental || options_.after;
+  return options_.ordered();
 }
 
 Result<bool> PgReader::NextAttributes(AttributeBatch* batch, const std::vector<size_t>& values) {
@@ -847,8 +889,8 @@ Result<bool> PgReader::NextAttributes(AttributeBatch* batch, const std::vector<s
   return true;
 }
 
-bool PgReader::SendPage() {
-  std::vector<size_t> idx = KeysetColumns(table_);
+Status PgReader::Declare() {
+  const std::vector<size_t> idx = OrderColumns(table_, options_);
   std::string cols, order;
   for (size_t i = 0; i < table_.columns.size(); ++i)
     cols += (i ? ", " : "") + QuoteIdent(table_.columns[i].name);
@@ -861,60 +903,84 @@ bool PgReader::SendPage() {
   };
   if (options_.after) {
     const Position& a = *options_.after;
-    params.push_back(src_.TextFor(convs_[idx[0]], a.cursor));
-    if (a.key.empty()) {
-      sql += " WHERE " + QuoteIdent(table_.cursor_column) + " > " + typed(idx[0]);
-    } else {
-      std::string rhs = typed(idx[0]);
-      for (size_t i = 0; i < a.key.size() && i + 1 < idx.size(); ++i) {
-        params.push_back(src_.TextFor(convs_[idx[i + 1]], a.key[i]));
-        rhs += ", " + typed(idx[i + 1]);
-      }
-      sql += " WHERE (" + order + ") > (" + rhs + ")";
+    std::string rhs;
+    if (!options_.by_key) {
+      params.push_back(src_.TextFor(convs_[idx[0]], a.cursor));
+      rhs = typed(idx[0]);
     }
+    const size_t first_key = options_.by_key ? 0 : 1;
+    for (size_t i = 0; i < a.key.size() && i + first_key < idx.size(); ++i) {
+      params.push_back(src_.TextFor(convs_[idx[i + first_key]], a.key[i]));
+      rhs += (rhs.empty() ? "" : ", ") + typed(idx[i + first_key]);
+    }
+    if (!options_.by_key && a.key.empty())
+      sql += " WHERE " + QuoteIdent(table_.cursor_column) + " > " + rhs;
+    else
+      sql += " WHERE (" + order + ") > (" + rhs + ")";
   }
-  sql += " ORDER BY " + order + " LIMIT " + std::to_string(options_.batch_size);
+  sql += " ORDER BY " + order;
+  RETURN_IF_ERROR(src_.BeginRead());
+  std::string name = src_.NewCursorName();
+  std::string declare = "DECLARE " + name + " NO SCROLL CURSOR FOR " + sql;
   std::vector<const char*> p;
-  for (const auto& s : params) p.push_back(s.c_str());
-  in_flight_ = PQsendQueryParams(src_.conn(this), sql.c_str(), static_cast<int>(p.size()), nullptr,
-                                 p.data(), nullptr, nullptr, 0) == 1;
+  for (const auto& x : params) p.push_back(x.c_str());
+  PGresult* r = PQexecParams(src_.conn(this), declare.c_str(), static_cast<int>(p.size()), nullptr,
+                             p.data(), nullptr, nullptr, 0);
+  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  std::string err = ok ? "" : PQresultErrorMessage(r);
+  PQclear(r);
+  if (!ok) {
+    src_.EndRead();
+    return Unavailable(src_.Where() + ": reading table '" + table_.name +
+                       "' failed: " + std::string(Trim(err)));
+  }
+  cursor_ = std::move(name);
+  return Status::Ok();
+}
+
+bool PgReader::SendFetch() {
+  std::string sql = "FETCH " + std::to_string(options_.batch_size) + " FROM " + cursor_;
+  in_flight_ = PQsendQueryParams(src_.conn(this), sql.c_str(), 0, nullptr, nullptr, nullptr,
+                                 nullptr, 0) == 1;
   if (in_flight_) src_.set_ahead(this);
   return in_flight_;
 }
 
 Result<PGresult*> PgReader::ReadPage() {
-  if (!in_flight_ && !SendPage()) return src_.Error("reading table '" + table_.name + "' failed");
-  PGconn* conn = src_.conn(this);
-  PGresult* r = PQgetResult(conn);
-  in_flight_ = false;
-  src_.set_ahead(nullptr);
-  while (PGresult* more = PQgetResult(conn)) PQclear(more);
+  if (cursor_.empty()) RETURN_IF_ERROR(Declare());
+  PGresult* r = ahead_;
+  ahead_ = nullptr;
+  if (!r) {
+    if (!in_flight_ && !SendFetch())
+      return src_.Error("reading table '" + table_.name + "' failed");
+    PGconn* conn = src_.conn(this);
+    r = PQgetResult(conn);
+    in_flight_ = false;
+    src_.set_ahead(nullptr);
+    while (PGresult* more = PQgetResult(conn)) PQclear(more);
+  }
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-    std::string err = r ? PQresultErrorMessage(r) : PQerrorMessage(conn);
+    std::string err = r ? PQresultErrorMessage(r) : PQerrorMessage(src_.conn(this));
     PQclear(r);
+    done_ = true;
+    Close();
     return Unavailable(src_.Where() + ": reading table '" + table_.name +
                        "' failed: " + std::string(Trim(err)));
   }
   const int rows = PQntuples(r);
   if (static_cast<size_t>(rows) < options_.batch_size) done_ = true;
+  if (done_) Close();
   if (rows == 0) {
     PQclear(r);
     return nullptr;
   }
-  // The page's last row is where the next page starts: that page's query goes out now, so
-  // the server reads it while this one is converted (a failure to send shows at the next
-  // page, sent again then).
-  Position last;
-  const std::vector<size_t> idx = KeysetColumns(table_);
-  for (size_t i = 0; i < idx.size(); ++i) {
-    Value v = src_.Cell(r, rows - 1, static_cast<int>(idx[i]), convs_[idx[i]]);
-    if (i == 0)
-      last.cursor = std::move(v);
-    else
-      last.key.push_back(std::move(v));
-  }
-  options_.after = std::move(last);
-  if (!done_) SendPage();
+  // The page's last row is where a resumed read starts; the next FETCH goes out now, so the
+  // server reads it while this page is converted.
+  const std::vector<size_t> idx = OrderColumns(table_, options_);
+  std::vector<Value> last(table_.columns.size());
+  for (size_t i : idx) last[i] = src_.Cell(r, rows - 1, static_cast<int>(i), convs_[i]);
+  options_.after = PositionIn(last, idx, options_.by_key);
+  if (!done_) SendFetch();
   return r;
 }
 

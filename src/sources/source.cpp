@@ -70,16 +70,13 @@ Result<bool> PrefetchReader::NextAttributes(AttributeBatch* batch,
   return Hand(batch, next_attributes_);
 }
 
-std::string EngineName(Engine e) {
-  switch (e) {
-    case Engine::kMySql:
-      return "mysql";
-    case Engine::kPostgres:
-      return "postgresql";
-    case Engine::kMongo:
-      return "mongodb";
-  }
-  return "unknown";
+Result<bool> SnapshotChangeReader::Next(ChangeBatch* batch) {
+  *batch = ChangeBatch();
+  ASSIGN_OR_RETURN(bool more, rows_->Next(&scratch_));
+  if (!more) return false;
+  std::swap(batch->rows, scratch_.rows);
+  batch->last = std::move(scratch_.last);
+  return true;
 }
 
 std::vector<size_t> KeysetColumns(const TableInfo& table) {
@@ -100,8 +97,36 @@ bool NullableCursor(const TableInfo& table) {
   return false;
 }
 
+std::vector<size_t> OrderColumns(const TableInfo& table, const ReadOptions& options) {
+  if (!options.by_key) return KeysetColumns(table);
+  std::vector<size_t> idx;
+  for (const auto& k : table.primary_key)
+    for (size_t i = 0; i < table.columns.size(); ++i)
+      if (table.columns[i].name == k) idx.push_back(i);
+  return idx;
+}
+
+Position PositionIn(const std::vector<Value>& row, const std::vector<size_t>& order, bool by_key) {
+  if (!by_key) return PositionOf(row, order);
+  Position p{Null{}, {}};
+  for (size_t i : order) p.key.push_back(row[i]);
+  return p;
+}
+
 Status CheckKeysetRead(const std::string& where, const TableInfo& table,
                        const ReadOptions& options) {
+  if (options.by_key) {
+    if (table.primary_key.empty())
+      return InvalidArgument(where + ": table '" + table.name +
+                             "' has no primary key, so it cannot be read in key order; it can "
+                             "only be read in one pass");
+    if (options.after && options.after->key.size() != table.primary_key.size())
+      return InvalidArgument(where + ": table '" + table.name + "': a position of " +
+                             std::to_string(options.after->key.size()) +
+                             " key values does not fit its primary key of " +
+                             std::to_string(table.primary_key.size()) + " columns");
+    return Status::Ok();
+  }
   if (options.incremental && (table.cursor_column.empty() || table.primary_key.empty()))
     return InvalidArgument(
         where + ": table '" + table.name +

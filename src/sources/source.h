@@ -13,38 +13,11 @@
 #include <thread>
 #include <vector>
 
+#include "core/change.h"
 #include "core/status.h"
 #include "core/value.h"
 
 namespace di {
-
-enum class Engine { kMySql, kPostgres, kMongo };
-std::string EngineName(Engine e);  // "mysql", "postgresql", "mongodb"
-
-struct ColumnInfo {
-  std::string name;
-  std::string source_type;  // as the engine spells it: "decimal(10,2)", "timestamp with time zone"
-  bool nullable = true;
-  // PostgreSQL user-defined types, so a restore can create them where they are missing: an
-  // enum's labels in order, or the base type of a domain.
-  std::vector<std::string> enum_values;
-  std::string domain_of;
-};
-
-struct TableInfo {
-  Engine engine = Engine::kMySql;
-  std::string database;
-  std::string name;                      // PostgreSQL: schema.table outside "public"
-  std::vector<ColumnInfo> columns;       // MongoDB: empty (rows are whole documents)
-  std::vector<std::string> primary_key;  // empty when the table has none (still readable)
-  std::string cursor_column;             // change-tracking column in use; "" when none
-};
-
-// A row's place in (cursor column, primary key) order: what a watermark remembers.
-struct Position {
-  Value cursor;
-  std::vector<Value> key;  // empty: every row whose cursor is greater than `cursor`
-};
 
 struct RecordBatch {
   // SQL: one Value per column, in TableInfo::columns order. MongoDB: one Document.
@@ -58,10 +31,18 @@ struct RecordBatch {
 
 struct ReadOptions {
   size_t batch_size = 1000;
-  // Incremental read: rows after this position in (cursor, key) order, read in keyset pages
-  // of batch_size. Unset: the whole table in one streamed pass.
+  // Ordered read: rows after this position, in (cursor, key) order (or key order with
+  // `by_key`), in one ordered pass over the table (one query, one snapshot where the engine
+  // gives one), batches of batch_size each ending with its last row's position.
+  // Unset, and neither flag: the whole table in one streamed pass.
   std::optional<Position> after;
   bool incremental = false;  // with no `after`: from the start, in (cursor, key) order
+  // Primary-key order (full loads that resume): needs a primary key, never the change
+  // column (which may be missing or allow NULL); positions are the key (Position::cursor
+  // is NULL).
+  bool by_key = false;
+  // Whether rows come in an order with positions (else one unordered streamed pass).
+  bool ordered() const { return incremental || by_key || after.has_value(); }
 };
 
 // Rows as their backup records, written without Values (see RowReader::NextEncoded).
@@ -163,6 +144,18 @@ class PrefetchReader : public RowReader {
   std::thread thread_;
 };
 
+// A RowReader's batches as snapshot changes: every row an insert, each batch with its
+// position (ordered reads). Owns the RowReader.
+class SnapshotChangeReader : public ChangeReader {
+ public:
+  explicit SnapshotChangeReader(std::unique_ptr<RowReader> rows) : rows_(std::move(rows)) {}
+  Result<bool> Next(ChangeBatch* batch) override;
+
+ private:
+  std::unique_ptr<RowReader> rows_;
+  RecordBatch scratch_;
+};
+
 class Source {
  public:
   virtual ~Source() = default;
@@ -181,6 +174,13 @@ class Source {
   virtual Result<std::vector<std::vector<Value>>> Lookup(const TableInfo& table,
                                                          const std::string& column,
                                                          const std::vector<Value>& values) = 0;
+  // Whether some index of `table` starts with `column` (so an ordered read by it needs no
+  // sort of the whole table); true when the engine cannot tell.
+  virtual Result<bool> HasIndexLeadingWith(const TableInfo& table, const std::string& column) {
+    (void)table;
+    (void)column;
+    return true;
+  }
 };
 
 // A row's backup record (without its newline): a SQL row as an object keyed by column (plain
@@ -210,13 +210,20 @@ class RecordWriter {
 // For SQL sources: the column indexes of (cursor, primary key...) in `table.columns`, and
 // the Position of a row in that order.
 std::vector<size_t> KeysetColumns(const TableInfo& table);
+// The columns an ordered read of `options` sorts by: the primary key's with `by_key`, else
+// KeysetColumns.
+std::vector<size_t> OrderColumns(const TableInfo& table, const ReadOptions& options);
+// A row's Position in the order of OrderColumns (`order`): with `by_key` the cursor is NULL
+// and the key is every order column.
+Position PositionIn(const std::vector<Value>& row, const std::vector<size_t>& order, bool by_key);
 // An SQL table's change-tracking column allows NULL: a keyset page cannot go past a NULL
 // (it compares as unknown), so such a table is neither paged nor tracked (an error naming
 // the column and the fix when asked to).
 bool NullableCursor(const TableInfo& table);
 // Whether an SQL table can be read as `options` asks: incremental reads need a change-tracking
 // column and a primary key, and incremental or resumed (keyset) reads a cursor that is NOT
-// NULL. The error names the table (after `where`) and the fix.
+// NULL; reads by key need only a primary key. The error names the table (after `where`) and
+// the fix.
 Status CheckKeysetRead(const std::string& where, const TableInfo& table,
                        const ReadOptions& options);
 Position PositionOf(const std::vector<Value>& row, const std::vector<size_t>& keyset);
