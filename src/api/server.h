@@ -1,4 +1,4 @@
-// The REST API of SPEC.md §6 on cpp-httplib: JSON in and out, errors as
+// The REST API of docs/api.md on cpp-httplib: JSON in and out, errors as
 // {"error": "...", "field": "..."} with 400/401/404/409/503 as specified. With API_TOKEN
 // every endpoint but /health, /metrics and /openapi.json needs "Authorization: Bearer
 // <token>" (compared in constant time); without one the server listens on loopback only.

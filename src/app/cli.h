@@ -1,4 +1,5 @@
-// The command line: modes and their options (SPEC.md §2). Parsing only; main() wires the rest.
+// The command line: modes and their options (docs/configuration.md, Command-line options).
+// Parsing only; main() wires the rest.
 #pragma once
 
 #include <optional>

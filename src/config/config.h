@@ -1,6 +1,6 @@
 // Config: the service's typed configuration, read once at start from the environment and
-// `.env` (SPEC.md §3) and validated as a whole. A bad value is refused with the variable's
-// name and what is accepted; every problem is reported at once, not only the first.
+// `.env` (docs/configuration.md) and validated as a whole. A bad value is refused with the
+// variable's name and what is accepted; every problem is reported at once, not only the first.
 // Plain data after loading; copy it or share it const.
 #pragma once
 
@@ -107,8 +107,8 @@ struct Config {
   std::vector<ConfigEntry> entries;    // every variable read, for display
 };
 
-// Reads and validates every variable of SPEC.md §3. On failure the status message lists one
-// line per bad variable: "NAME: what is wrong; what is accepted".
+// Reads and validates every variable of docs/configuration.md. On failure the status message
+// lists one line per bad variable: "NAME: what is wrong; what is accepted".
 Result<Config> LoadConfig(const Env& env);
 
 // "NAME = value   (origin)" lines, secrets masked.

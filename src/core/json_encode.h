@@ -1,6 +1,6 @@
 // Value -> JSON text, appended to a caller's buffer (the backup hot path: no allocation per
 // value beyond the buffer's growth). Every output is strict RFC 8259 JSON.
-//   kPlain: SQL rows as SPEC.md §4 says — decimals as strings with their exact digits,
+//   kPlain: SQL rows as docs/formats.md says — decimals as strings with their exact digits,
 //     64-bit integers as numbers, timestamps ISO 8601 UTC with microseconds, dates
 //     YYYY-MM-DD, binary as base64, JSON embedded, arrays as arrays; NaN and ±Infinity as
 //     the strings "NaN", "Infinity", "-Infinity".

@@ -1,4 +1,4 @@
-// Analytics exports of the cinema data (SPEC.md §4):
+// Analytics exports of the cinema data (docs/formats.md, Analytics exports):
 //   <analytics>/analytics_data/reservations_by_movie_day/<date>.jsonl.gz
 //     one line per (movie, show day): reservations, confirmed, seats, revenue (payments not
 //     refunded, exact decimal text) and the movie's title;

@@ -1,6 +1,6 @@
 // Backup: a table -> JSON Lines (plain for SQL, canonical Extended JSON for MongoDB),
 // compressed, streamed into parts of an ObjectStore, then manifest.json written last
-// (SPEC.md §4). Memory: one batch, the codec window and one upload part.
+// (docs/formats.md). Memory: one batch, the codec window and one upload part.
 #pragma once
 
 #include <atomic>

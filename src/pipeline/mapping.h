@@ -1,8 +1,8 @@
-// The mapping: which tables are read and where they go (SPEC.md §1 "Mapping file"). The
-// built-in cinema mapping is the default; MAPPING_FILE (JSON) replaces it. A file is checked
-// twice: its shape when it is read (unknown fields, engines, wrong types), and its tables
-// and columns against the databases before a job starts. Every problem is reported at once,
-// each naming where it is ("tables[2].dynamodb.key").
+// The mapping: which tables are read and where they go (docs/dynamodb-mapping.md, "Mapping file").
+// The built-in cinema mapping is the default; MAPPING_FILE (JSON) replaces it. A file is checked
+// twice: its shape when it is read (unknown fields, engines, wrong types), and its tables and
+// columns against the databases before a job starts. Every problem is reported at once, each naming
+// where it is ("tables[2].dynamodb.key").
 #pragma once
 
 #include <optional>

@@ -1,5 +1,5 @@
-// Migration to DynamoDB: the cinema mapping (SPEC.md §5) — movies with their genre names,
-// rooms with seat counts by type, reservations with their reserved seats and payment
+// Migration to DynamoDB: the cinema mapping (docs/dynamodb-mapping.md) — movies with their genre
+// names, rooms with seat counts by type, reservations with their reserved seats and payment
 // embedded, users — written as idempotent upserts by key. An item that cannot be written
 // (over 400 KB, empty key) goes to a dead-letter object with the reason; a batch that still
 // fails after its retries is counted and the run ends PARTIAL. Memory: one batch.

@@ -1,5 +1,5 @@
-// Running a job over many tables: choosing them, running them on WORKERS threads with
-// progress, and the run report (SPEC.md §8). Shared by backup and the later pipelines.
+// Running a job over many tables: choosing them, running them on WORKERS threads with progress, and
+// the run report (docs/formats.md, Migration reports). Shared by backup and the later pipelines.
 #pragma once
 
 #include <atomic>

@@ -1,6 +1,6 @@
-// `--mode setup`: creates the bucket and the DynamoDB tables of SPEC.md §5 (with their
-// global secondary indexes) plus the state table. Idempotent: what exists is left alone
-// and reported as such.
+// `--mode setup`: creates the bucket and the DynamoDB tables of docs/dynamodb-mapping.md (with
+// their global secondary indexes) plus the state table. Idempotent: what exists is left alone and
+// reported as such.
 #pragma once
 
 #include <string>

@@ -1,8 +1,8 @@
-// Value -> DynamoDB AttributeValue (SPEC.md §5): numbers to N with all their digits (beyond
-// DynamoDB's 38 digits, or NaN/±Infinity: S, with a warning), text to S, binary to B,
-// booleans to BOOL, NULL to NULL, timestamps to ISO 8601 S, documents and JSON objects to M,
-// arrays to L. The AttributeValue is written as JSON text straight from the value (no JSON
-// tree: the migration's hot path); the tree forms below parse that text.
+// Value -> DynamoDB AttributeValue (docs/dynamodb-mapping.md, Values): numbers to N with all their
+// digits (beyond DynamoDB's 38 digits, or NaN/±Infinity: S, with a warning), text to S, binary to
+// B, booleans to BOOL, NULL to NULL, timestamps to ISO 8601 S, documents and JSON objects to M,
+// arrays to L. The AttributeValue is written as JSON text straight from the value (no JSON tree:
+// the migration's hot path); the tree forms below parse that text.
 #pragma once
 
 #include <functional>

@@ -184,7 +184,7 @@ class Source {
 };
 
 // A row's backup record (without its newline): a SQL row as an object keyed by column (plain
-// JSON, SPEC.md §4), a MongoDB document as canonical Extended JSON; each column's `"name":`
+// JSON, docs/formats.md), a MongoDB document as canonical Extended JSON; each column's `"name":`
 // encoded once for the table.
 class RecordWriter {
  public:

@@ -52,7 +52,7 @@ TEST(Config, DefaultsMatchTheSpec) {
   EXPECT_EQ(c.run.mapping_file, "");
 }
 
-// One good value for every variable of SPEC.md §3, and how to see that it was taken.
+// One good value for every variable of docs/configuration.md, and how to see that it was taken.
 struct GoodCase {
   const char* name;
   const char* value;

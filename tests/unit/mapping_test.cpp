@@ -1,4 +1,5 @@
-// MAPPING_FILE parsing: the SPEC.md example, defaults, and every kind of shape error named.
+// MAPPING_FILE parsing: the docs/dynamodb-mapping.md example, defaults, and every kind of shape
+// error named.
 #include <gtest/gtest.h>
 
 #include "pipeline/mapping.h"

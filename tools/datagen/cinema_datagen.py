@@ -491,7 +491,7 @@ def load_mongodb(shape, full_types):
 
 
 # ---------------------------------------------------------------- expected values
-# The kind of each column as the service's plain JSON Lines encode it (SPEC.md §4).
+# The kind of each column as the service's plain JSON Lines encode it (docs/formats.md).
 KINDS = {
     "rooms": "int str str int int dec bool json date blob str ts ts",
     "seats": "int int str int str dec bool ts",
