@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 SCALE ?= 1
 BENCH_SCALES ?= 10,100
 BENCH_REPEAT ?= 5
-# e.g. BENCH_ONLY=sling,dlt: those cells only (results in bench/results/partial/)
+# e.g. BENCH_ONLY=sling,dlt,noindex: those cells only (results in bench/results/partial/)
 BENCH_ONLY ?=
 BENCH_ACK_PORT ?= 5990
 ENV := set -a && . ./stack.env && set +a
@@ -75,8 +75,8 @@ test-asan: build-asan seed testdata
 
 # Benchmarks (slow, not part of the tests): backup throughput against the plain tools at
 # scales 10 and 100, and against Sling and dlt (installed into .venv-bench by
-# `scripts/setup bench`), migration against moto and an acknowledge-only endpoint, memory,
-# and the micro-benchmarks ->
+# `scripts/setup bench`), migration against moto and an acknowledge-only endpoint, a table
+# without an index on its change column, memory, and the micro-benchmarks ->
 # bench/results/<stamp>.json and BENCHMARKS.md. Reseeds scale 1 after.
 bench: build stack-up
 	scripts/setup bench

@@ -1,12 +1,13 @@
 """The benchmark harness behind `make bench`: backup throughput per source and codec against
 the plain tools, the SQL tables' backups against Sling and dlt, migration against moto and
-against an acknowledge-only endpoint, memory at two scales, and the micro-benchmarks. Every figure is measured here (wall
+against an acknowledge-only endpoint, migration of a table without an index on its change
+column, memory at two scales, and the micro-benchmarks. Every figure is measured here (wall
 clock and the child's rusage: CPU seconds and peak RSS) and written to
 bench/results/<stamp>.json and BENCHMARKS.md, with the machine, the date and the commit.
 
 Usage: run_bench.py --binary build/data-ingestion --ack-server build/ack_server
                     [--micro build/micro_bench] [--scales 10,100] [--repeat 5]
-                    [--only backup,migrate,micro,sling,dlt] [--ack-port 5990]
+                    [--only backup,migrate,micro,sling,dlt,noindex] [--ack-port 5990]
 A run with --only writes bench/results/partial/<stamp>.json and .md, not BENCHMARKS.md.
 Sling and dlt come from .venv-bench (scripts/setup bench).
 """
@@ -31,7 +32,7 @@ TABLES = [("mysql", "seats"), ("mysql", "schedules"), ("postgresql", "reservatio
           ("mongodb", "movies")]
 # Sling and dlt read the SQL tables (dlt has no simple MongoDB source).
 SQL_TABLES = [(e, t) for e, t in TABLES if e != "mongodb"]
-CELLS = ("backup", "migrate", "micro", "sling", "dlt")
+CELLS = ("backup", "migrate", "micro", "sling", "dlt", "noindex")
 BENCH_PY = os.path.join(ROOT, ".venv-bench", "bin", "python")
 
 
@@ -213,6 +214,14 @@ def sql_count(engine, table, env):
                               capture_output=True, text=True).stdout.strip())
 
 
+def psql(sql, env):
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", env["POSTGRES_HOST"],
+                    "-p", env["POSTGRES_PORT"], "-U", env["POSTGRES_USER"], "-d",
+                    env["POSTGRES_DATABASE"], "-c", sql],
+                   env=dict(env, PGPASSWORD=env["POSTGRES_PASSWORD"]), check=True,
+                   capture_output=True)
+
+
 def gz_lines(paths):
     """Lines in gzip files (JSON Lines: one record each), and their compressed bytes."""
     lines = size = 0
@@ -382,6 +391,59 @@ def bench_migrate(binary, ack_server, env, scale, out_dir, results, with_moto, r
         stop_ack(ack)
 
 
+NOINDEX_TARGET = 1.3  # a table without an index on its change column: wall ≤ 1.3 × with one
+NOINDEX_BUDGET_S = 300  # no further repetitions once the runs so far took this long
+
+
+def bench_noindex(binary, ack_server, env, scale, out_dir, results, repeat, port):
+    """Two copies of reservations in PostgreSQL, bench_noindex with only its primary key and
+    bench_indexed with the primary key and (updated_at, id), each migrated to the
+    acknowledge-only endpoint (no backup, one worker), back to back in each repetition (which
+    goes first alternates); the ratio is the median of the repetitions' noindex / indexed.
+    A client that sorts the whole table per page can take minutes per run without the index:
+    past NOINDEX_BUDGET_S the cell stops with the repetitions it has."""
+    tables = {"indexed": "bench_indexed", "noindex": "bench_noindex"}
+    drop = "DROP TABLE IF EXISTS bench_indexed, bench_noindex"
+    psql(drop, env)
+    for name, table in tables.items():
+        psql(f"CREATE TABLE {table} AS SELECT * FROM reservations", env)
+        psql(f"ALTER TABLE {table} ADD PRIMARY KEY (id)", env)
+        if name == "indexed":
+            psql(f"CREATE INDEX {table}_updated_at ON {table} (updated_at, id)", env)
+        psql(f"VACUUM ANALYZE {table}", env)
+    rows = sql_count("postgresql", "bench_noindex", env)
+    ack, ack_url = start_ack(ack_server, port)
+    try:
+        runs = []
+        for i in range(repeat):
+            run = {}
+            for name in (("indexed", "noindex") if i % 2 == 0 else ("noindex", "indexed")):
+                e = migrate_env(env, out_dir, tables[name], "reservation_id", ack_url)
+                rss, wall, cpu, _, err = timed_full([binary, "--mode", "migrate"], e)
+                items = items_written(err)
+                if items != rows:
+                    raise RuntimeError(f"migrate of {tables[name]} wrote {items} items of {rows} rows")
+                run[name] = {"wall": wall, "cpu": cpu, "rss": rss}
+            runs.append(run)
+            if sum(r[n]["wall"] for r in runs for n in tables) > NOINDEX_BUDGET_S:
+                break
+    finally:
+        stop_ack(ack)
+        psql(drop, env)
+    entry = {"scale": scale, "table": "reservations", "rows": rows, "target": NOINDEX_TARGET,
+             "repetitions": len(runs), "runs": runs,
+             "ratio": median([r["noindex"]["wall"] / r["indexed"]["wall"] for r in runs])}
+    for name in tables:
+        mid = median_of(runs, lambda r: r[name]["wall"])[name]
+        entry[name] = {"seconds": mid["wall"], "items_per_s": rows / mid["wall"],
+                       "cpu_us_per_item": mid["cpu"] / rows * 1e6,
+                       "peak_rss_mb": max(r[name]["rss"] for r in runs)}
+    results.append(entry)
+    print(f"[bench] scale {scale} migrate without an index on (updated_at, id): "
+          f"{entry['noindex']['seconds']:.2f} s vs {entry['indexed']['seconds']:.2f} s with it, "
+          f"ratio {entry['ratio']:.2f} (target ≤ {NOINDEX_TARGET})", flush=True)
+
+
 def machine():
     cpu = "?"
     with open("/proc/cpuinfo") as f:
@@ -418,7 +480,7 @@ def main():
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     report = {"date": stamp, "commit": commit, "machine": machine(), "repeat": a.repeat,
               "short_run": {"seconds": SHORT_RUN_S, "repeat": a.repeat * SHORT_RUN_REPEATS},
-              "backups": [], "tools": [],
+              "backups": [], "tools": [], "noindex": [],
               "migrations": [], "memory": [], "micro": None}
     if a.only:
         report["only"] = sorted(only)
@@ -450,6 +512,10 @@ def main():
             if "migrate" in only:
                 bench_migrate(a.binary, a.ack_server, env, scale, out_dir, report["migrations"],
                               scale == min(scales), a.repeat, a.ack_port)
+            # 1M rows at scale 100: the largest scale only.
+            if "noindex" in only and scale == max(scales):
+                bench_noindex(a.binary, a.ack_server, env, scale, out_dir, report["noindex"],
+                              a.repeat, a.ack_port)
         scales = sorted({b["scale"] for b in report["backups"]})
         if len(scales) >= 2:
             lo, hi = scales[0], scales[-1]
