@@ -6,6 +6,9 @@ JOBS ?= $(shell nproc)
 SCALE ?= 1
 BENCH_SCALES ?= 10,100
 BENCH_REPEAT ?= 5
+# e.g. BENCH_ONLY=sling,dlt,noindex: those cells only (results in bench/results/partial/)
+BENCH_ONLY ?=
+BENCH_ACK_PORT ?= 5990
 ENV := set -a && . ./stack.env && set +a
 
 .PHONY: all setup build build-asan stack-up stack-down stack-status seed testdata demo test \
@@ -71,12 +74,15 @@ test-asan: build-asan seed testdata
 	  ctest --output-on-failure -j 1
 
 # Benchmarks (slow, not part of the tests): backup throughput against the plain tools at
-# scales 10 and 100, migration against moto and an acknowledge-only endpoint, memory, and
-# the micro-benchmarks -> bench/results/<stamp>.json and BENCHMARKS.md. Reseeds scale 1 after.
+# scales 10 and 100, and against Sling and dlt (installed into .venv-bench by
+# `scripts/setup bench`), migration against moto and an acknowledge-only endpoint, a table
+# without an index on its change column, memory, and the micro-benchmarks ->
+# bench/results/<stamp>.json and BENCHMARKS.md. Reseeds scale 1 after.
 bench: build stack-up
+	scripts/setup bench
 	$(ENV) && .venv/bin/python bench/run_bench.py --binary $(BUILD)/data-ingestion \
 	  --ack-server $(BUILD)/ack_server --micro $(BUILD)/micro_bench --scales $(BENCH_SCALES) \
-	  --repeat $(BENCH_REPEAT)
+	  --repeat $(BENCH_REPEAT) --ack-port $(BENCH_ACK_PORT) $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
