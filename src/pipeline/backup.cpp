@@ -1,5 +1,7 @@
 #include "pipeline/backup.h"
 
+#include "sinks/backup_record.h"
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -303,13 +305,12 @@ TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& sto
   auto opened = source.Read(table, {options.batch_size, std::nullopt, false});
   if (!opened.ok()) return fail(opened.status());
   std::unique_ptr<RowReader> reader = std::move(*opened);
-  // Readers that write the records themselves (PostgreSQL and MariaDB full reads) skip the
-  // values.
-  // Otherwise the next batch is read and converted on its own thread while this one is
-  // encoded; except for gzip on two cores, where its compressing threads already fill the
-  // machine, and for MongoDB, where the time is the server's and a second batch of documents
-  // is memory for nothing.
-  const bool encoded = reader->CanEncode();
+  // Readers that give the server's text (PostgreSQL and MariaDB) skip the values: records
+  // are written from the cells. Otherwise the next batch is read and converted on its own
+  // thread while this one is encoded; except for gzip on two cores, where its compressing
+  // threads already fill the machine, and for MongoDB, where the time is the server's and a
+  // second batch of documents is memory for nothing.
+  const bool encoded = reader->CanReadCells();
   if (!encoded && table.engine != Engine::kMongo &&
       (options.codec != Compression::kGzip || std::thread::hardware_concurrency() > 2))
     reader = std::make_unique<PrefetchReader>(std::move(reader));
@@ -335,7 +336,8 @@ TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& sto
 
   const RecordWriter records(table);
   RecordBatch batch;
-  EncodedBatch encoded_batch;
+  CellBatch cells;
+  std::vector<Value> keyset_values;
   std::string lines;       // encoded rows not yet handed to the part
   int64_t chunk_rows = 0;  // rows in `lines`
   // After each row added to `lines`: lines go to the part a chunk at a time (each a gzip
@@ -358,15 +360,17 @@ TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& sto
       return fail(Aborted("stopped before the end of " + table.name));
     if (encoded) {
       const std::vector<size_t>& keyset = watermark.keyset();
-      auto more = reader->NextEncoded(&encoded_batch, keyset);
+      auto more = reader->NextCells(&cells);
       if (!more.ok()) return fail(more.status());
       if (!*more) break;
-      size_t from = 0;
-      for (size_t r = 0; r < encoded_batch.ends.size(); ++r) {
-        const size_t end = encoded_batch.ends[r];
-        lines.append(encoded_batch.lines, from, end - from);
-        from = end;
-        if (!keyset.empty()) watermark.AddKeyset(&encoded_batch.keysets[r * keyset.size()]);
+      for (size_t r = 0; r < cells.rows(); ++r) {
+        records.AppendCells(cells, r, lines);
+        lines += '\n';
+        if (!keyset.empty()) {
+          keyset_values.clear();
+          for (size_t k : keyset) keyset_values.push_back(cells.value(r, k));
+          watermark.AddKeyset(keyset_values.data());
+        }
         Status s = row_added();
         if (!s.ok()) return fail(s);
       }

@@ -50,7 +50,7 @@ TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& sto
 // Appends one backup record (without its newline): a SQL row as an object keyed by column
 // (plain JSON), a MongoDB document as canonical Extended JSON. Verify recomputes lines with it.
 void AppendRecord(const std::vector<Value>& row, const TableInfo& table, std::string& out);
-// (RecordWriter, in sources/source.h, is the same with the column names encoded once.)
+// (RecordWriter, in sinks/backup_record.h, is the same with the column names encoded once.)
 
 // "20260101T020000Z" for the current UTC second.
 std::string MakeRunId(std::chrono::system_clock::time_point now);
@@ -65,7 +65,7 @@ class HighWater {
  public:
   explicit HighWater(const TableInfo& table);
   void Add(const std::vector<Value>& row);
-  // SQL: the row's values of keyset() (cursor, then key), as EncodedBatch::keysets holds them.
+  // SQL: the row's values of keyset() (cursor, then key), in that order.
   void AddKeyset(const Value* values);
   // SQL tables with a cursor and a key: the columns a position is made of; else empty.
   const std::vector<size_t>& keyset() const { return keyset_; }

@@ -238,7 +238,8 @@ Result<std::vector<TableMapping>> ParseMapping(const std::string& text, const st
   Problems p;
   std::vector<TableMapping> out;
   if (!doc.is_object() || !doc.contains("tables") || !doc["tables"].is_array()) {
-    return InvalidArgument(origin + ": expected {\"tables\": [ ... ]} (see docs/dynamodb-mapping.md, Mapping file)");
+    return InvalidArgument(
+        origin + ": expected {\"tables\": [ ... ]} (see docs/dynamodb-mapping.md, Mapping file)");
   }
   OnlyFields(doc, "", {"tables"}, p);
   std::set<std::string> seen;

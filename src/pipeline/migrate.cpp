@@ -7,6 +7,7 @@
 
 #include "core/json_encode.h"
 #include "pipeline/backup.h"
+#include "sinks/cell_encoding.h"
 #include "sinks/dynamo_item.h"
 
 namespace di {
@@ -45,13 +46,18 @@ class PutRequestText {
     out_ += av_text;
     size_ += av_size;
   }
-  // `quoted`: the name as a JSON string followed by ':'; `name_size`: the name's bytes.
-  void QuotedRaw(std::string_view quoted, size_t name_size, std::string_view av_text,
-                 size_t av_size) {
+  // A cell's AttributeValue (sinks/cell_encoding.h).
+  void Cell(std::string_view name, const CellBatch& b, size_t row, size_t column,
+            std::vector<std::string>* warnings) {
+    Name(name);
+    size_ += AppendCellAsAttributeValue(b, row, column, out_, warnings);
+  }
+  // The same, `quoted`: the name as a JSON string followed by ':'; `name_size`: its bytes.
+  void QuotedCell(std::string_view quoted, size_t name_size, const CellBatch& b, size_t row,
+                  size_t column, std::vector<std::string>* warnings) {
     if (count_++) out_ += ',';
     out_ += quoted;
-    out_ += av_text;
-    size_ += name_size + av_size;
+    size_ += name_size + AppendCellAsAttributeValue(b, row, column, out_, warnings);
   }
   void Close() { out_ += "}}}"; }
   size_t size() const { return size_; }
@@ -116,9 +122,9 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
   ReadOptions read{options.batch_size, options.after, options.incremental, options.by_key};
   auto opened = source.Read(table, read);
   if (!opened.ok()) return done(opened.status());
-  // Without enrichment, a reader that can write attribute values from the server's text
-  // gives the items' cells, and the values of the key and the embeds' parent columns, without
-  // building the rows.
+  // Without enrichment, a reader that gives the server's text (cells) skips the rows' values:
+  // the items' attributes are written from the cells, and only the key, the embeds' parent
+  // columns and the high water's columns are decoded.
   auto column_index = [&](const std::string& name) {
     for (size_t i = 0; i < table.columns.size(); ++i)
       if (table.columns[i].name == name) return i;
@@ -134,11 +140,10 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
   const size_t keyset_at = asked.size();
   for (size_t i : high.keyset()) asked.push_back(i);
   const bool cells =
-      target.enrichment.empty() && (*opened)->CanEncodeAttributes() &&
+      target.enrichment.empty() && (*opened)->CanReadCells() &&
       std::all_of(asked.begin(), asked.end(), [&](size_t i) { return i < table.columns.size(); });
   // The next batch is read while this one is encoded and written.
-  auto reader = std::make_unique<PrefetchReader>(std::move(*opened),
-                                                 cells ? std::optional(asked) : std::nullopt);
+  auto reader = std::make_unique<PrefetchReader>(std::move(*opened), cells);
 
   const std::vector<std::string> index_keys = target.IndexKeys();
   // NULL index keys are left out: the indexes are sparse.
@@ -149,8 +154,9 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
   const std::string dead_folder =
       options.dead_letter_prefix + EngineName(table.engine) + "." + table.name + "/";
   RecordBatch batch;
-  AttributeBatch cell_batch;
-  size_t item_bytes = 256;  // the last item's text: room reserved for the next one
+  CellBatch cell_batch;
+  std::vector<Value> asked_values;  // cells: per row, the values of `asked`
+  size_t item_bytes = 256;          // the last item's text: room reserved for the next one
   // Attributes set below replace columns of the same name: the key and the embedded lists
   // (known now), and the enrichment's (per row).
   auto replaced_by_mapping = [&](const std::string& name) {
@@ -174,7 +180,7 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
     if (options.stop && options.stop->load())
       return done(Aborted("stopped after " + std::to_string(options.row_offset + r.rows) +
                           " rows (checkpointed)"));
-    auto more = cells ? reader->NextAttributes(&cell_batch, asked) : reader->Next(&batch);
+    auto more = cells ? reader->NextCells(&cell_batch) : reader->Next(&batch);
     if (!more.ok()) return done(more.status());
     if (!*more) break;
     const int64_t batch_offset = options.row_offset + r.rows;
@@ -183,19 +189,23 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
     std::vector<std::string> writes;
     const std::optional<Position>& last = cells ? cell_batch.last : batch.last;
     const size_t rows = cells ? cell_batch.rows() : batch.rows.size();
+    if (cells) {
+      asked_values.clear();
+      for (size_t row = 0; row < rows; ++row)
+        for (size_t i : asked) asked_values.push_back(cell_batch.value(row, i));
+    }
     // A row's value of the key or an embed's parent column.
     auto row_value = [&](size_t row, const std::string& name) -> const Value* {
       if (!cells) return Field(batch.rows[row], table, name);
       for (size_t i = 0; i < asked.size(); ++i)
-        if (table.columns[asked[i]].name == name) return &cell_batch.values[row * asked.size() + i];
+        if (table.columns[asked[i]].name == name) return &asked_values[row * asked.size() + i];
       return nullptr;
     };
-    if (cells) r.warnings += static_cast<int64_t>(cell_batch.warnings.size());
     for (size_t row = 0; row < rows; ++row) {
       if (!cells)
         high.Add(batch.rows[row]);
       else if (!high.keyset().empty())
-        high.AddKeyset(&cell_batch.values[row * asked.size() + keyset_at]);
+        high.AddKeyset(&asked_values[row * asked.size() + keyset_at]);
     }
     r.high_water = high.value();
 
@@ -284,13 +294,11 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
           item.Attr(name, v, &warnings);
         };
         if (cells) {
-          const size_t first = row * table.columns.size();
           for (size_t i = 0; i < table.columns.size(); ++i)
-            if (!replaced_column[i] && !(cell_batch.nulls[first + i] && sparse_column[i]))
-              item.QuotedRaw(quoted_column[i], table.columns[i].name.size(),
-                             cell_batch.cell(row, i), cell_batch.sizes[first + i]);
-          item.Raw(target.key_attribute, cell_batch.cell(row, key_index),
-                   cell_batch.sizes[first + key_index]);
+            if (!replaced_column[i] && !(cell_batch.null(row, i) && sparse_column[i]))
+              item.QuotedCell(quoted_column[i], table.columns[i].name.size(), cell_batch, row, i,
+                              &warnings);
+          item.Cell(target.key_attribute, cell_batch, row, key_index, &warnings);
         } else {
           const std::vector<Value>& values = batch.rows[row];
           if (table.engine == Engine::kMongo) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <optional>
 
+#include "core/cells.h"
 #include "core/json_encode.h"
 #include "core/strings.h"
 
@@ -38,19 +39,16 @@ std::string Quote(std::string_view ident) {
 
 class MySqlSource;
 
-class MySqlReader : public RowReader {
+class MySqlReader : public RowReader, public CellDecoder {
  public:
-  MySqlReader(MySqlSource& src, TableInfo table, ReadOptions options, std::vector<ColumnConv> convs)
-      : src_(src),
-        table_(std::move(table)),
-        options_(std::move(options)),
-        convs_(std::move(convs)) {}
+  MySqlReader(MySqlSource& src, TableInfo table, ReadOptions options,
+              std::vector<ColumnConv> convs);
   ~MySqlReader() override;
   Result<bool> Next(RecordBatch* batch) override;
-  // Full reads (the streamed result): records written from the row's text, values only for
-  // the keyset.
-  bool CanEncode() const override { return !options_.ordered(); }
-  Result<bool> NextEncoded(EncodedBatch* batch, const std::vector<size_t>& keyset) override;
+  // Cells from the streamed result's text.
+  bool CanReadCells() const override { return true; }
+  Result<bool> NextCells(CellBatch* batch) override;
+  Value Decode(size_t column, std::string_view text) const override;
   // Another command needs the connection: the streamed result is read to its end and freed.
   // An ordered read asks again from its last batch's position at its next batch (the rest
   // of the table then comes from a later snapshot); a full read fails there.
@@ -72,8 +70,8 @@ class MySqlReader : public RowReader {
   MYSQL_RES* res_ = nullptr;
   bool started_ = false;
   bool done_ = false;
-  bool interrupted_ = false;  // a full read's result was freed for another command
-  std::optional<RecordWriter> records_;
+  bool interrupted_ = false;     // a full read's result was freed for another command
+  std::vector<CellText> kinds_;  // per column: how its text reads
 };
 
 class MySqlSource : public Source {
@@ -230,22 +228,27 @@ class MySqlSource : public Source {
   }
 
   Value Convert(const ColumnConv& c, const char* p, unsigned long len) const;
-  // AppendJson(Convert(c, text), kPlain), without a Value where the text is enough.
-  void AppendJsonField(const ColumnConv& c, std::string_view s, std::string& out) const {
-    std::optional<SqlText> text = c.conv == Conv::kString    ? SqlText::kString
-                                  : c.conv == Conv::kDecimal ? SqlText::kDecimal
-                                  : c.conv == Conv::kJson    ? SqlText::kJson
-                                  : c.conv == Conv::kDate    ? SqlText::kDate
-                                  : c.conv == Conv::kInt || c.conv == Conv::kUInt
-                                      ? SqlText::kInteger
-                                      : std::optional<SqlText>();
-    if (text && AppendSqlTextAsJson(*text, s, out)) return;
-    // TIMESTAMP is read in UTC (the session's zone), DATETIME in SOURCE_TZ.
-    if ((c.conv == Conv::kTimestamp || c.conv == Conv::kDateTime) &&
-        AppendUtcTimestampText(s, c.conv == Conv::kTimestamp || o_.source_tz->is_utc(), out))
-      return;
-    // The rest hold no text of their own (binary aside): a Value without allocation.
-    AppendJson(Convert(c, s.data(), s.size()), JsonStyle::kPlain, out);
+  // How a column's text reads for the sinks' encoders (core/cells.h).
+  CellText CellTextOf(const ColumnConv& c) const {
+    switch (c.conv) {
+      case Conv::kString:
+        return CellText::kString;
+      case Conv::kDecimal:
+        return CellText::kDecimal;
+      case Conv::kJson:
+        return CellText::kJson;
+      case Conv::kDate:
+        return CellText::kDate;
+      case Conv::kInt:
+      case Conv::kUInt:
+        return CellText::kInteger;
+      case Conv::kTimestamp:  // read in UTC (the session's zone)
+        return CellText::kUtcTimestamp;
+      case Conv::kDateTime:  // wall time in SOURCE_TZ
+        return o_.source_tz->is_utc() ? CellText::kUtcTimestamp : CellText::kOther;
+      default:  // the rest hold no text of their own (binary aside)
+        return CellText::kOther;
+    }
   }
   // The current row of `res` as Values (NULL for SQL NULL).
   std::vector<Value> RowValues(MYSQL_RES* res, MYSQL_ROW row,
@@ -303,6 +306,16 @@ class MySqlSource : public Source {
   MYSQL* db_ = nullptr;
   MySqlReader* streaming_ = nullptr;  // the reader whose streamed result holds the connection
 };
+
+MySqlReader::MySqlReader(MySqlSource& src, TableInfo table, ReadOptions options,
+                         std::vector<ColumnConv> convs)
+    : src_(src), table_(std::move(table)), options_(std::move(options)), convs_(std::move(convs)) {
+  for (const auto& c : convs_) kinds_.push_back(src_.CellTextOf(c));
+}
+
+Value MySqlReader::Decode(size_t column, std::string_view text) const {
+  return src_.Convert(convs_[column], text.data(), text.size());
+}
 
 MySqlReader::~MySqlReader() {
   if (res_) mysql_free_result(res_);
@@ -442,30 +455,29 @@ Result<bool> MySqlReader::NextStreamed(RecordBatch* batch) {
   return !batch->rows.empty() || !done_;
 }
 
-Result<bool> MySqlReader::NextEncoded(EncodedBatch* batch, const std::vector<size_t>& keyset) {
+Result<bool> MySqlReader::NextCells(CellBatch* batch) {
   batch->clear();
-  if (!records_) records_.emplace(table_);
-  std::string& out = batch->lines;
-  while (batch->ends.size() < options_.batch_size) {
+  batch->kinds = kinds_;
+  batch->decoder = this;
+  if (done_) return false;
+  size_t rows = 0;
+  for (; rows < options_.batch_size; ++rows) {
     MYSQL_ROW row;
     unsigned long* len;
     ASSIGN_OR_RETURN(bool more, NextRow(&row, &len));
     if (!more) break;
-    records_->AppendSql(
-        convs_.size(),
-        [&](size_t i, std::string& o) {
-          if (row[i])
-            src_.AppendJsonField(convs_[i], std::string_view(row[i], len[i]), o);
-          else
-            o += "null";
-        },
-        out);
-    out += '\n';
-    batch->ends.push_back(out.size());
-    for (size_t k : keyset)
-      batch->keysets.push_back(row[k] ? src_.Convert(convs_[k], row[k], len[k]) : Value(Null{}));
+    for (size_t i = 0; i < convs_.size(); ++i)
+      batch->Add(row[i] ? std::string_view(row[i], len[i]) : std::string_view(), !row[i]);
   }
-  return !batch->ends.empty() || !done_;
+  if (rows == 0) return false;
+  if (options_.ordered()) {
+    const std::vector<size_t> idx = OrderColumns(table_, options_);
+    std::vector<Value> last(convs_.size());
+    for (size_t i : idx) last[i] = batch->value(rows - 1, i);
+    options_.after = PositionIn(last, idx, options_.by_key);
+    batch->last = options_.after;
+  }
+  return true;
 }
 
 std::string MySqlReader::SelectSql() {

@@ -10,9 +10,10 @@
 #include <cstring>
 #include <optional>
 
+#include "core/cells.h"
 #include "core/json_encode.h"
 #include "core/strings.h"
-#include "sinks/dynamo_item.h"
+#include "core/time_util.h"
 
 namespace di {
 namespace {
@@ -139,56 +140,17 @@ std::string_view CopyUnescape(std::string_view s, std::string& out) {
   return out;
 }
 
-// The kinds whose server text is copied as it is (see SqlText).
-std::optional<SqlText> SqlTextOf(const ColumnConv& c) {
-  switch (c.conv) {
-    case Conv::kString:
-      return SqlText::kString;
-    case Conv::kDecimal:
-      return SqlText::kDecimal;
-    case Conv::kJson:
-      return SqlText::kJson;
-    case Conv::kInt:
-      return SqlText::kInteger;
-    case Conv::kDate:
-      return SqlText::kDate;
-    default:
-      return std::nullopt;
-  }
-}
-
-// A one-dimensional array of plain integers without NULLs ("{1,-2,3}", "{}") as a JSON array;
-// false (nothing written) for any other shape.
-bool AppendIntegerArray(std::string_view s, std::string& out) {
-  if (s.size() < 2 || s.front() != '{' || s.back() != '}') return false;
-  std::string_view items = s.substr(1, s.size() - 2);
-  for (size_t at = 0; !items.empty() && at <= items.size();) {
-    size_t comma = items.find(',', at);
-    if (comma == std::string_view::npos) comma = items.size();
-    if (!IsPlainInteger(items.substr(at, comma - at))) return false;
-    at = comma + 1;
-  }
-  out += '[';
-  out += items;
-  out += ']';
-  return true;
-}
-
 class PgSource;
 
-class PgReader : public RowReader {
+class PgReader : public RowReader, public CellDecoder {
  public:
-  PgReader(PgSource& src, TableInfo t, ReadOptions o, std::vector<ColumnConv> convs)
-      : src_(src), table_(std::move(t)), options_(std::move(o)), convs_(std::move(convs)) {}
+  PgReader(PgSource& src, TableInfo t, ReadOptions o, std::vector<ColumnConv> convs);
   ~PgReader() override;
   Result<bool> Next(RecordBatch* batch) override;
-  // Full reads (the COPY stream): records written from the COPY text, values only for
-  // the keyset.
-  bool CanEncode() const override;
-  Result<bool> NextEncoded(EncodedBatch* batch, const std::vector<size_t>& keyset) override;
-  // Keyset pages (incremental and resumed reads): attribute values from the page's text.
-  bool CanEncodeAttributes() const override;
-  Result<bool> NextAttributes(AttributeBatch* batch, const std::vector<size_t>& values) override;
+  // Cells from the COPY text (full reads) or from the cursor's pages (ordered reads).
+  bool CanReadCells() const override { return true; }
+  Result<bool> NextCells(CellBatch* batch) override;
+  Value Decode(size_t column, std::string_view text) const override;
   // Reads and drops the result of a page asked for ahead (the next ReadPage asks again).
   void DropAhead();
 
@@ -204,6 +166,8 @@ class PgReader : public RowReader {
   bool IsNull(size_t column) const { return escaped_[column] && fields_[column] == "\\N"; }
   Result<bool> NextCopy(RecordBatch* batch);
   Result<bool> NextPage(RecordBatch* batch);
+  Result<bool> NextCopyCells(CellBatch* batch);
+  Result<bool> NextPageCells(CellBatch* batch);
   // Ordered reads are one query, a cursor declared in the source's read transaction (one
   // snapshot), fetched a page of batch_size rows at a time.
   Status Declare();
@@ -227,9 +191,9 @@ class PgReader : public RowReader {
   bool done_ = false;
   char* line_buf_ = nullptr;  // the COPY line fields_ point into
   std::vector<std::string_view> fields_;
-  std::string scratch_;        // an unescaped field
-  std::vector<char> escaped_;  // per field: it holds a backslash (an escape, or NULL's \N)
-  std::optional<RecordWriter> records_;
+  std::string scratch_;          // an unescaped field
+  std::vector<char> escaped_;    // per field: it holds a backslash (an escape, or NULL's \N)
+  std::vector<CellText> kinds_;  // per column: how its text reads
 };
 
 class PgSource : public Source {
@@ -475,11 +439,8 @@ class PgSource : public Source {
     return Convert(c, std::string_view(PQgetvalue(r, row, column),
                                        static_cast<size_t>(PQgetlength(r, row, column))));
   }
-  // AppendJson(Convert(c, text), kPlain), without a Value where the text is enough.
-  void AppendJsonField(const ColumnConv& c, std::string_view text, std::string& out) const;
-  // AppendAttributeValue(Convert(c, text)) the same way; returns the value's size.
-  size_t AppendAttributeField(const ColumnConv& c, std::string_view text, std::string& out,
-                              std::vector<std::string>* warnings) const;
+  // How a column's text reads for the sinks' encoders (core/cells.h).
+  CellText CellTextOf(const ColumnConv& c) const;
   std::string TextFor(const ColumnConv& c, const Value& v) const;
 
  private:
@@ -609,68 +570,27 @@ Value PgSource::ParseArray(Conv element, std::string_view s, size_t* pos) const 
   return arr;
 }
 
-void PgSource::AppendJsonField(const ColumnConv& c, std::string_view s, std::string& out) const {
-  const std::optional<SqlText> text = SqlTextOf(c);
-  if (text && AppendSqlTextAsJson(*text, s, out)) return;
+CellText PgSource::CellTextOf(const ColumnConv& c) const {
   switch (c.conv) {
-    case Conv::kTimestamp:
-    case Conv::kTimestampTz:
-      if (AppendUtcTimestampText(s, c.conv == Conv::kTimestampTz || o_.source_tz->is_utc(), out))
-        return;
-      break;
+    case Conv::kString:
+      return CellText::kString;
+    case Conv::kDecimal:
+      return CellText::kDecimal;
+    case Conv::kJson:
+      return CellText::kJson;
+    case Conv::kInt:
+      return CellText::kInteger;
+    case Conv::kDate:
+      return CellText::kDate;
+    case Conv::kTimestampTz:  // read in a UTC session
+      return CellText::kUtcTimestamp;
+    case Conv::kTimestamp:  // wall time in SOURCE_TZ
+      return o_.source_tz->is_utc() ? CellText::kUtcTimestamp : CellText::kOther;
     case Conv::kArray:
-      if (c.element == Conv::kInt && AppendIntegerArray(s, out)) return;
-      break;
+      return c.element == Conv::kInt ? CellText::kIntegerArray : CellText::kOther;
     default:
-      break;
+      return CellText::kOther;
   }
-  // The rest hold no text of their own (arrays aside): a Value without allocation.
-  AppendJson(Scalar(c.conv, c.element, s), JsonStyle::kPlain, out);
-}
-
-size_t PgSource::AppendAttributeField(const ColumnConv& c, std::string_view s, std::string& out,
-                                      std::vector<std::string>* warnings) const {
-  const std::optional<SqlText> text = SqlTextOf(c);
-  if (text)
-    if (auto size = AppendSqlTextAsAttributeValue(*text, s, out, warnings)) return *size;
-  const size_t start = out.size();
-  switch (c.conv) {
-    case Conv::kTimestamp:
-    case Conv::kTimestampTz:
-      out += "{\"S\":";
-      if (AppendUtcTimestampText(s, c.conv == Conv::kTimestampTz || o_.source_tz->is_utc(), out)) {
-        out += '}';
-        return out.size() - start - 8;  // the text between the quotes
-      }
-      out.resize(start);
-      break;
-    case Conv::kArray:
-      // {"L":[{"N":"1"},...]} from "{1,...}" when every element is a plain integer.
-      if (c.element == Conv::kInt && s.size() >= 2 && s.front() == '{' && s.back() == '}') {
-        std::string_view items = s.substr(1, s.size() - 2);
-        out += "{\"L\":[";
-        size_t size = 3;
-        bool plain = true;
-        for (size_t at = 0; plain && !items.empty() && at <= items.size();) {
-          size_t comma = std::min(items.find(',', at), items.size());
-          if (at) out += ',';
-          auto n = AppendSqlTextAsAttributeValue(SqlText::kInteger, items.substr(at, comma - at),
-                                                 out, warnings);
-          plain = n.has_value();
-          size += plain ? *n + 1 : 0;
-          at = comma + 1;
-        }
-        if (plain) {
-          out += "]}";
-          return size;
-        }
-        out.resize(start);
-      }
-      break;
-    default:
-      break;
-  }
-  return AppendAttributeValue(Scalar(c.conv, c.element, s), out, warnings);
 }
 
 std::string PgSource::TextFor(const ColumnConv& c, const Value& v) const {
@@ -727,10 +647,6 @@ PgReader::~PgReader() {
     while (PQgetCopyData(conn, &buf, 0) > 0) PQfreemem(buf);
     while (PGresult* r = PQgetResult(conn)) PQclear(r);
   }
-}
-
-bool PgReader::CanEncode() const {
-  return !options_.ordered();
 }
 
 Result<bool> PgReader::Next(RecordBatch* batch) {
@@ -822,29 +738,6 @@ Result<bool> PgReader::NextCopy(RecordBatch* batch) {
   return !batch->rows.empty() || !done_;
 }
 
-Result<bool> PgReader::NextEncoded(EncodedBatch* batch, const std::vector<size_t>& keyset) {
-  batch->clear();
-  if (!records_) records_.emplace(table_);
-  std::string& out = batch->lines;
-  while (batch->ends.size() < options_.batch_size) {
-    ASSIGN_OR_RETURN(bool more, NextLine());
-    if (!more) break;
-    records_->AppendSql(
-        convs_.size(),
-        [&](size_t i, std::string& o) {
-          if (IsNull(i))
-            o += "null";
-          else
-            src_.AppendJsonField(convs_[i], Field(i), o);
-        },
-        out);
-    out += '\n';
-    batch->ends.push_back(out.size());
-    for (size_t k : keyset) batch->keysets.push_back(FieldValue(k));
-  }
-  return !batch->ends.empty() || !done_;
-}
-
 Result<bool> PgReader::NextPage(RecordBatch* batch) {
   ASSIGN_OR_RETURN(PGresult * r, ReadPage());
   if (!r) return false;
@@ -854,36 +747,44 @@ Result<bool> PgReader::NextPage(RecordBatch* batch) {
   return true;
 }
 
-bool PgReader::CanEncodeAttributes() const {
-  return options_.ordered();
+PgReader::PgReader(PgSource& src, TableInfo t, ReadOptions o, std::vector<ColumnConv> convs)
+    : src_(src), table_(std::move(t)), options_(std::move(o)), convs_(std::move(convs)) {
+  for (const auto& c : convs_) kinds_.push_back(src_.CellTextOf(c));
 }
 
-Result<bool> PgReader::NextAttributes(AttributeBatch* batch, const std::vector<size_t>& values) {
+Value PgReader::Decode(size_t column, std::string_view text) const {
+  return src_.Convert(convs_[column], text);
+}
+
+Result<bool> PgReader::NextCells(CellBatch* batch) {
   batch->clear();
-  batch->columns = convs_.size();
-  if (done_ || !CanEncodeAttributes()) return false;
+  batch->kinds = kinds_;
+  batch->decoder = this;
+  if (done_) return false;
+  return options_.ordered() ? NextPageCells(batch) : NextCopyCells(batch);
+}
+
+Result<bool> PgReader::NextCopyCells(CellBatch* batch) {
+  size_t rows = 0;
+  for (; rows < options_.batch_size; ++rows) {
+    ASSIGN_OR_RETURN(bool more, NextLine());
+    if (!more) break;
+    for (size_t i = 0; i < convs_.size(); ++i) {
+      const bool null = IsNull(i);
+      batch->Add(null ? std::string_view() : Field(i), null);
+    }
+  }
+  return rows > 0 || !done_;
+}
+
+Result<bool> PgReader::NextPageCells(CellBatch* batch) {
   ASSIGN_OR_RETURN(PGresult * r, ReadPage());
   if (!r) return false;
   const int rows = PQntuples(r), columns = PQnfields(r);
-  std::string& out = batch->text;
-  for (int i = 0; i < rows; ++i) {
-    for (int j = 0; j < columns; ++j) {
-      const bool null = PQgetisnull(r, i, j);
-      size_t size = 1;
-      if (null)
-        out += "{\"NULL\":true}";
-      else
-        size = src_.AppendAttributeField(
-            convs_[static_cast<size_t>(j)],
-            std::string_view(PQgetvalue(r, i, j), static_cast<size_t>(PQgetlength(r, i, j))), out,
-            &batch->warnings);
-      batch->ends.push_back(out.size());
-      batch->sizes.push_back(size);
-      batch->nulls.push_back(null);
-    }
-    for (size_t k : values)
-      batch->values.push_back(src_.Cell(r, i, static_cast<int>(k), convs_[k]));
-  }
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < columns; ++j)
+      batch->Add(std::string_view(PQgetvalue(r, i, j), static_cast<size_t>(PQgetlength(r, i, j))),
+                 PQgetisnull(r, i, j));
   PQclear(r);
   batch->last = options_.after;
   return true;

@@ -2,13 +2,10 @@
 
 #include <algorithm>
 
-#include "core/json_encode.h"
-
 namespace di {
 
-PrefetchReader::PrefetchReader(std::unique_ptr<RowReader> inner,
-                               std::optional<std::vector<size_t>> attributes)
-    : inner_(std::move(inner)), attributes_(std::move(attributes)) {
+PrefetchReader::PrefetchReader(std::unique_ptr<RowReader> inner, bool cells)
+    : inner_(std::move(inner)), cells_(cells) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -23,21 +20,20 @@ PrefetchReader::~PrefetchReader() {
 
 void PrefetchReader::Loop() {
   RecordBatch batch;
-  AttributeBatch attributes;
+  CellBatch cells;
   while (true) {
     {  // Read only into an empty slot: two batches at most, the caller's and this one.
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return !ready_ || closing_; });
       if (closing_) return;
     }
-    Result<bool> more =
-        attributes_ ? inner_->NextAttributes(&attributes, *attributes_) : inner_->Next(&batch);
+    Result<bool> more = cells_ ? inner_->NextCells(&cells) : inner_->Next(&batch);
     bool last = !more.ok() || !*more;
     std::lock_guard lock(mu_);
     if (closing_) return;
     // Swapped, not moved: the caller's last batch comes back here, its buffers reused.
     std::swap(next_, batch);
-    std::swap(next_attributes_, attributes);
+    std::swap(next_cells_, cells);
     more_ = std::move(more);
     ready_ = true;
     cv_.notify_all();
@@ -59,15 +55,13 @@ Result<bool> PrefetchReader::Hand(Batch* batch, Batch& slot) {
 }
 
 Result<bool> PrefetchReader::Next(RecordBatch* batch) {
-  if (attributes_) return Internal("this reader was opened for attribute values");
+  if (cells_) return Internal("this reader was opened for cells");
   return Hand(batch, next_);
 }
 
-Result<bool> PrefetchReader::NextAttributes(AttributeBatch* batch,
-                                            const std::vector<size_t>& values) {
-  if (!attributes_ || values != *attributes_)
-    return Internal("this reader was opened for other attribute values");
-  return Hand(batch, next_attributes_);
+Result<bool> PrefetchReader::NextCells(CellBatch* batch) {
+  if (!cells_) return Internal("this reader was opened for values");
+  return Hand(batch, next_cells_);
 }
 
 Result<bool> SnapshotChangeReader::Next(ChangeBatch* batch) {
@@ -143,25 +137,6 @@ Position PositionOf(const std::vector<Value>& row, const std::vector<size_t>& ke
   Position p{row[keyset[0]], {}};
   for (size_t i = 1; i < keyset.size(); ++i) p.key.push_back(row[keyset[i]]);
   return p;
-}
-
-RecordWriter::RecordWriter(const TableInfo& table) : mongo_(table.engine == Engine::kMongo) {
-  for (size_t i = 0; i < table.columns.size(); ++i) {
-    std::string key = i ? "," : "{";
-    AppendJsonString(table.columns[i].name, key);
-    key += ':';
-    keys_.push_back(std::move(key));
-  }
-}
-
-void RecordWriter::Append(const std::vector<Value>& row, std::string& out) const {
-  if (mongo_) {
-    AppendJson(row[0], JsonStyle::kExtended, out);
-    return;
-  }
-  AppendSql(
-      std::min(row.size(), keys_.size()),
-      [&](size_t i, std::string& o) { AppendJson(row[i], JsonStyle::kPlain, o); }, out);
 }
 
 }  // namespace di

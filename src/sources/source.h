@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/cells.h"
 #include "core/change.h"
 #include "core/status.h"
 #include "core/value.h"
@@ -45,87 +46,32 @@ struct ReadOptions {
   bool ordered() const { return incremental || by_key || after.has_value(); }
 };
 
-// Rows as their backup records, written without Values (see RowReader::NextEncoded).
-struct EncodedBatch {
-  std::string lines;           // one record per row, each followed by '\n'
-  std::vector<size_t> ends;    // per row: the offset just past its '\n'
-  std::vector<Value> keysets;  // per row: the values of the asked keyset columns, row after row
-  void clear() {
-    lines.clear();
-    ends.clear();
-    keysets.clear();
-  }
-};
-
-// Rows as DynamoDB AttributeValues written from the server's text, without Values (see
-// RowReader::NextAttributes): each cell's JSON text, byte for byte what AppendAttributeValue
-// writes for the value Next would give.
-struct AttributeBatch {
-  size_t columns = 0;
-  std::string text;                   // every cell's text, row after row
-  std::vector<size_t> ends;           // per cell: the offset just past its text
-  std::vector<size_t> sizes;          // per cell: its size as DynamoDB counts it
-  std::vector<char> nulls;            // per cell: SQL NULL
-  std::vector<Value> values;          // per row: the values of the asked columns, in turn
-  std::vector<std::string> warnings;  // values stored as S (see AppendAttributeValue)
-  std::optional<Position> last;       // as RecordBatch::last
-  size_t rows() const { return columns ? ends.size() / columns : 0; }
-  std::string_view cell(size_t row, size_t column) const {
-    size_t i = row * columns + column, begin = i ? ends[i - 1] : 0;
-    return std::string_view(text).substr(begin, ends[i] - begin);
-  }
-  void clear() {
-    text.clear();
-    ends.clear();
-    sizes.clear();
-    nulls.clear();
-    values.clear();
-    warnings.clear();
-    last.reset();
-  }
-};
-
 class RowReader {
  public:
   virtual ~RowReader() = default;
   // Fills `batch` (cleared first) with up to batch_size rows; false once the table is done.
   virtual Result<bool> Next(RecordBatch* batch) = 0;
-  // Readers that can write each row's backup record straight from what the server sent,
-  // byte for byte what RecordWriter writes from Next's values, without building the values
-  // (the PostgreSQL COPY stream, the MariaDB streamed result). Use one of Next and NextEncoded
-  // for a whole table.
-  virtual bool CanEncode() const { return false; }
-  // Like Next, into `batch` (cleared first); `keyset`: the columns whose values each row also
-  // gives (for a watermark), in that order.
-  virtual Result<bool> NextEncoded(EncodedBatch* batch, const std::vector<size_t>& keyset) {
+  // Readers that give each cell's text as the server sent it (the SQL readers), for the
+  // sinks' encoders to write from (core/cells.h). Use one of Next and NextCells for a whole
+  // table.
+  virtual bool CanReadCells() const { return false; }
+  // Like Next, into `batch` (cleared first; its kinds and decoder set).
+  virtual Result<bool> NextCells(CellBatch* batch) {
     (void)batch;
-    (void)keyset;
-    return Internal("this reader cannot encode records");
-  }
-  // Readers that can write each cell's DynamoDB AttributeValue from the server's text (the
-  // PostgreSQL keyset pages). Use one of Next and NextAttributes for a whole table.
-  virtual bool CanEncodeAttributes() const { return false; }
-  // Like Next, into `batch` (cleared first); `values`: the columns whose values each row also
-  // gives, in that order.
-  virtual Result<bool> NextAttributes(AttributeBatch* batch, const std::vector<size_t>& values) {
-    (void)batch;
-    (void)values;
-    return Internal("this reader cannot encode attribute values");
+    return Internal("this reader cannot give cells");
   }
 };
 
 // Reads the next batch of `inner` on its own thread while the caller works on the last one
 // (memory: one batch more, never two). Destroying it mid-table waits for the batch being read.
-// With `attributes`, it reads with NextAttributes (those value columns) and answers that
-// only; else with Next.
+// With `cells`, it reads with NextCells and answers that only; else with Next.
 class PrefetchReader : public RowReader {
  public:
-  explicit PrefetchReader(std::unique_ptr<RowReader> inner,
-                          std::optional<std::vector<size_t>> attributes = std::nullopt);
+  explicit PrefetchReader(std::unique_ptr<RowReader> inner, bool cells = false);
   ~PrefetchReader() override;
   Result<bool> Next(RecordBatch* batch) override;
-  bool CanEncodeAttributes() const override { return attributes_.has_value(); }
-  Result<bool> NextAttributes(AttributeBatch* batch, const std::vector<size_t>& values) override;
+  bool CanReadCells() const override { return cells_; }
+  Result<bool> NextCells(CellBatch* batch) override;
 
  private:
   void Loop();
@@ -134,12 +80,12 @@ class PrefetchReader : public RowReader {
   Result<bool> Hand(Batch* batch, Batch& slot);
 
   std::unique_ptr<RowReader> inner_;
-  std::optional<std::vector<size_t>> attributes_;
+  bool cells_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool ready_ = false, closing_ = false;
   RecordBatch next_;
-  AttributeBatch next_attributes_;
+  CellBatch next_cells_;
   Result<bool> more_ = true;
   std::thread thread_;
 };
@@ -181,30 +127,6 @@ class Source {
     (void)column;
     return true;
   }
-};
-
-// A row's backup record (without its newline): a SQL row as an object keyed by column (plain
-// JSON, docs/formats.md), a MongoDB document as canonical Extended JSON; each column's `"name":`
-// encoded once for the table.
-class RecordWriter {
- public:
-  explicit RecordWriter(const TableInfo& table);
-  void Append(const std::vector<Value>& row, std::string& out) const;
-  // A SQL record of the first `columns` columns (at most the table's), each value written by
-  // `value(i, out)`: for readers that write values from their own text.
-  template <typename ValueWriter>
-  void AppendSql(size_t columns, const ValueWriter& value, std::string& out) const {
-    if (columns == 0) out += '{';
-    for (size_t i = 0; i < columns; ++i) {
-      out += keys_[i];
-      value(i, out);
-    }
-    out += '}';
-  }
-
- private:
-  bool mongo_;
-  std::vector<std::string> keys_;  // `{"name":` then `,"name":`
 };
 
 // For SQL sources: the column indexes of (cursor, primary key...) in `table.columns`, and

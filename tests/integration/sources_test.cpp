@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/json_encode.h"
+#include "sinks/backup_record.h"
+#include "sinks/cell_encoding.h"
 #include "sinks/dynamo_item.h"
 #include "sources/factory.h"
 #include "sources/mongo_source.h"
@@ -488,116 +490,116 @@ TEST(Sources, OneConnectionServesManyTablesInTurn) {
   EXPECT_EQ(batches, (1000u * CinemaScale() + 299) / 300);
 }
 
-// The records of NextEncoded (written from the server's text) against the value path (Next,
-// then RecordWriter) for one table: the same bytes, one JSON object per line, the same keyset
-// values. Returns the records.
+// The records written from the cells of NextCells (the server's text) against the value path
+// (Next, then RecordWriter) for one table, in a full read and in a key-order read: the same
+// bytes, one JSON object per line, the same keyset values decoded from the cells. Returns the
+// full read's records.
 std::string EncodedRecords(Source& src, const std::string& table, const std::string& label) {
   SCOPED_TRACE(label + " " + table);
   auto info = src.Describe(table);
   EXPECT_TRUE(info.ok()) << info.status().ToString();
   if (!info.ok()) return "";
   const std::vector<size_t> keyset = KeysetColumns(*info);
-  std::string want, got;  // the value path's records, NextEncoded's
-  std::vector<std::string> want_keys, got_keys;
-  auto reader = src.Read(*info, {333, std::nullopt, false});
-  EXPECT_TRUE(reader.ok());
-  RecordWriter records(*info);
-  RecordBatch rb;
-  while (reader.ok() && *(*reader)->Next(&rb))
-    for (const auto& row : rb.rows) {
-      records.Append(row, want);
-      want += '\n';
-      for (size_t k : keyset) want_keys.push_back(ToJson(row[k], JsonStyle::kPlain));
+  std::string full;
+  for (bool by_key : {false, true}) {
+    SCOPED_TRACE(by_key ? "key order" : "full read");
+    std::string want, got;  // the value path's records, the cells'
+    std::vector<std::string> want_keys, got_keys;
+    const ReadOptions o{333, std::nullopt, false, by_key};
+    auto reader = src.Read(*info, o);
+    EXPECT_TRUE(reader.ok());
+    RecordWriter records(*info);
+    RecordBatch rb;
+    while (reader.ok() && *(*reader)->Next(&rb))
+      for (const auto& row : rb.rows) {
+        records.Append(row, want);
+        want += '\n';
+        for (size_t k : keyset) want_keys.push_back(ToJson(row[k], JsonStyle::kPlain));
+      }
+    reader = src.Read(*info, o);
+    EXPECT_TRUE(reader.ok() && (*reader)->CanReadCells());
+    if (!reader.ok() || !(*reader)->CanReadCells()) return "";
+    CellBatch cb;
+    size_t rows = 0;
+    while (true) {
+      auto more = (*reader)->NextCells(&cb);
+      EXPECT_TRUE(more.ok()) << more.status().ToString();
+      if (!more.ok() || !*more) break;
+      EXPECT_LE(cb.rows(), 333u);
+      EXPECT_EQ(cb.columns(), info->columns.size());
+      for (size_t r = 0; r < cb.rows(); ++r) {
+        records.AppendCells(cb, r, got);
+        got += '\n';
+        for (size_t k : keyset) got_keys.push_back(ToJson(cb.value(r, k), JsonStyle::kPlain));
+      }
+      rows += cb.rows();
     }
-  reader = src.Read(*info, {333, std::nullopt, false});
-  EXPECT_TRUE(reader.ok() && (*reader)->CanEncode());
-  if (!reader.ok() || !(*reader)->CanEncode()) return "";
-  EncodedBatch eb;
-  size_t rows = 0;
-  while (true) {
-    auto more = (*reader)->NextEncoded(&eb, keyset);
-    EXPECT_TRUE(more.ok()) << more.status().ToString();
-    if (!more.ok() || !*more) break;
-    EXPECT_LE(eb.ends.size(), 333u);
-    EXPECT_EQ(eb.ends.empty() ? 0 : eb.ends.back(), eb.lines.size());
-    EXPECT_EQ(eb.keysets.size(), eb.ends.size() * keyset.size());
-    rows += eb.ends.size();
-    got += eb.lines;
-    for (const auto& v : eb.keysets) got_keys.push_back(ToJson(v, JsonStyle::kPlain));
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(got_keys, want_keys);
+    size_t lines = 0, at = 0;
+    for (size_t nl; (nl = got.find('\n', at)) != std::string::npos; at = nl + 1, ++lines) {
+      json j = json::parse(got.substr(at, nl - at), nullptr, false);
+      EXPECT_TRUE(j.is_object()) << "line " << lines << ": " << got.substr(at, nl - at);
+    }
+    EXPECT_EQ(lines, rows);
+    EXPECT_GT(rows, 0u);
+    if (!by_key) full = got;
   }
-  EXPECT_EQ(got, want);
-  EXPECT_EQ(got_keys, want_keys);
-  size_t lines = 0, at = 0;
-  for (size_t nl; (nl = got.find('\n', at)) != std::string::npos; at = nl + 1, ++lines) {
-    json j = json::parse(got.substr(at, nl - at), nullptr, false);
-    EXPECT_TRUE(j.is_object()) << "line " << lines << ": " << got.substr(at, nl - at);
-  }
-  EXPECT_EQ(lines, rows);
-  EXPECT_GT(rows, 0u);
-  return got;
+  return full;
 }
 
-// The attribute values of NextAttributes (written from a keyset page's text) against the
-// value path (Next, then AppendAttributeValue) for one table read in keyset pages by
-// `cursor`: the same text and size per cell, the same NULLs, warnings, asked values and
-// page positions.
+// The attribute values written from the cells of an ordered read (by `cursor`) against the
+// value path (Next, then AppendAttributeValue): the same text and size per cell, the same
+// NULLs, warnings and page positions; and the same from a full read's cells.
 void ExpectEncodedAttributes(Source& src, const std::string& table, const std::string& cursor,
                              size_t page, const std::string& label) {
   SCOPED_TRACE(label + " " + table + " attribute values");
   auto info = src.Describe(table, cursor);
   ASSERT_TRUE(info.ok()) << info.status().ToString();
-  const std::vector<size_t> asked = {info->columns.size() - 1, 0};
-  std::vector<std::string> want, got;  // per cell: text, size, NULL
-  std::vector<std::string> want_values, got_values, want_last, got_last;
-  std::vector<std::string> want_warnings, got_warnings;
   auto position = [](const Position& p) {
     std::string s = ToJson(p.cursor, JsonStyle::kPlain);
     for (const auto& k : p.key) s += " " + ToJson(k, JsonStyle::kPlain);
     return s;
   };
-  auto reader = src.Read(*info, {page, std::nullopt, true});
-  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
-  RecordBatch rb;
-  while (*(*reader)->Next(&rb)) {
-    for (const auto& row : rb.rows) {
-      for (const auto& v : row) {
-        std::string text;
-        size_t size = AppendAttributeValue(v, text, &want_warnings);
-        want.push_back(text + " " + std::to_string(size) + (v.is_null() ? " NULL" : ""));
-      }
-      for (size_t k : asked) want_values.push_back(ToJson(row[k], JsonStyle::kPlain));
+  for (bool ordered : {true, false}) {
+    SCOPED_TRACE(ordered ? "ordered" : "full read");
+    std::vector<std::string> want, got;  // per cell: text, size, NULL
+    std::vector<std::string> want_last, got_last;
+    std::vector<std::string> want_warnings, got_warnings;
+    const ReadOptions o{page, std::nullopt, ordered};
+    auto reader = src.Read(*info, o);
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    RecordBatch rb;
+    while (*(*reader)->Next(&rb)) {
+      for (const auto& row : rb.rows)
+        for (const auto& v : row) {
+          std::string text;
+          size_t size = AppendAttributeValue(v, text, &want_warnings);
+          want.push_back(text + " " + std::to_string(size) + (v.is_null() ? " NULL" : ""));
+        }
+      if (ordered) want_last.push_back(position(*rb.last));
     }
-    want_last.push_back(position(*rb.last));
+    reader = src.Read(*info, o);
+    ASSERT_TRUE(reader.ok() && (*reader)->CanReadCells());
+    CellBatch cb;
+    while (true) {
+      auto more = (*reader)->NextCells(&cb);
+      ASSERT_TRUE(more.ok()) << more.status().ToString();
+      if (!*more) break;
+      ASSERT_EQ(cb.columns(), info->columns.size());
+      for (size_t r = 0; r < cb.rows(); ++r)
+        for (size_t c = 0; c < cb.columns(); ++c) {
+          std::string text;
+          size_t size = AppendCellAsAttributeValue(cb, r, c, text, &got_warnings);
+          got.push_back(text + " " + std::to_string(size) + (cb.null(r, c) ? " NULL" : ""));
+        }
+      if (ordered) got_last.push_back(position(*cb.last));
+    }
+    EXPECT_FALSE(got.empty());
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(got_warnings, want_warnings);
+    EXPECT_EQ(got_last, want_last);
   }
-  reader = src.Read(*info, {page, std::nullopt, true});
-  ASSERT_TRUE(reader.ok() && (*reader)->CanEncodeAttributes());
-  AttributeBatch ab;
-  while (true) {
-    auto more = (*reader)->NextAttributes(&ab, asked);
-    ASSERT_TRUE(more.ok()) << more.status().ToString();
-    if (!*more) break;
-    ASSERT_EQ(ab.columns, info->columns.size());
-    ASSERT_EQ(ab.sizes.size(), ab.ends.size());
-    ASSERT_EQ(ab.values.size(), ab.rows() * asked.size());
-    for (size_t r = 0; r < ab.rows(); ++r)
-      for (size_t c = 0; c < ab.columns; ++c) {
-        size_t at = r * ab.columns + c;
-        got.push_back(std::string(ab.cell(r, c)) + " " + std::to_string(ab.sizes[at]) +
-                      (ab.nulls[at] ? " NULL" : ""));
-      }
-    for (const auto& v : ab.values) got_values.push_back(ToJson(v, JsonStyle::kPlain));
-    for (const auto& w : ab.warnings) got_warnings.push_back(w);
-    got_last.push_back(position(*ab.last));
-  }
-  EXPECT_FALSE(got.empty());
-  EXPECT_EQ(got, want);
-  EXPECT_EQ(got_values, want_values);
-  EXPECT_EQ(got_warnings, want_warnings);
-  EXPECT_EQ(got_last, want_last);
-  // A full read (the COPY stream) has no attribute values of its own.
-  reader = src.Read(*info, {3, std::nullopt, false});
-  ASSERT_TRUE(reader.ok());
-  EXPECT_FALSE((*reader)->CanEncodeAttributes());
 }
 
 // PostgreSQL (the COPY text and the keyset pages' text): edge values of every type family,
@@ -656,7 +658,7 @@ INSERT INTO enc_edge VALUES
 }
 
 // MariaDB (the streamed text result): the same, zero dates and unsigned 64-bit included.
-TEST(Sources, MysqlEncodedRecordsEqualTheValuePath) {
+TEST(Sources, MysqlEncodedRecordsAndAttributeValuesEqualTheValuePath) {
   bool ok = false;
   MySqlPtr db = ConnectMySql(&ok);
   ASSERT_TRUE(ok);
@@ -699,6 +701,10 @@ new \\ "q" \xc3\xb1', '', X'00FF5C22', X'', '{\n  "a": [1,\r\n 2]}',
     EXPECT_NE(edge.find("\"bu\":18446744073709551615"), std::string::npos) << edge;
     EXPECT_NE(edge.find("\"js\":{  \"a\": [1, 2]}"), std::string::npos) << edge;
     for (std::string table : {"rooms", "seats", "schedules"}) EncodedRecords(**src, table, label);
+    // MariaDB's cells give attribute values too (migrate used its values before).
+    ExpectEncodedAttributes(**src, "enc_edge", "id", 3, label);
+    for (std::string table : {"seats", "schedules"})
+      ExpectEncodedAttributes(**src, table, "updated_at", 1000, label);
   }
   mysql_query(db.get(), "DROP TABLE enc_edge");
 }
