@@ -62,6 +62,36 @@ bool Body(const httplib::Request& req, httplib::Response& res, J* out) {
   return true;
 }
 
+constexpr size_t kMaxBodyBytes = 1 << 20;  // a request body past this gets 413
+
+// A POST handler that reads its own body: a request with neither Content-Length nor chunked
+// Transfer-Encoding has no body (RFC 9112, section 6.3), as the seed's `curl -X POST
+// .../migrate` sends; httplib alone waits for one and answers 400.
+httplib::Server::HandlerWithContentReader ReadingBody(httplib::Server::Handler handler) {
+  return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res,
+                                        const httplib::ContentReader& read) {
+    httplib::Request with_body = req;
+    const bool chunked =
+        req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos;
+    if (req.has_header("Content-Length") || chunked) {
+      bool too_large = false;
+      read([&](const char* data, size_t n) {
+        if (with_body.body.size() + n > kMaxBodyBytes) {
+          too_large = true;
+          return false;
+        }
+        with_body.body.append(data, n);
+        return true;
+      });
+      if (too_large)
+        return Error(res, 413,
+                     "the request body is over " + std::to_string(kMaxBodyBytes) + " bytes",
+                     "body");
+    }
+    handler(with_body, res);
+  };
+}
+
 bool Unhex(const std::string& s, std::string* out) {
   if (s.size() % 2) return false;
   out->clear();
@@ -139,7 +169,7 @@ void ApiServer::Register() {
     if (res.status == 404)
       Error(res, 404, "no such endpoint: " + req.method + " " + req.path + " (see /openapi.json)");
     else if (res.status == 400)
-      Error(res, 400, "bad request (a POST needs a Content-Length: send {} or an empty body)");
+      Error(res, 400, "bad request");
     else
       Error(res, res.status, "HTTP " + std::to_string(res.status));
     return httplib::Server::HandlerResponse::Handled;
@@ -177,81 +207,86 @@ void ApiServer::Register() {
     Reply(res, ok ? 200 : 503, body);
   });
 
-  s.Post("/migrate", [&svc, started](const httplib::Request& req, httplib::Response& res) {
-    J body;
-    if (!Body(req, res, &body)) return;
-    started(req, res, svc.StartMigrate());
-  });
+  s.Post("/migrate",
+         ReadingBody([&svc, started](const httplib::Request& req, httplib::Response& res) {
+           J body;
+           if (!Body(req, res, &body)) return;
+           started(req, res, svc.StartMigrate());
+         }));
 
-  s.Post("/backup", [&svc, started](const httplib::Request& req, httplib::Response& res) {
-    J body;
-    if (!Body(req, res, &body)) return;
-    std::vector<std::string> tables;
-    if (body.contains("tables")) {
-      bool good = body["tables"].is_array();
-      for (const auto& t : good ? body["tables"] : J::array())
-        if (t.is_string() && !t.get<std::string>().empty())
-          tables.push_back(t);
-        else
-          good = false;
-      if (!good) return Error(res, 400, "tables must be a list of table names", "tables");
-    }
-    for (const auto& [k, v] : body.items())
-      if (k != "tables") return Error(res, 400, "unknown field; expected tables", k);
-    started(req, res, svc.StartBackup(tables));
-  });
+  s.Post("/backup",
+         ReadingBody([&svc, started](const httplib::Request& req, httplib::Response& res) {
+           J body;
+           if (!Body(req, res, &body)) return;
+           std::vector<std::string> tables;
+           if (body.contains("tables")) {
+             bool good = body["tables"].is_array();
+             for (const auto& t : good ? body["tables"] : J::array())
+               if (t.is_string() && !t.get<std::string>().empty())
+                 tables.push_back(t);
+               else
+                 good = false;
+             if (!good) return Error(res, 400, "tables must be a list of table names", "tables");
+           }
+           for (const auto& [k, v] : body.items())
+             if (k != "tables") return Error(res, 400, "unknown field; expected tables", k);
+           started(req, res, svc.StartBackup(tables));
+         }));
 
-  s.Post(R"(/sync/([^/]+))", [&svc, started](const httplib::Request& req, httplib::Response& res) {
-    std::string table = req.matches[1];
-    J body;
-    if (!Body(req, res, &body)) return;
-    std::optional<int64_t> since;
-    for (const auto& [k, v] : body.items()) {
-      if (k != "last_sync_time")
-        return Error(res, 400, "unknown field; expected last_sync_time", k);
-      int64_t micros = 0;
-      bool offset = false;
-      if (!v.is_string() || !ParseSqlTimestamp(v.get<std::string>(), &micros, &offset))
-        return Error(res, 400, "last_sync_time must be an ISO 8601 time, e.g. 2024-01-01T00:00:00Z",
-                     "last_sync_time");
-      since = micros;
-    }
-    started(req, res, svc.StartSync({table}, since));
-  });
+  s.Post(R"(/sync/([^/]+))",
+         ReadingBody([&svc, started](const httplib::Request& req, httplib::Response& res) {
+           std::string table = req.matches[1];
+           J body;
+           if (!Body(req, res, &body)) return;
+           std::optional<int64_t> since;
+           for (const auto& [k, v] : body.items()) {
+             if (k != "last_sync_time")
+               return Error(res, 400, "unknown field; expected last_sync_time", k);
+             int64_t micros = 0;
+             bool offset = false;
+             if (!v.is_string() || !ParseSqlTimestamp(v.get<std::string>(), &micros, &offset))
+               return Error(res, 400,
+                            "last_sync_time must be an ISO 8601 time, e.g. 2024-01-01T00:00:00Z",
+                            "last_sync_time");
+             since = micros;
+           }
+           started(req, res, svc.StartSync({table}, since));
+         }));
 
-  s.Post("/restore", [&svc, started](const httplib::Request& req, httplib::Response& res) {
-    J body;
-    if (!Body(req, res, &body)) return;
-    static const std::set<std::string> kFields = {
-        "source_db", "table", "run_id", "latest", "target_url", "target_table", "if_exists"};
-    for (const auto& [k, v] : body.items()) {
-      if (!kFields.count(k)) return Error(res, 400, "unknown field", k);
-      if (k == "latest" ? !v.is_boolean() : !v.is_string())
-        return Error(res, 400, k == "latest" ? "must be true or false" : "must be a string", k);
-    }
-    RestoreOptions o;
-    auto engine = ParseEngine(body.value("source_db", ""));
-    if (!engine.ok()) return Error(res, 400, engine.status().message(), "source_db");
-    o.engine = *engine;
-    o.table = body.value("table", "");
-    if (o.table.empty()) return Error(res, 400, "name the table to restore", "table");
-    o.run_id = body.value("run_id", "");
-    bool latest = body.value("latest", false);
-    if (o.run_id.empty() == !latest)
-      return Error(res, 400, "give run_id or latest: true (one of them)", "run_id");
-    o.target_url = body.value("target_url", "");
-    o.target_table = body.value("target_table", "");
-    auto ie = ParseIfExists(body.value("if_exists", ""));
-    if (!ie.ok()) return Error(res, 400, ie.status().message(), "if_exists");
-    o.if_exists = *ie;
-    o.batch_size = static_cast<size_t>(svc.config().run.batch_size);
-    auto backups = ListBackups(svc.store(), svc.config().s3.backup_folder, o.engine, o.table);
-    if (!backups.ok()) return Error(res, 500, backups.status().message());
-    if (backups->empty())
-      return Error(res, 404, "no complete backup of " + EngineName(o.engine) + "." + o.table,
-                   "table");
-    started(req, res, svc.StartRestore(o));
-  });
+  s.Post(
+      "/restore", ReadingBody([&svc, started](const httplib::Request& req, httplib::Response& res) {
+        J body;
+        if (!Body(req, res, &body)) return;
+        static const std::set<std::string> kFields = {
+            "source_db", "table", "run_id", "latest", "target_url", "target_table", "if_exists"};
+        for (const auto& [k, v] : body.items()) {
+          if (!kFields.count(k)) return Error(res, 400, "unknown field", k);
+          if (k == "latest" ? !v.is_boolean() : !v.is_string())
+            return Error(res, 400, k == "latest" ? "must be true or false" : "must be a string", k);
+        }
+        RestoreOptions o;
+        auto engine = ParseEngine(body.value("source_db", ""));
+        if (!engine.ok()) return Error(res, 400, engine.status().message(), "source_db");
+        o.engine = *engine;
+        o.table = body.value("table", "");
+        if (o.table.empty()) return Error(res, 400, "name the table to restore", "table");
+        o.run_id = body.value("run_id", "");
+        bool latest = body.value("latest", false);
+        if (o.run_id.empty() == !latest)
+          return Error(res, 400, "give run_id or latest: true (one of them)", "run_id");
+        o.target_url = body.value("target_url", "");
+        o.target_table = body.value("target_table", "");
+        auto ie = ParseIfExists(body.value("if_exists", ""));
+        if (!ie.ok()) return Error(res, 400, ie.status().message(), "if_exists");
+        o.if_exists = *ie;
+        o.batch_size = static_cast<size_t>(svc.config().run.batch_size);
+        auto backups = ListBackups(svc.store(), svc.config().s3.backup_folder, o.engine, o.table);
+        if (!backups.ok()) return Error(res, 500, backups.status().message());
+        if (backups->empty())
+          return Error(res, 404, "no complete backup of " + EngineName(o.engine) + "." + o.table,
+                       "table");
+        started(req, res, svc.StartRestore(o));
+      }));
 
   s.Get("/backups", [&svc](const httplib::Request& req, httplib::Response& res) {
     std::optional<Engine> engine;

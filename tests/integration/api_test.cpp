@@ -138,6 +138,41 @@ class ApiTest : public ::testing::Test {
   std::string s_ = UniqueName("api");
 };
 
+// Every curl example of the seed's README, as written there (only the host and port
+// changed): a POST with no body and no Content-Length is a POST with an empty body.
+TEST_F(ApiTest, TheSeedsCurlExamplesWorkAsWritten) {
+  SetUpAws();
+  int port = FreePort();
+  ApiProcess api(Env(), port);
+  ASSERT_TRUE(api.up()) << api.Output();
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  httplib::Client c("127.0.0.1", port);
+  auto curl = [&](const std::string& args, std::string* body = nullptr) {
+    std::string out;
+    RunCommand("curl -s -w '\n%{http_code}' " + args, &out);
+    size_t nl = out.rfind('\n');
+    if (body) *body = out.substr(0, nl == std::string::npos ? 0 : nl);
+    return nl == std::string::npos ? out : out.substr(nl + 1);
+  };
+  std::string body;
+  EXPECT_EQ(curl("-X POST " + base + "/backup", &body), "202") << body;
+  WaitJob(c, json::parse(body, nullptr, false).value("job_id", ""));
+  EXPECT_EQ(curl("-X POST " + base + "/migrate", &body), "202") << body;
+  WaitJob(c, json::parse(body, nullptr, false).value("job_id", ""));
+  EXPECT_EQ(curl("-X POST " + base + "/sync/rooms", &body), "202") << body;
+  WaitJob(c, json::parse(body, nullptr, false).value("job_id", ""));
+  EXPECT_EQ(curl(base + "/health", &body), "200") << body;
+  EXPECT_EQ(curl("\"" + base + "/backups?source_db=mysql\"", &body), "200") << body;
+  EXPECT_NE(body.find("\"rooms\""), std::string::npos) << body;
+  EXPECT_EQ(curl(base + "/dynamodb/tables", &body), "200") << body;
+  // A body past the limit is refused whole, naming the limit.
+  std::string big = "{\"tables\": [\"" + std::string(2 << 20, 'x') + "\"]}";
+  auto r = c.Post("/backup", big, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413) << r->body;
+  EXPECT_NE(r->body.find("over 1048576 bytes"), std::string::npos) << r->body;
+}
+
 TEST_F(ApiTest, EveryEndpointAndErrorCode) {
   SetUpAws();
   int port = FreePort();
