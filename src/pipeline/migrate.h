@@ -15,6 +15,7 @@
 
 #include "aws/dynamodb_client.h"
 #include "config/config.h"
+#include "pipeline/dynamo_items.h"
 #include "pipeline/mapping.h"
 #include "sinks/object_store.h"
 #include "sources/source.h"
@@ -64,16 +65,6 @@ struct MigrateOptions {
   // Set: stop before the next batch (the last one is written and checkpointed).
   const std::atomic<bool>* stop = nullptr;
 };
-
-// A row's field by name (MongoDB: a top-level document field); null when absent.
-const Value* Field(const std::vector<Value>& row, const TableInfo& t, const std::string& name);
-// A row as a DynamoDB map attribute ({"M":{...}}, one attribute per column or document field)
-// appended as JSON text; returns its size as DynamoDB counts it.
-size_t AppendRowAsMap(const std::vector<Value>& row, const TableInfo& t, std::string& out,
-                      std::vector<std::string>* warnings);
-// The same attribute map as a tree (verify).
-nlohmann::json RowToMap(const std::vector<Value>& row, const TableInfo& t,
-                        std::vector<std::string>* warnings);
 
 // `lookup` is a second connection to the same database: the main read streams on `source`
 // while child rows and enrichments are looked up on `lookup`.

@@ -138,5 +138,54 @@ TEST(Migrate, ABatchFailingEveryRetryIsRecordedAndTheRunIsPartial) {
   EXPECT_FALSE(o.report_key.empty());
 }
 
+// A batch whose write fails every retry still stores its dead letters (they were counted and
+// dropped: the write's failure skipped their object).
+TEST(Migrate, DeadLettersOfABatchWhoseWriteFailsAreStored) {
+  Names n;
+  Config config = StackConfig();
+  config.s3.bucket = n.bucket;
+  config.dynamodb.state_table = "state-" + n.suffix;
+  config.run.retry_delay = std::chrono::milliseconds(1);
+  PsqlOn(config.postgres.database,
+         "DROP TABLE IF EXISTS dl_test; CREATE TABLE dl_test (id int PRIMARY KEY, k text, v "
+         "text); INSERT INTO dl_test SELECT g, CASE WHEN g = 3 THEN NULL ELSE 'k' || g END, 'v' "
+         "FROM generate_series(1, 5) g");
+  struct Drop {
+    ~Drop() { PsqlOn(StackConfig().postgres.database, "DROP TABLE IF EXISTS dl_test"); }
+  } drop;
+  auto mapping = ParseMapping(R"({"tables": [{"source": "postgresql", "table": "dl_test",
+      "dynamodb": {"table": "dl-)" +
+                                  n.suffix + R"(", "key": {"k": "k"}}}]})",
+                              "test mapping");
+  ASSERT_TRUE(mapping.ok()) << mapping.status().ToString();
+  auto fault = std::make_shared<aws::FaultTransport>(aws::MakeCurlTransport());
+  auto clients = aws::MakeAwsClients(config, Env::FromMap({}), fault);
+  ASSERT_TRUE(clients.ok()) << clients.status().ToString();
+  ASSERT_TRUE(RunSetup(config, *mapping, *clients->s3, *clients->dynamodb).ok());
+  fault->AddRule([&](const aws::HttpRequest& r, Result<aws::HttpResponse>* out) {
+    if (!aws::FaultTransport::IsTarget(r, "BatchWriteItem")) return false;
+    *out = aws::FaultTransport::DynamoError(500, "InternalServerError");
+    return true;
+  });
+  auto store = MakeS3Store(*clients->s3, config.s3.bucket, config.s3.sse);
+  RunOutcome o =
+      RunMigrate(config, *mapping, *store, *clients->dynamodb, [](const std::string&) {});
+  EXPECT_EQ(o.status, "PARTIAL");
+  ASSERT_EQ(o.migrations.size(), 1u);
+  EXPECT_EQ(o.migrations[0].failed, 4);
+  EXPECT_EQ(o.migrations[0].dead_lettered, 1);
+  std::string out;
+  ASSERT_EQ(RunCommand(AwsCli() + "s3 ls --recursive s3://" + n.bucket + "/analytics/dead_letters/",
+                       &out),
+            0)
+      << out;
+  ASSERT_NE(out.find("postgresql.dl_test/rows-000000000000.jsonl"), std::string::npos) << out;
+  std::string key = out.substr(out.find("analytics/"));
+  key = key.substr(0, key.find('\n'));
+  ASSERT_EQ(RunCommand(AwsCli() + "s3 cp s3://" + n.bucket + "/" + key + " -", &out), 0) << out;
+  json letter = json::parse(out.substr(0, out.find('\n')));
+  EXPECT_EQ(letter["reason"], "empty key k") << out;
+}
+
 }  // namespace
 }  // namespace di::testing
