@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "stack_env.h"
@@ -70,6 +71,39 @@ TEST(CliBinary, DotEnvFileIsReadAndEnvironmentWins) {
   EXPECT_EQ(RunCommand(kBinary + " --print-config --env-file /no/such.env", &out), 2);
   EXPECT_NE(out.find("/no/such.env does not exist"), std::string::npos) << out;
   std::remove(path.c_str());
+}
+
+// env.example and env.docker.example name every variable the service reads, and each is a
+// valid configuration as it stands (`cp env.example .env` then edit).
+TEST(CliBinary, TheExampleEnvFilesListEveryVariableAndAreValid) {
+  std::string all;
+  ASSERT_EQ(RunCommand("env -i PATH=/usr/bin:/bin " + kBinary + " --print-config", &all), 0) << all;
+  std::vector<std::string> names;
+  for (size_t at = 0, nl; (nl = all.find('\n', at)) != std::string::npos; at = nl + 1) {
+    std::string line = all.substr(at, nl - at);
+    if (line.find(" = ") != std::string::npos) names.push_back(line.substr(0, line.find(' ')));
+  }
+  ASSERT_GT(names.size(), 40u) << all;
+  for (const char* file : {"env.example", "env.docker.example"}) {
+    SCOPED_TRACE(file);
+    const std::string path = std::string(DI_SOURCE_DIR) + "/" + file;
+    std::ifstream in(path);
+    ASSERT_TRUE(in) << path;
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const auto& n : names)
+      EXPECT_TRUE(text.find("\n" + n + "=") != std::string::npos ||
+                  text.find("\n# " + n + "=") != std::string::npos)
+          << n << " is not in " << file;
+    std::string out;
+    EXPECT_EQ(
+        RunCommand("env -i PATH=/usr/bin:/bin " + kBinary + " --print-config --env-file " + path,
+                   &out),
+        0)
+        << out;
+    EXPECT_NE(out.find("MYSQL_DATABASE              = cinema_rooms   (.env)"), std::string::npos)
+        << out;
+    EXPECT_NE(out.find("MYSQL_PASSWORD              = ****   (.env)"), std::string::npos) << out;
+  }
 }
 
 }  // namespace
