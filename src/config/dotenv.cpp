@@ -85,8 +85,9 @@ Result<EnvPairs> ParseDotEnv(std::string_view text, std::string_view origin) {
       value = std::move(r).value();
       v = Trim(rest);
     } else {
-      // Unquoted: a ` #` starts a comment; the rest is the value, trimmed.
-      size_t hash = v.find(" #");
+      // Unquoted: a `#` at its start or after a space starts a comment; the rest is the
+      // value, trimmed (`NAME=   # comment` is an empty value).
+      size_t hash = !v.empty() && v.front() == '#' ? 0 : v.find(" #");
       value = std::string(Trim(v.substr(0, hash)));
       v = {};
     }

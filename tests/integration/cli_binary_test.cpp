@@ -103,6 +103,8 @@ TEST(CliBinary, TheExampleEnvFilesListEveryVariableAndAreValid) {
     EXPECT_NE(out.find("MYSQL_DATABASE              = cinema_rooms   (.env)"), std::string::npos)
         << out;
     EXPECT_NE(out.find("MYSQL_PASSWORD              = ****   (.env)"), std::string::npos) << out;
+    // `NAME=   # comment` is an empty value, not the comment (env.docker.example's LOG_FILE).
+    EXPECT_EQ(out.find("= #"), std::string::npos) << out;
   }
 }
 

@@ -16,7 +16,9 @@ TEST(DotEnv, ParsesTheCommonForms) {
       "E=value # comment\n"
       "F=\n"
       "G=a=b=c\n"
-      "H=\"ñandú 🎬\"\n",
+      "H=\"ñandú 🎬\"\n"
+      "I=   # an empty value, then a comment\n"
+      "J=a#b\n",
       ".env");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EnvPairs want = {{"A", "1"},
@@ -26,7 +28,9 @@ TEST(DotEnv, ParsesTheCommonForms) {
                    {"E", "value"},
                    {"F", ""},
                    {"G", "a=b=c"},
-                   {"H", "ñandú 🎬"}};
+                   {"H", "ñandú 🎬"},
+                   {"I", ""},  // was "# an empty value, then a comment"
+                   {"J", "a#b"}};
   EXPECT_EQ(*r, want);
 }
 
