@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/change.h"
+#include "core/table.h"
 #include "core/value.h"
 
 namespace di {

@@ -286,6 +286,143 @@ int CompareValues(const Value& a, const Value& b) {
   }
 }
 
+void HighWater::AddBatch(const ChangeBatch& b) {
+  if (!track_) return;
+  if (!b.has_cells) {
+    for (const auto& row : b.rows) Add(row);
+    return;
+  }
+  if (keyset_.empty()) return;
+  std::vector<Value> values(keyset_.size());
+  for (size_t r = 0; r < b.cells.rows(); ++r) {
+    for (size_t i = 0; i < keyset_.size(); ++i) values[i] = b.cells.value(r, keyset_[i]);
+    AddKeyset(values.data());
+  }
+}
+
+// The part being written and the parts done, cut between batches.
+struct BackupWriter::Parts {
+  JsonDoc done = JsonDoc::array();
+  std::unique_ptr<PartWriter> open;
+  std::string lines;       // encoded rows not yet handed to the part
+  int64_t chunk_rows = 0;  // rows in `lines`
+};
+
+BackupWriter::BackupWriter(ObjectStore& store, const TableInfo& table, const BackupOptions& options,
+                           std::string run_id)
+    : store_(store),
+      table_(table),
+      options_(options),
+      run_id_(std::move(run_id)),
+      prefix_(BackupPrefix(options.folder, table.engine, table.name, run_id_)),
+      started_(IsoNow()),
+      records_(std::make_unique<RecordWriter>(table)),
+      parts_(std::make_unique<Parts>()) {}
+
+BackupWriter::~BackupWriter() = default;
+
+void BackupWriter::Resume(const nlohmann::json& parts) {
+  parts_->done = parts.is_array() ? parts : JsonDoc::array();
+  done_rows_ = 0;
+  for (const auto& p : parts_->done) {
+    done_rows_ += p.value("rows", int64_t{0});
+    bytes_ += p.value("bytes", uint64_t{0});
+  }
+  rows_ = done_rows_;
+}
+
+const nlohmann::json& BackupWriter::completed_parts() const {
+  return parts_->done;
+}
+
+Status BackupWriter::StartPart() {
+  char name[32];
+  std::snprintf(name, sizeof name, "part-%05zu.jsonl", static_cast<size_t>(parts_->done.size()));
+  parts_->open = std::make_unique<PartWriter>(
+      store_, prefix_ + name + CodecExtension(options_.codec), options_.codec);
+  return parts_->open->Open();
+}
+
+Status BackupWriter::EndPart() {
+  Parts& p = *parts_;
+  if (!p.lines.empty()) RETURN_IF_ERROR(p.open->Append(p.lines, p.chunk_rows));
+  p.chunk_rows = 0;
+  RETURN_IF_ERROR(p.open->Finish());
+  bytes_ += p.open->stored_bytes();
+  p.done.push_back(p.open->Describe());
+  p.open.reset();
+  done_rows_ = rows_;
+  return Status::Ok();
+}
+
+// Lines go to the part a chunk at a time (each a gzip member: big enough to compress well,
+// small enough that the chunks in flight stay a few MB whatever the row size).
+Status BackupWriter::RowAdded() {
+  Parts& p = *parts_;
+  ++p.chunk_rows;
+  ++rows_;
+  if (p.lines.size() < kChunkBytes) return Status::Ok();
+  Status s = p.open->Append(p.lines, p.chunk_rows);
+  p.chunk_rows = 0;
+  return s;
+}
+
+Status BackupWriter::Append(const ChangeBatch& batch) {
+  Parts& p = *parts_;
+  if (!p.open) RETURN_IF_ERROR(StartPart());
+  if (batch.has_cells) {
+    for (size_t r = 0; r < batch.cells.rows(); ++r) {
+      records_->AppendCells(batch.cells, r, p.lines);
+      p.lines += '\n';
+      RETURN_IF_ERROR(RowAdded());
+    }
+  } else {
+    for (const auto& row : batch.rows) {
+      records_->Append(row, p.lines);
+      p.lines += '\n';
+      RETURN_IF_ERROR(RowAdded());
+    }
+  }
+  // A part ends between batches once it holds part_bytes: a part holds whole batches, so
+  // a resumed run re-reads no row of a finished part.
+  if (p.open->raw_bytes() + p.lines.size() >= options_.part_bytes) return EndPart();
+  return Status::Ok();
+}
+
+Result<std::string> BackupWriter::Finish(const std::optional<Position>& watermark) {
+  if (!parts_->open && parts_->done.empty()) RETURN_IF_ERROR(StartPart());  // an empty table
+  if (parts_->open) RETURN_IF_ERROR(EndPart());
+  const JsonStyle style =
+      table_.engine == Engine::kMongo ? JsonStyle::kExtended : JsonStyle::kPlain;
+  JsonDoc columns = JsonDoc::array();
+  for (const auto& c : table_.columns) {
+    JsonDoc col = {{"name", c.name}, {"source_type", c.source_type}, {"nullable", c.nullable}};
+    if (!c.enum_values.empty()) col["enum_values"] = c.enum_values;
+    if (!c.domain_of.empty()) col["domain_of"] = c.domain_of;
+    columns.push_back(col);
+  }
+  JsonDoc manifest = {
+      {"format_version", 1},
+      {"engine", EngineName(table_.engine)},
+      {"database", table_.database},
+      {"table", table_.name},
+      {"run_id", run_id_},
+      {"started_at", started_},
+      {"finished_at", IsoNow()},
+      {"row_count", rows_},
+      {"codec", CodecName(options_.codec)},
+      {"record_format", style == JsonStyle::kExtended ? "jsonl-extended-json" : "jsonl"},
+      {"parts", parts_->done},
+      {"columns", columns},
+      {"primary_key", table_.primary_key},
+      {"cursor_column", table_.cursor_column},
+      {"watermark", PositionJson(watermark, style)},
+  };
+  const std::string key = prefix_ + "manifest.json";
+  RETURN_IF_ERROR(store_.Put(key, manifest.dump(2) + "\n", "application/json"));
+  return key;
+}
+
 TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& store,
                         const BackupOptions& options, const std::string& run_id) {
   auto t0 = std::chrono::steady_clock::now();
@@ -293,15 +430,11 @@ TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& sto
   result.engine = table.engine;
   result.table = table.name;
   result.run_id = run_id;
-  const std::string prefix = BackupPrefix(options.folder, table.engine, table.name, run_id);
-  const std::string started = IsoNow();
-  const JsonStyle style = table.engine == Engine::kMongo ? JsonStyle::kExtended : JsonStyle::kPlain;
   auto fail = [&](Status s) {
     result.status = std::move(s);
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return result;
   };
-
   auto opened = source.Read(table, {options.batch_size, std::nullopt, false});
   if (!opened.ok()) return fail(opened.status());
   std::unique_ptr<RowReader> reader = std::move(*opened);
@@ -310,122 +443,29 @@ TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& sto
   // thread while this one is encoded; except for gzip on two cores, where its compressing
   // threads already fill the machine, and for MongoDB, where the time is the server's and a
   // second batch of documents is memory for nothing.
-  const bool encoded = reader->CanReadCells();
-  if (!encoded && table.engine != Engine::kMongo &&
+  if (!reader->CanReadCells() && table.engine != Engine::kMongo &&
       (options.codec != Compression::kGzip || std::thread::hardware_concurrency() > 2))
     reader = std::make_unique<PrefetchReader>(std::move(reader));
-
+  SnapshotChangeReader changes(std::move(reader));
   HighWater watermark(table);
-
-  JsonDoc parts = JsonDoc::array();
-  std::unique_ptr<PartWriter> part;
-  auto start_part = [&]() -> Status {
-    char name[32];
-    std::snprintf(name, sizeof name, "part-%05zu.jsonl", static_cast<size_t>(parts.size()));
-    part = std::make_unique<PartWriter>(store, prefix + name + CodecExtension(options.codec),
-                                        options.codec);
-    return part->Open();
-  };
-  auto end_part = [&]() -> Status {
-    RETURN_IF_ERROR(part->Finish());
-    result.bytes += part->stored_bytes();
-    parts.push_back(part->Describe());
-    part.reset();
-    return Status::Ok();
-  };
-
-  const RecordWriter records(table);
-  RecordBatch batch;
-  CellBatch cells;
-  std::vector<Value> keyset_values;
-  std::string lines;       // encoded rows not yet handed to the part
-  int64_t chunk_rows = 0;  // rows in `lines`
-  // After each row added to `lines`: lines go to the part a chunk at a time (each a gzip
-  // member: big enough to compress well, small enough that the chunks in flight stay a few
-  // MB whatever the row size); a part ends once it holds part_bytes.
-  auto row_added = [&]() -> Status {
-    ++chunk_rows;
-    ++result.rows;
-    if (!part) RETURN_IF_ERROR(start_part());
-    if (lines.size() >= kChunkBytes || part->raw_bytes() + lines.size() >= options.part_bytes) {
-      Status s = part->Append(lines, chunk_rows);
-      chunk_rows = 0;
-      if (s.ok() && part->raw_bytes() >= options.part_bytes) s = end_part();
-      return s;
-    }
-    return Status::Ok();
-  };
+  BackupWriter writer(store, table, options, run_id);
+  ChangeBatch batch;
   while (true) {
     if (options.stop && options.stop->load())
       return fail(Aborted("stopped before the end of " + table.name));
-    if (encoded) {
-      const std::vector<size_t>& keyset = watermark.keyset();
-      auto more = reader->NextCells(&cells);
-      if (!more.ok()) return fail(more.status());
-      if (!*more) break;
-      for (size_t r = 0; r < cells.rows(); ++r) {
-        records.AppendCells(cells, r, lines);
-        lines += '\n';
-        if (!keyset.empty()) {
-          keyset_values.clear();
-          for (size_t k : keyset) keyset_values.push_back(cells.value(r, k));
-          watermark.AddKeyset(keyset_values.data());
-        }
-        Status s = row_added();
-        if (!s.ok()) return fail(s);
-      }
-    } else {
-      auto more = reader->Next(&batch);
-      if (!more.ok()) return fail(more.status());
-      if (!*more) break;
-      for (const auto& row : batch.rows) {
-        records.Append(row, lines);
-        watermark.Add(row);
-        lines += '\n';
-        Status s = row_added();
-        if (!s.ok()) return fail(s);
-      }
-    }
-    if (options.on_progress) options.on_progress(result.rows);
+    auto more = changes.Next(&batch);
+    if (!more.ok()) return fail(more.status());
+    if (!*more) break;
+    watermark.AddBatch(batch);
+    if (Status s = writer.Append(batch); !s.ok()) return fail(s);
+    if (options.on_progress) options.on_progress(writer.rows());
   }
-  if (!part && parts.empty()) {  // an empty table still gets one (empty) part
-    Status s = start_part();
-    if (!s.ok()) return fail(s);
-  }
-  if (part) {
-    Status s = lines.empty() ? Status::Ok() : part->Append(lines, chunk_rows);
-    if (s.ok()) s = end_part();
-    if (!s.ok()) return fail(s);
-  }
-  result.parts = parts.size();
-
-  JsonDoc columns = JsonDoc::array();
-  for (const auto& c : table.columns) {
-    JsonDoc col = {{"name", c.name}, {"source_type", c.source_type}, {"nullable", c.nullable}};
-    if (!c.enum_values.empty()) col["enum_values"] = c.enum_values;
-    if (!c.domain_of.empty()) col["domain_of"] = c.domain_of;
-    columns.push_back(col);
-  }
-  JsonDoc manifest = {
-      {"format_version", 1},
-      {"engine", EngineName(table.engine)},
-      {"database", table.database},
-      {"table", table.name},
-      {"run_id", run_id},
-      {"started_at", started},
-      {"finished_at", IsoNow()},
-      {"row_count", result.rows},
-      {"codec", CodecName(options.codec)},
-      {"record_format", style == JsonStyle::kExtended ? "jsonl-extended-json" : "jsonl"},
-      {"parts", parts},
-      {"columns", columns},
-      {"primary_key", table.primary_key},
-      {"cursor_column", table.cursor_column},
-      {"watermark", PositionJson(watermark.value(), style)},
-  };
-  result.manifest_key = prefix + "manifest.json";
-  Status s = store.Put(result.manifest_key, manifest.dump(2) + "\n", "application/json");
-  if (!s.ok()) return fail(s);
+  auto manifest = writer.Finish(watermark.value());
+  if (!manifest.ok()) return fail(manifest.status());
+  result.manifest_key = *manifest;
+  result.rows = writer.rows();
+  result.bytes = writer.bytes();
+  result.parts = writer.completed_parts().size();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
 }

@@ -11,10 +11,13 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
+#include "core/change.h"
 #include "sinks/object_store.h"
 #include "sources/source.h"
 
 namespace di {
+
+class RecordWriter;
 
 struct BackupOptions {
   Compression codec = Compression::kGzip;
@@ -42,6 +45,43 @@ struct TableBackup {
 std::string BackupPrefix(const std::string& folder, Engine engine, const std::string& table,
                          const std::string& run_id);
 
+// One table's backup being written (docs/formats.md): records appended a batch at a time
+// (from cells or Values), compressed into parts of at least part_bytes cut between batches
+// (a part holds whole batches), the manifest written last by Finish. Resume keeps the parts a
+// stopped run completed (the next is numbered after them). Not thread-safe; destroyed
+// without Finish, it lists nothing (parts without a manifest are not a backup).
+class BackupWriter {
+ public:
+  BackupWriter(ObjectStore& store, const TableInfo& table, const BackupOptions& options,
+               std::string run_id);
+  ~BackupWriter();
+  // Before the first batch: the manifest entries of the parts a stopped run completed.
+  void Resume(const nlohmann::json& parts);
+  Status Append(const ChangeBatch& batch);
+  // The parts completed so far, as the manifest lists them (durable: they are stored).
+  const nlohmann::json& completed_parts() const;
+  int64_t rows() const { return rows_; }
+  int64_t completed_rows() const { return done_rows_; }  // in completed_parts()
+  uint64_t bytes() const { return bytes_; }              // stored, of completed parts
+  // Ends the last part and writes the manifest (with `watermark`); its key.
+  Result<std::string> Finish(const std::optional<Position>& watermark);
+
+ private:
+  struct Parts;
+  Status StartPart();
+  Status EndPart();
+  Status RowAdded();
+
+  ObjectStore& store_;
+  const TableInfo& table_;
+  const BackupOptions options_;
+  const std::string run_id_, prefix_, started_;
+  std::unique_ptr<RecordWriter> records_;
+  std::unique_ptr<Parts> parts_;
+  int64_t rows_ = 0, done_rows_ = 0;
+  uint64_t bytes_ = 0;
+};
+
 // Backs one table up; the result carries the status (never throws, never lists a partial
 // backup: parts without a manifest are not a backup).
 TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& store,
@@ -67,6 +107,8 @@ class HighWater {
   void Add(const std::vector<Value>& row);
   // SQL: the row's values of keyset() (cursor, then key), in that order.
   void AddKeyset(const Value* values);
+  // Every row of a batch (Values or cells).
+  void AddBatch(const ChangeBatch& batch);
   // SQL tables with a cursor and a key: the columns a position is made of; else empty.
   const std::vector<size_t>& keyset() const { return keyset_; }
   const std::optional<Position>& value() const { return high_; }

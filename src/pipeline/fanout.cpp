@@ -102,32 +102,26 @@ class Lane {
 class Confirmer {
  public:
   explicit Confirmer(const FanOutOptions& options) : options_(options) {}
-  void Read(const ChangeBatch& b) { pending_.push_back({b.sequence, b.last, b.log}); }
+  void Read(const ChangeBatch& b) { pending_.push_back({b.sequence, b.last, b.high_water, b.log}); }
   // Confirms up to the lowest durable sequence of `lanes`.
   Status Advance(const std::vector<std::unique_ptr<Lane>>& lanes) {
     uint64_t low = UINT64_MAX;
     for (const auto& l : lanes) low = std::min(low, l->durable());
     if (lanes.empty()) low = pending_.empty() ? confirmed_ : pending_.back().sequence;
-    std::optional<Pending> last;
+    std::optional<BatchMark> last;
     while (!pending_.empty() && pending_.front().sequence <= low) {
       last = std::move(pending_.front());
       pending_.pop_front();
     }
     if (!last) return Status::Ok();
     confirmed_ = last->sequence;
-    return options_.confirm ? options_.confirm(last->sequence, last->last, last->log)
-                            : Status::Ok();
+    return options_.confirm ? options_.confirm(*last) : Status::Ok();
   }
   uint64_t confirmed() const { return confirmed_; }
 
  private:
-  struct Pending {
-    uint64_t sequence;
-    std::optional<Position> last;
-    LogPosition log;
-  };
   const FanOutOptions& options_;
-  std::deque<Pending> pending_;
+  std::deque<BatchMark> pending_;
   uint64_t confirmed_ = 0;
 };
 

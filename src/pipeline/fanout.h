@@ -23,16 +23,22 @@
 
 namespace di {
 
+// Where a batch ends: what a checkpoint after it records.
+struct BatchMark {
+  uint64_t sequence = 0;
+  std::optional<Position> last;        // a resumed read starts after it
+  std::optional<Position> high_water;  // the greatest (cursor, key) read up to it
+  LogPosition log;
+};
+
 struct FanOutOptions {
   size_t queue_batches = 2;  // per sink, batches waiting beyond the one it is writing
   // Set: the read stops before its next batch (what was read is still written and
   // finished); the outcome says it stopped.
   const std::atomic<bool>* stop = nullptr;
-  // Every sink has made batches up to `sequence` durable; `last`/`log` are that batch's.
+  // Every sink has made the batches up to `mark.sequence` durable; `mark` is that batch's.
   // An error stops the read like a reader's error.
-  std::function<Status(uint64_t sequence, const std::optional<Position>& last,
-                       const LogPosition& log)>
-      confirm;
+  std::function<Status(const BatchMark& mark)> confirm;
   // After each batch read: its rows.
   std::function<void(size_t rows)> on_batch;
 };

@@ -66,6 +66,12 @@ Result<bool> PrefetchReader::NextCells(CellBatch* batch) {
 
 Result<bool> SnapshotChangeReader::Next(ChangeBatch* batch) {
   *batch = ChangeBatch();
+  if (rows_->CanReadCells()) {
+    batch->has_cells = true;
+    ASSIGN_OR_RETURN(bool more, rows_->NextCells(&batch->cells));
+    batch->last = batch->cells.last;
+    return more;
+  }
   ASSIGN_OR_RETURN(bool more, rows_->Next(&scratch_));
   if (!more) return false;
   std::swap(batch->rows, scratch_.rows);

@@ -91,7 +91,7 @@ class PrefetchReader : public RowReader {
 };
 
 // A RowReader's batches as snapshot changes: every row an insert, each batch with its
-// position (ordered reads). Owns the RowReader.
+// position (ordered reads), as cells where the reader gives them. Owns the RowReader.
 class SnapshotChangeReader : public ChangeReader {
  public:
   explicit SnapshotChangeReader(std::unique_ptr<RowReader> rows) : rows_(std::move(rows)) {}

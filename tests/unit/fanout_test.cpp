@@ -104,7 +104,8 @@ TEST(FanOut, EverySinkGetsEveryBatchOnceInOrderAndTheSnapshot) {
   FakeSink a("a"), b("b");
   std::vector<uint64_t> confirmed;
   FanOutOptions o;
-  o.confirm = [&](uint64_t seq, const std::optional<Position>&, const LogPosition&) {
+  o.confirm = [&](const BatchMark& m) {
+    const uint64_t seq = m.sequence;
     confirmed.push_back(seq);
     return Status::Ok();
   };
@@ -149,7 +150,9 @@ TEST(FanOut, APositionIsConfirmedOnlyOnceEverySinkMadeItDurable) {
   parts.durable_every = 3;  // durable after batches 3, 6, 9, then at Finish
   std::vector<std::pair<uint64_t, int64_t>> confirmed;  // sequence, last key
   FanOutOptions o;
-  o.confirm = [&](uint64_t seq, const std::optional<Position>& last, const LogPosition&) {
+  o.confirm = [&](const BatchMark& m) {
+    const uint64_t seq = m.sequence;
+    const std::optional<Position>& last = m.last;
     // Both sinks have it durable (Durable only grows, so a later look is no weaker).
     EXPECT_LE(seq, every.Durable());
     EXPECT_LE(seq, parts.Durable());
@@ -171,7 +174,8 @@ TEST(FanOut, AFailingSinkHoldsTheConfirmationAndTheOthersGoOn) {
   bad.fail_at = 4;
   uint64_t confirmed = 0;
   FanOutOptions o;
-  o.confirm = [&](uint64_t seq, const std::optional<Position>&, const LogPosition&) {
+  o.confirm = [&](const BatchMark& m) {
+    const uint64_t seq = m.sequence;
     confirmed = seq;
     return Status::Ok();
   };
@@ -194,7 +198,8 @@ TEST(FanOut, AReaderFailingMidTableLosesNothingAndTheResumedReadDuplicatesNothin
     b.durable_every = 4;
     std::optional<Position> checkpoint;
     FanOutOptions o;
-    o.confirm = [&](uint64_t, const std::optional<Position>& last, const LogPosition&) {
+    o.confirm = [&](const BatchMark& m) {
+      const std::optional<Position>& last = m.last;
       checkpoint = last;
       return Status::Ok();
     };
