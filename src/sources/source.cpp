@@ -65,13 +65,20 @@ Result<bool> PrefetchReader::NextCells(CellBatch* batch) {
 }
 
 Result<bool> SnapshotChangeReader::Next(ChangeBatch* batch) {
-  *batch = ChangeBatch();
+  // Cleared, not replaced: a caller that hands the same batch back keeps its buffers.
+  batch->sequence = 0;
+  batch->ops.clear();
+  batch->rows.clear();
+  batch->last.reset();
+  batch->high_water.reset();
+  batch->log = LogPosition();
   if (rows_->CanReadCells()) {
     batch->has_cells = true;
     ASSIGN_OR_RETURN(bool more, rows_->NextCells(&batch->cells));
     batch->last = batch->cells.last;
     return more;
   }
+  batch->has_cells = false;
   ASSIGN_OR_RETURN(bool more, rows_->Next(&scratch_));
   if (!more) return false;
   std::swap(batch->rows, scratch_.rows);
