@@ -42,8 +42,7 @@ class RestoreTest : public ::testing::Test {
   // The stack's settings, the local backup location and the source databases.
   std::string Env(const std::string& mysql_db, const std::string& pg_db,
                   const std::string& mongo_db) {
-    return "set -a && . " + std::string(DI_SOURCE_DIR) +
-           "/stack.env && set +a && export S3_BUCKET_NAME=file://" + dir_.string() +
+    return StackEnvShell() + "export S3_BUCKET_NAME=file://" + dir_.string() +
            " MYSQL_DATABASE=" + mysql_db + " POSTGRES_DATABASE=" + pg_db +
            " MONGODB_URI=" + MongoBase() + "/" + mongo_db + " && ";
   }
