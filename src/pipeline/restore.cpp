@@ -425,6 +425,7 @@ class PgTarget : public Target {
   struct ColumnKind {
     std::string type;  // the manifest's type, lowercase
     enum { kAsIs, kBytea, kWallTime } text = kAsIs;
+    bool array = false, json = false;
   };
   void SetKinds() {
     kinds_.clear();
@@ -435,12 +436,20 @@ class PgTarget : public Target {
       else if (StartsWith(k.type, "timestamp") &&
                k.type.find("with time zone") == std::string::npos)
         k.text = ColumnKind::kWallTime;
+      k.array = EndsWith(k.type, "[]");
+      k.json = k.type == "json" || k.type == "jsonb";
       kinds_.push_back(std::move(k));
     }
   }
   // One value of the fast path, as AppendText would give it, escaped for COPY.
   Status AppendField(const RecordField& f, size_t column) {
     const ColumnKind& k = kinds_[column];
+    if (k.json && f.kind != RecordField::kNull) {  // json, jsonb: the value's own JSON text
+      if (f.kind == RecordField::kString) buf_ += '"';
+      AppendCopyEscaped(f.value, buf_);
+      if (f.kind == RecordField::kString) buf_ += '"';
+      return Status::Ok();
+    }
     switch (f.kind) {
       case RecordField::kNull:
         buf_ += "\\N";
@@ -470,8 +479,13 @@ class PgTarget : public Target {
         }
         return Status::Ok();
       }
-      default: {  // arrays and objects: through the tree, as before
-        OJ v = OJ::parse(f.value, nullptr, false);
+      default: {
+        field_.clear();
+        if (f.kind == RecordField::kArray && k.array && AppendArrayText(f.value, field_)) {
+          AppendCopyEscaped(field_, buf_);
+          return Status::Ok();
+        }
+        OJ v = OJ::parse(f.value, nullptr, false);  // any other: through the tree
         if (v.is_discarded()) return Corruption("a backup line is not valid JSON");
         field_.clear();
         AppendText(v, k.type, field_);
@@ -479,6 +493,45 @@ class PgTarget : public Target {
         return Status::Ok();
       }
     }
+  }
+  // A JSON array as an array literal {…}, as AppendArray gives it; false (with `out` to be
+  // discarded) for what it leaves to AppendArray: an object element, a malformed string.
+  bool AppendArrayText(std::string_view array, std::string& out, size_t depth = 0) {
+    if (depth >= elements_.size()) elements_.resize(depth + 1);
+    if (!SplitArray(array, &elements_[depth])) return false;
+    out += '{';
+    for (size_t i = 0; i < elements_[depth].size(); ++i) {
+      const RecordField e = elements_[depth][i];
+      if (i) out += ',';
+      switch (e.kind) {
+        case RecordField::kNull:
+          out += "NULL";
+          break;
+        case RecordField::kArray:
+          if (!AppendArrayText(e.value, out, depth + 1)) return false;
+          break;
+        case RecordField::kTrue:
+        case RecordField::kFalse:
+          AppendArrayElementQuoted(e.kind == RecordField::kTrue ? "t" : "f", out);
+          break;
+        case RecordField::kString:
+          if (e.value_escaped) {
+            element_.clear();
+            if (!AppendUnescaped(e.value, element_)) return false;
+            AppendArrayElementQuoted(element_, out);
+          } else {
+            AppendArrayElementQuoted(e.value, out);
+          }
+          break;
+        case RecordField::kNumber:
+          AppendArrayElementQuoted(e.value, out);
+          break;
+        default:
+          return false;
+      }
+    }
+    out += '}';
+    return true;
   }
   void AppendText(const OJ& v, const std::string& type, std::string& out) {
     switch (v.type()) {
@@ -564,7 +617,8 @@ class PgTarget : public Target {
   std::vector<std::string> types_;
   std::vector<ColumnKind> kinds_;
   std::vector<RecordField> fields_;
-  std::string buf_, field_;
+  std::vector<std::vector<RecordField>> elements_;  // of arrays, per nesting depth
+  std::string buf_, field_, element_;
 };
 
 // MongoDB: insertMany of the canonical Extended JSON documents (every BSON type comes
@@ -867,7 +921,7 @@ Status ReadPart(ObjectStore& store, const Manifest& m, const OJ& part, size_t ba
     return Corruption("part " + store.Describe(key) +
                       " does not match its sha256 in the manifest (corrupted); nothing was "
                       "restored");
-  if (decoded.ok()) decoded = decoder->Finish();
+  if (decoded.ok()) decoded = decoder->Finish(to_lines);
   if (decoded.ok()) decoded = lines.Finish();
   if (!decoded.ok() && decoded.code() == StatusCode::kCorruption)
     return Corruption("part " + store.Describe(key) + ": " + decoded.message() +

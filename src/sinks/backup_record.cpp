@@ -75,6 +75,37 @@ bool Hex4(std::string_view s, size_t i, uint32_t* v) {
 
 }  // namespace
 
+// The value starting at s[i] into `f`: the index past it, or kBad.
+static size_t ScanValue(std::string_view s, size_t i, RecordField* f) {
+  if (i >= s.size()) return kBad;
+  char c = s[i];
+  size_t end;
+  switch (c) {
+    case '"':
+      end = ScanString(s, i, &f->value_escaped);
+      if (end == kBad) return kBad;
+      f->kind = RecordField::kString;
+      f->value = s.substr(i + 1, end - i - 2);
+      return end;
+    case 'n':
+    case 't':
+    case 'f':
+      end = ScanLiteral(s, i, c == 'n' ? "null" : c == 't' ? "true" : "false");
+      f->kind = static_cast<RecordField::Kind>(c);
+      break;
+    case '[':
+    case '{':
+      end = ScanNested(s, i);
+      f->kind = static_cast<RecordField::Kind>(c);
+      break;
+    default:
+      end = ScanNumber(s, i);
+      f->kind = RecordField::kNumber;
+  }
+  if (end != kBad) f->value = s.substr(i, end - i);
+  return end;
+}
+
 bool SplitRecord(std::string_view s, std::vector<RecordField>* fields) {
   fields->clear();
   size_t i = SkipSpace(s, 0);
@@ -89,37 +120,31 @@ bool SplitRecord(std::string_view s, std::vector<RecordField>* fields) {
     f.key = s.substr(i + 1, end - i - 2);
     i = SkipSpace(s, end);
     if (i >= s.size() || s[i] != ':') return false;
-    i = SkipSpace(s, i + 1);
-    if (i >= s.size()) return false;
-    char c = s[i];
-    switch (c) {
-      case '"':
-        end = ScanString(s, i, &f.value_escaped);
-        if (end == kBad) return false;
-        f.kind = RecordField::kString;
-        f.value = s.substr(i + 1, end - i - 2);
-        break;
-      case 'n':
-      case 't':
-      case 'f':
-        end = ScanLiteral(s, i, c == 'n' ? "null" : c == 't' ? "true" : "false");
-        f.kind = static_cast<RecordField::Kind>(c);
-        break;
-      case '[':
-      case '{':
-        end = ScanNested(s, i);
-        f.kind = static_cast<RecordField::Kind>(c);
-        break;
-      default:
-        end = ScanNumber(s, i);
-        f.kind = RecordField::kNumber;
-    }
+    end = ScanValue(s, SkipSpace(s, i + 1), &f);
     if (end == kBad) return false;
-    if (c != '"') f.value = s.substr(i, end - i);
     fields->push_back(f);
     i = SkipSpace(s, end);
     if (i >= s.size()) return false;
     if (s[i] == '}') return SkipSpace(s, i + 1) == s.size();
+    if (s[i] != ',') return false;
+    i = SkipSpace(s, i + 1);
+  }
+}
+
+bool SplitArray(std::string_view s, std::vector<RecordField>* elements) {
+  elements->clear();
+  size_t i = SkipSpace(s, 0);
+  if (i >= s.size() || s[i] != '[') return false;
+  i = SkipSpace(s, i + 1);
+  if (i < s.size() && s[i] == ']') return SkipSpace(s, i + 1) == s.size();
+  while (true) {
+    RecordField f;
+    size_t end = ScanValue(s, i, &f);
+    if (end == kBad) return false;
+    elements->push_back(f);
+    i = SkipSpace(s, end);
+    if (i >= s.size()) return false;
+    if (s[i] == ']') return SkipSpace(s, i + 1) == s.size();
     if (s[i] != ',') return false;
     i = SkipSpace(s, i + 1);
   }

@@ -30,6 +30,9 @@ struct RecordField {
 // objects are delimited, not checked (a full parser reads them); strings and literals are.
 bool SplitRecord(std::string_view line, std::vector<RecordField>* fields);
 
+// A JSON array's elements in order (key unset); false when `array` is not one array.
+bool SplitArray(std::string_view array, std::vector<RecordField>* elements);
+
 // The text of a JSON string (between its quotes) with its escapes decoded, \uXXXX (and
 // surrogate pairs) as UTF-8, appended to `out`; false on a malformed escape.
 bool AppendUnescaped(std::string_view inner, std::string& out);

@@ -38,8 +38,9 @@ class Decompressor {
   virtual ~Decompressor() = default;
   // A Corruption status for data that is not of the codec; an error of `out` is returned as is.
   virtual Status Write(std::string_view data, const Sink& out) = 0;
-  // The input ended: a Corruption status when it stopped inside a member or frame.
-  virtual Status Finish() = 0;
+  // The input ended: what is left goes to `out`; a Corruption status when the input stopped
+  // inside a member or frame.
+  virtual Status Finish(const Sink& out) = 0;
 };
 
 // `codec` as CodecName gives it; an unknown codec is an InvalidArgument.
