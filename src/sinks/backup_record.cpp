@@ -106,48 +106,42 @@ static size_t ScanValue(std::string_view s, size_t i, RecordField* f) {
   return end;
 }
 
-bool SplitRecord(std::string_view s, std::vector<RecordField>* fields) {
-  fields->clear();
+// An object (`keyed`) or an array, from `open` to `close`, as its members in order.
+static bool SplitList(std::string_view s, char open, char close, bool keyed,
+                      std::vector<RecordField>* out) {
+  out->clear();
   size_t i = SkipSpace(s, 0);
-  if (i >= s.size() || s[i] != '{') return false;
+  if (i >= s.size() || s[i] != open) return false;
   i = SkipSpace(s, i + 1);
-  if (i < s.size() && s[i] == '}') return SkipSpace(s, i + 1) == s.size();
+  if (i < s.size() && s[i] == close) return SkipSpace(s, i + 1) == s.size();
   while (true) {
-    if (i >= s.size() || s[i] != '"') return false;
     RecordField f;
-    size_t end = ScanString(s, i, &f.key_escaped);
+    if (keyed) {
+      if (i >= s.size() || s[i] != '"') return false;
+      size_t end = ScanString(s, i, &f.key_escaped);
+      if (end == kBad) return false;
+      f.key = s.substr(i + 1, end - i - 2);
+      i = SkipSpace(s, end);
+      if (i >= s.size() || s[i] != ':') return false;
+      i = SkipSpace(s, i + 1);
+    }
+    size_t end = ScanValue(s, i, &f);
     if (end == kBad) return false;
-    f.key = s.substr(i + 1, end - i - 2);
-    i = SkipSpace(s, end);
-    if (i >= s.size() || s[i] != ':') return false;
-    end = ScanValue(s, SkipSpace(s, i + 1), &f);
-    if (end == kBad) return false;
-    fields->push_back(f);
+    out->push_back(f);
     i = SkipSpace(s, end);
     if (i >= s.size()) return false;
-    if (s[i] == '}') return SkipSpace(s, i + 1) == s.size();
+    if (s[i] == close) return SkipSpace(s, i + 1) == s.size();
     if (s[i] != ',') return false;
     i = SkipSpace(s, i + 1);
   }
 }
 
+bool SplitRecord(std::string_view s, std::vector<RecordField>* fields) {
+  return SplitList(s, '{', '}', true, fields);
+}
+
 bool SplitArray(std::string_view s, std::vector<RecordField>* elements) {
-  elements->clear();
-  size_t i = SkipSpace(s, 0);
-  if (i >= s.size() || s[i] != '[') return false;
-  i = SkipSpace(s, i + 1);
-  if (i < s.size() && s[i] == ']') return SkipSpace(s, i + 1) == s.size();
-  while (true) {
-    RecordField f;
-    size_t end = ScanValue(s, i, &f);
-    if (end == kBad) return false;
-    elements->push_back(f);
-    i = SkipSpace(s, end);
-    if (i >= s.size()) return false;
-    if (s[i] == ']') return SkipSpace(s, i + 1) == s.size();
-    if (s[i] != ',') return false;
-    i = SkipSpace(s, i + 1);
-  }
+  return SplitList(s, '[', ']', false, elements);
 }
 
 bool AppendUnescaped(std::string_view s, std::string& out) {

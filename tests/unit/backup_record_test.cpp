@@ -41,6 +41,24 @@ TEST(BackupRecord, RefusesWhatIsNotOneObject) {
     EXPECT_FALSE(SplitRecord(bad, &f)) << bad;
 }
 
+TEST(BackupRecord, SplitsArraysIntoTheirElements) {
+  std::vector<RecordField> e;
+  ASSERT_TRUE(SplitArray(R"([1, "a,b", null, [2, [3]], true, {"k": [4]}])", &e));
+  ASSERT_EQ(e.size(), 6u);
+  EXPECT_EQ(e[0].value, "1");
+  EXPECT_EQ(e[1].kind, RecordField::kString);
+  EXPECT_EQ(e[1].value, "a,b");
+  EXPECT_EQ(e[2].kind, RecordField::kNull);
+  EXPECT_EQ(e[3].kind, RecordField::kArray);
+  EXPECT_EQ(e[3].value, "[2, [3]]");
+  EXPECT_EQ(e[4].kind, RecordField::kTrue);
+  EXPECT_EQ(e[5].kind, RecordField::kObject);
+  ASSERT_TRUE(SplitArray("[]", &e));
+  EXPECT_TRUE(e.empty());
+  for (const char* bad : {"[1,]", "[1", "{}", "[1] 2", R"(["a":1])"})
+    EXPECT_FALSE(SplitArray(bad, &e)) << bad;
+}
+
 TEST(BackupRecord, UnescapesJsonStrings) {
   std::string out;
   ASSERT_TRUE(AppendUnescaped(R"(a\"\\\/\b\f\n\r\t\u00e9\u20ac\ud83d\ude00z)", out));
