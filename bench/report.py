@@ -35,6 +35,13 @@ def targets(r):
                    f"{x['ratio']:.2f} ({x['noindex']['seconds']:.2f} s vs "
                    f"{x['indexed']['seconds']:.2f} s, {x['rows']:,} rows, scale {x['scale']}) | "
                    f"{held(x['ratio'] <= x['target'])} |")
+    for x in r.get("restore", []):
+        ok = x["ratio"] >= x["target"] and x["ours"]["peak_rss_mb"] < x["target_rss_mb"]
+        out.append(f"| restore ≥ {x['target']:.1f} × `psql \\copy`'s speed in < "
+                   f"{x['target_rss_mb']} MB ({x['table']}, {x['codec']}) | "
+                   f"{x['ratio']:.2f} ({x['ours']['seconds']:.2f} s vs psql "
+                   f"{x['psql']['seconds']:.2f} s, {x['rows']:,} rows, scale {x['scale']}), peak RSS "
+                   f"{x['ours']['peak_rss_mb']:.1f} MB | {held(ok)} |")
     if r["memory"]:
         worst = max(x["ratio"] for x in r["memory"])
         peak = max(max(x["peak_rss_mb"]) for x in r["memory"])
@@ -165,6 +172,23 @@ def main():
                        f"{n['seconds']:.2f} | {n['items_per_s']:,.0f} | {n['cpu_us_per_item']:.1f} | "
                        f"{max(i['peak_rss_mb'], n['peak_rss_mb']):.1f} | {x['ratio']:.2f} | "
                        f"≤ {x['target']:.1f}: {'holds' if x['ratio'] <= x['target'] else '**does not hold**'} |")
+    if r.get("restore"):
+        out += ["", "## Restore against psql \\copy", "",
+                "PostgreSQL `reservations` backed up by ours (gzip, a `file://` store), then in "
+                "each repetition a fresh database: ours restores it (`--mode restore --latest "
+                "--target-url …`, creating the table), then `psql \\copy` loads the same rows from "
+                "a `COPY reservations TO` text file into an empty table made `LIKE` the restored "
+                "one (`INCLUDING ALL`). ratio = the median of the repetitions' psql time / ours "
+                "(target ≥ 0.8); peak RSS is ours (target < 64 MB).", "",
+                "| scale | rows | repetitions | ours s | rows/s | CPU µs / row | peak RSS MB | "
+                "psql s | ratio | target |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for x in r["restore"]:
+            o = x["ours"]
+            ok = x["ratio"] >= x["target"] and o["peak_rss_mb"] < x["target_rss_mb"]
+            out.append(f"| {x['scale']} | {x['rows']:,} | {x['repetitions']} | {o['seconds']:.2f} | "
+                       f"{o['rows_per_s']:,.0f} | {o['cpu_us_per_row']:.2f} | {o['peak_rss_mb']:.1f} | "
+                       f"{x['psql']['seconds']:.2f} | {x['ratio']:.2f} | ≥ {x['target']:.1f}, "
+                       f"< {x['target_rss_mb']} MB: {'holds' if ok else '**does not hold**'} |")
     if r["memory"]:
         out += ["", "## Memory across scales (backup, peak RSS)", "",
                 "| table | scales | peak RSS MB | ratio |", "|---|---|---|---|"]

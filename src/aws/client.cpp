@@ -70,7 +70,8 @@ Result<HttpResponse> AwsClient::Send(HttpRequest request, const ErrorParser& par
       return r;
     }
     if (kind == RetryKind::kThrottle) stats_.throttled++;
-    bool can_retry = kind != RetryKind::kNone && attempt < options_.retry.max_attempts;
+    bool can_retry = kind != RetryKind::kNone && attempt < options_.retry.max_attempts &&
+                     (!request.retry_safe || request.retry_safe());
     if (can_retry && !budget_.TryAcquire(kind)) {
       stats_.budget_exhausted++;
       can_retry = false;

@@ -30,6 +30,9 @@ struct HttpRequest {
   // When set, the response body is handed over in pieces instead of being collected.
   // Returning false aborts the transfer.
   std::function<bool(std::string_view)> on_body;
+  // When set and false after a failed attempt, that attempt is not retried: e.g. a streamed
+  // body of which some bytes were already handed on (a retry would hand them on again).
+  std::function<bool()> retry_safe;
 
   void SetHeader(std::string name, std::string value);
   const std::string* FindHeader(std::string_view name) const;  // case-insensitive

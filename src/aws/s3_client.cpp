@@ -118,6 +118,8 @@ Result<uint64_t> S3Client::GetObject(const std::string& bucket, const std::strin
     size += chunk.size();
     return sink(chunk);
   };
+  // A retry would hand the first bytes on again: only while none has been.
+  r.retry_safe = [&] { return size == 0; };
   ASSIGN_OR_RETURN(HttpResponse resp, Call(std::move(r), bucket, false));
   if (resp.status >= 300) return Error(resp, bucket, "GetObject s3://" + bucket + "/" + key);
   return size;

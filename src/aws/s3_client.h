@@ -48,7 +48,8 @@ class S3Client {
   Result<bool> BucketExists(const std::string& bucket);  // HeadBucket
   Status PutObject(const std::string& bucket, const std::string& key, std::string body,
                    const PutOptions& options = {});
-  // Streams the object to `sink` (return false to stop); returns its size.
+  // Streams the object to `sink` (return false to stop); returns its size. A failed request
+  // is retried only while no byte has reached `sink`.
   Result<uint64_t> GetObject(const std::string& bucket, const std::string& key,
                              const std::function<bool(std::string_view)>& sink);
   Result<std::string> GetObjectString(const std::string& bucket, const std::string& key);

@@ -24,6 +24,8 @@ std::optional<int64_t> ParseInt64(std::string_view s);
 std::optional<double> ParseDouble(std::string_view s);
 // 0-15 for a hex digit, -1 otherwise.
 int HexDigitValue(char c);
+// The code point `cp` (at most U+10FFFF) as UTF-8, appended to `out`.
+void AppendUtf8(std::string& out, unsigned long cp);
 // An SQL identifier quoted with `q` (" for PostgreSQL, ` for MySQL), quotes doubled.
 std::string QuoteIdentifier(std::string_view ident, char q);
 // "a, b and c" for messages.

@@ -17,6 +17,7 @@
 #include "core/strings.h"
 #include "core/time_util.h"
 #include "pipeline/backup.h"
+#include "sinks/backup_record.h"
 #include "sinks/compressor.h"
 #include "sinks/pg_text.h"
 #include "sources/factory.h"
@@ -94,6 +95,12 @@ class Target {
   virtual Status Begin(bool create, bool replace) = 0;
   virtual Status Write(const std::vector<std::string_view>& lines) = 0;
   virtual Status Commit() = 0;
+  // After a failed load: nothing of it stays (the transaction rolled back, the staging table
+  // or collection dropped). Best effort: errors are ignored.
+  virtual void Abort() = 0;
+  // Whether a load that fails midway (before Commit) leaves the target as it was; when not,
+  // every part is verified before the first write.
+  virtual bool AllOrNothing(bool /*create*/, bool /*replace*/) const { return true; }
   std::vector<std::string> warnings;
 };
 
@@ -185,6 +192,10 @@ class MySqlTarget : public Target {
       return Exec("DROP TABLE " + Q(old));
     }
     return Exec("RENAME TABLE " + Q(into_) + " TO " + Q(table_));
+  }
+  void Abort() override {
+    (void)Exec("ROLLBACK");
+    if (staged_) (void)Exec("DROP TABLE IF EXISTS " + Q(into_));
   }
 
  private:
@@ -294,6 +305,7 @@ class PgTarget : public Target {
     // Types the target lacks: an enum or domain of the source database is created from the
     // manifest (a domain without its constraints); any other becomes text, with a warning.
     RETURN_IF_ERROR(Exec("BEGIN"));
+    SetKinds();
     types_.clear();
     std::set<std::string> made;
     for (const auto& c : m_.columns) {
@@ -352,6 +364,20 @@ class PgTarget : public Target {
   Status Write(const std::vector<std::string_view>& lines) override {
     buf_.clear();
     for (auto line : lines) {
+      // The fast path: the record's fields in the manifest's column order, each value turned
+      // into COPY text straight from its JSON text; any other record goes through a JSON tree.
+      if (!SplitRecord(line, &fields_)) return Corruption("a backup line is not a JSON object");
+      bool in_order = fields_.size() == kinds_.size();
+      for (size_t i = 0; in_order && i < fields_.size(); ++i)
+        in_order = !fields_[i].key_escaped && fields_[i].key == m_.columns[i].name;
+      if (in_order) {
+        for (size_t i = 0; i < fields_.size(); ++i) {
+          if (i) buf_ += '\t';
+          RETURN_IF_ERROR(AppendField(fields_[i], i));
+        }
+        buf_ += '\n';
+        continue;
+      }
       OJ row = OJ::parse(line, nullptr, false);
       if (!row.is_object()) return Corruption("a backup line is not a JSON object");
       for (size_t i = 0; i < m_.columns.size(); ++i) {
@@ -362,7 +388,7 @@ class PgTarget : public Target {
           continue;
         }
         field_.clear();
-        AppendText(*it, ToLower(m_.columns[i].type), field_);
+        AppendText(*it, kinds_[i].type, field_);
         AppendCopyEscaped(field_, buf_);
       }
       buf_ += '\n';
@@ -370,6 +396,11 @@ class PgTarget : public Target {
     if (PQputCopyData(conn_, buf_.data(), static_cast<int>(buf_.size())) != 1)
       return Unavailable(Describe() + ": COPY failed: " + std::string(Trim(PQerrorMessage(conn_))));
     return Status::Ok();
+  }
+  void Abort() override {
+    if (PQputCopyEnd(conn_, "restore stopped") == 1)
+      while (PGresult* r = PQgetResult(conn_)) PQclear(r);
+    (void)Exec("ROLLBACK");
   }
   Status Commit() override {
     Status s = EndCopyIn(conn_);
@@ -389,6 +420,118 @@ class PgTarget : public Target {
   std::string QTable() const {
     auto [schema, name] = Split();
     return QuoteIdentifier(schema, '"') + "." + QuoteIdentifier(name, '"');
+  }
+  // How a column's string values become text: as they are, or converted.
+  struct ColumnKind {
+    std::string type;  // the manifest's type, lowercase
+    enum { kAsIs, kBytea, kWallTime } text = kAsIs;
+    bool array = false, json = false;
+  };
+  void SetKinds() {
+    kinds_.clear();
+    for (const auto& c : m_.columns) {
+      ColumnKind k{ToLower(c.type)};
+      if (k.type == "bytea")
+        k.text = ColumnKind::kBytea;
+      else if (StartsWith(k.type, "timestamp") &&
+               k.type.find("with time zone") == std::string::npos)
+        k.text = ColumnKind::kWallTime;
+      k.array = EndsWith(k.type, "[]");
+      k.json = k.type == "json" || k.type == "jsonb";
+      kinds_.push_back(std::move(k));
+    }
+  }
+  // One value of the fast path, as AppendText would give it, escaped for COPY.
+  Status AppendField(const RecordField& f, size_t column) {
+    const ColumnKind& k = kinds_[column];
+    if (k.json && f.kind != RecordField::kNull) {  // json, jsonb: the value's own JSON text
+      if (f.kind == RecordField::kString) buf_ += '"';
+      AppendCopyEscaped(f.value, buf_);
+      if (f.kind == RecordField::kString) buf_ += '"';
+      return Status::Ok();
+    }
+    switch (f.kind) {
+      case RecordField::kNull:
+        buf_ += "\\N";
+        return Status::Ok();
+      case RecordField::kTrue:
+      case RecordField::kFalse:
+        buf_ += f.kind == RecordField::kTrue ? 't' : 'f';
+        return Status::Ok();
+      case RecordField::kNumber:
+        buf_.append(f.value);
+        return Status::Ok();
+      case RecordField::kString: {
+        if (k.text == ColumnKind::kAsIs && !f.value_escaped) {
+          AppendCopyEscaped(f.value, buf_);
+          return Status::Ok();
+        }
+        field_.clear();
+        if (!AppendUnescaped(f.value, field_))
+          return Corruption("a backup line has a malformed JSON string");
+        if (k.text == ColumnKind::kBytea) {
+          buf_ += "\\\\x";  // \x, escaped for COPY
+          buf_ += HexOfBase64(field_);
+        } else if (k.text == ColumnKind::kWallTime) {
+          AppendCopyEscaped(WallTime(field_, *tz_), buf_);
+        } else {
+          AppendCopyEscaped(field_, buf_);
+        }
+        return Status::Ok();
+      }
+      default: {
+        field_.clear();
+        if (f.kind == RecordField::kArray && k.array && AppendArrayText(f.value, field_)) {
+          AppendCopyEscaped(field_, buf_);
+          return Status::Ok();
+        }
+        OJ v = OJ::parse(f.value, nullptr, false);  // any other: through the tree
+        if (v.is_discarded()) return Corruption("a backup line is not valid JSON");
+        field_.clear();
+        AppendText(v, k.type, field_);
+        AppendCopyEscaped(field_, buf_);
+        return Status::Ok();
+      }
+    }
+  }
+  // A JSON array as an array literal {…}, as AppendArray gives it; false (with `out` to be
+  // discarded) for what it leaves to AppendArray: an object element, a malformed string.
+  bool AppendArrayText(std::string_view array, std::string& out, size_t depth = 0) {
+    if (depth >= elements_.size()) elements_.resize(depth + 1);
+    if (!SplitArray(array, &elements_[depth])) return false;
+    out += '{';
+    for (size_t i = 0; i < elements_[depth].size(); ++i) {
+      const RecordField e = elements_[depth][i];
+      if (i) out += ',';
+      switch (e.kind) {
+        case RecordField::kNull:
+          out += "NULL";
+          break;
+        case RecordField::kArray:
+          if (!AppendArrayText(e.value, out, depth + 1)) return false;
+          break;
+        case RecordField::kTrue:
+        case RecordField::kFalse:
+          AppendArrayElementQuoted(e.kind == RecordField::kTrue ? "t" : "f", out);
+          break;
+        case RecordField::kString:
+          if (e.value_escaped) {
+            element_.clear();
+            if (!AppendUnescaped(e.value, element_)) return false;
+            AppendArrayElementQuoted(element_, out);
+          } else {
+            AppendArrayElementQuoted(e.value, out);
+          }
+          break;
+        case RecordField::kNumber:
+          AppendArrayElementQuoted(e.value, out);
+          break;
+        default:
+          return false;
+      }
+    }
+    out += '}';
+    return true;
   }
   void AppendText(const OJ& v, const std::string& type, std::string& out) {
     switch (v.type()) {
@@ -472,7 +615,10 @@ class PgTarget : public Target {
   std::shared_ptr<const TimeZone> tz_;
   PGconn* conn_ = nullptr;
   std::vector<std::string> types_;
-  std::string buf_, field_;
+  std::vector<ColumnKind> kinds_;
+  std::vector<RecordField> fields_;
+  std::vector<std::vector<RecordField>> elements_;  // of arrays, per nesting depth
+  std::string buf_, field_, element_;
 };
 
 // MongoDB: insertMany of the canonical Extended JSON documents (every BSON type comes
@@ -560,6 +706,12 @@ class MongoTarget : public Target {
                          ": renaming the restored collection into place failed: " + error.message);
     return Status::Ok();
   }
+  void Abort() override {
+    bson_error_t error;
+    if (staged_ && into_) (void)mongoc_collection_drop(into_, &error);
+  }
+  // Appending to an existing collection writes it directly: no transaction to undo.
+  bool AllOrNothing(bool create, bool replace) const override { return create || replace; }
 
  private:
   MongoSettings s_;
@@ -692,6 +844,91 @@ Result<Manifest> FindManifest(ObjectStore& store, const Config& config, const Re
   return m;
 }
 
+// Lines of decompressed text gathered into batches of `batch_size` for `target`; memory is
+// one batch (and the line being read), not a part.
+class LineBatcher {
+ public:
+  LineBatcher(Target* target, size_t batch_size, RestoreResult* result)
+      : target_(target), batch_size_(std::max<size_t>(batch_size, 1)), result_(result) {}
+  Status Add(std::string_view text) {
+    size_t from = text_.size();
+    text_.append(text);
+    while (true) {
+      size_t nl = text_.find('\n', from);
+      if (nl == std::string::npos) return Status::Ok();
+      if (nl > line_start_) ends_.push_back({line_start_, nl});
+      line_start_ = from = nl + 1;
+      if (ends_.size() >= batch_size_) {
+        RETURN_IF_ERROR(Flush());
+        from = 0;  // the text before it is gone
+      }
+    }
+  }
+  // The end of the part: its last line (even without a final newline) and the batch.
+  Status Finish() {
+    if (text_.size() > line_start_) ends_.push_back({line_start_, text_.size()});
+    line_start_ = text_.size();
+    return Flush();
+  }
+
+ private:
+  Status Flush() {
+    if (!ends_.empty() && target_) {
+      views_.clear();
+      for (auto [b, e] : ends_) views_.emplace_back(text_.data() + b, e - b);
+      RETURN_IF_ERROR(target_->Write(views_));
+      result_->rows += static_cast<int64_t>(views_.size());
+    }
+    ends_.clear();
+    text_.erase(0, line_start_);  // keeps the line being read
+    line_start_ = 0;
+    return Status::Ok();
+  }
+
+  Target* target_;  // null: the lines are only counted out (a verifying read)
+  size_t batch_size_;
+  RestoreResult* result_;
+  std::string text_;
+  size_t line_start_ = 0;
+  std::vector<std::pair<size_t, size_t>> ends_;
+  std::vector<std::string_view> views_;
+};
+
+// One part read once: its bytes through SHA-256 and the decompressor, its lines to `target`
+// (null: only verified). A part that does not decode is still read to its end, so that a
+// corrupted one is reported as such; the sha256 is compared when its stream ends.
+Status ReadPart(ObjectStore& store, const Manifest& m, const OJ& part, size_t batch_size,
+                Target* target, RestoreResult* result) {
+  std::string key = part.value("key", "");
+  ASSIGN_OR_RETURN(auto decoder, MakeDecompressor(m.codec));
+  aws::Sha256Stream sha;
+  LineBatcher lines(target, batch_size, result);
+  Status decoded;  // the first error of the decompressor or of the target
+  auto to_lines = [&](std::string_view text) { return lines.Add(text); };
+  Status read = store.GetStream(key, [&](std::string_view chunk) {
+    sha.Update(chunk);
+    if (decoded.ok()) decoded = decoder->Write(chunk, to_lines);
+    // A target's error stops the read; a decoding error waits for the sha256.
+    return decoded.ok() || decoded.code() == StatusCode::kCorruption ? Status::Ok() : decoded;
+  });
+  if (!read.ok()) {
+    if (read.code() == StatusCode::kNotFound)
+      return NotFound("backup " + result->run_id + " is missing part " + store.Describe(key) +
+                      " (" + read.message() + "); nothing was restored");
+    return read;
+  }
+  if (aws::Hex(sha.Finish()) != part.value("sha256", ""))
+    return Corruption("part " + store.Describe(key) +
+                      " does not match its sha256 in the manifest (corrupted); nothing was "
+                      "restored");
+  if (decoded.ok()) decoded = decoder->Finish(to_lines);
+  if (decoded.ok()) decoded = lines.Finish();
+  if (!decoded.ok() && decoded.code() == StatusCode::kCorruption)
+    return Corruption("part " + store.Describe(key) + ": " + decoded.message() +
+                      "; nothing was restored");
+  return decoded;
+}
+
 }  // namespace
 
 Result<IfExists> ParseIfExists(const std::string& s) {
@@ -756,21 +993,27 @@ Result<RestoreResult> RunRestore(const Config& config, ObjectStore& store, const
     return InvalidArgument("backup " + store.Describe(m.key) + " is of " +
                            m.doc.value("engine", "?") + ", not " + EngineName(o.engine));
 
-  // 1. Every part present and intact before anything is written.
+  // 1. Every part present (one listing) before anything is written; their bytes are checked
+  // against the manifest's sha256 as they stream in (3.).
   const auto& parts = m.doc["parts"];
+  std::string folder = m.key.substr(0, m.key.size() - std::string("manifest.json").size());
+  ASSIGN_OR_RETURN(auto listed, store.List(folder));
+  std::map<std::string, uint64_t> sizes;
+  for (const auto& l : listed) sizes[l.key] = l.size;
   for (const auto& p : parts) {
     std::string key = p.value("key", "");
-    auto data = store.Get(key);
-    if (!data.ok())
-      return NotFound("backup " + result.run_id + " is missing part " + store.Describe(key) + " (" +
-                      data.status().message() + "); nothing was restored");
-    if (aws::Sha256Hex(*data) != p.value("sha256", ""))
-      return Corruption("part " + store.Describe(key) +
-                        " does not match its sha256 in the manifest (corrupted); nothing was "
-                        "restored");
+    auto it = sizes.find(key);
+    if (it == sizes.end())
+      return NotFound("backup " + result.run_id + " is missing part " + store.Describe(key) +
+                      " (no such object); nothing was restored");
+    if (p.contains("bytes") && it->second != p.value("bytes", uint64_t{0}))
+      return Corruption("part " + store.Describe(key) + " holds " + std::to_string(it->second) +
+                        " bytes, not the " + std::to_string(p.value("bytes", uint64_t{0})) +
+                        " of the manifest (it does not match its sha256 either: corrupted); "
+                        "nothing was restored");
   }
-  say("[restore] " + store.Describe(m.key) + ": " + std::to_string(parts.size()) +
-      " part(s) verified, " + std::to_string(m.doc.value("row_count", int64_t{0})) + " rows");
+  say("[restore] " + store.Describe(m.key) + ": " + std::to_string(parts.size()) + " part(s), " +
+      std::to_string(m.doc.value("row_count", int64_t{0})) + " rows");
 
   // 2. The target table: create it, or check the existing one.
   std::string table = o.target_table.empty() ? o.table : o.target_table;
@@ -800,31 +1043,22 @@ Result<RestoreResult> RunRestore(const Config& config, ObjectStore& store, const
     }
   }
 
-  // 3. Load, part by part, a batch at a time.
+  // A target that cannot undo a load that fails midway (MongoDB appending to an existing
+  // collection): every part is read and verified once before the first write.
+  if (!target->AllOrNothing(create, replace)) {
+    for (const auto& p : parts)
+      RETURN_IF_ERROR(ReadPart(store, m, p, o.batch_size, nullptr, &result));
+    say("[restore] " + std::to_string(parts.size()) + " part(s) verified before appending");
+  }
+
+  // 3. Load, part by part as it streams in, a batch at a time; a part that does not match its
+  // sha256 (or does not decode) fails the load before the commit, which undoes it.
   RETURN_IF_ERROR(target->Begin(create, replace));
-  std::vector<std::string_view> batch;
   for (const auto& p : parts) {
-    ASSIGN_OR_RETURN(std::string data, store.Get(p.value("key", "")));
-    if (aws::Sha256Hex(data) != p.value("sha256", ""))
-      return Corruption("part " + p.value("key", "") + " changed while restoring; rolled back");
-    ASSIGN_OR_RETURN(std::string plain, Decompress(m.codec, data));
-    data.clear();
-    size_t start = 0;
-    while (start < plain.size()) {
-      size_t nl = plain.find('\n', start);
-      if (nl == std::string::npos) nl = plain.size();
-      if (nl > start) batch.emplace_back(plain.data() + start, nl - start);
-      start = nl + 1;
-      if (batch.size() >= o.batch_size) {
-        RETURN_IF_ERROR(target->Write(batch));
-        result.rows += static_cast<int64_t>(batch.size());
-        batch.clear();
-      }
-    }
-    if (!batch.empty()) {
-      RETURN_IF_ERROR(target->Write(batch));
-      result.rows += static_cast<int64_t>(batch.size());
-      batch.clear();
+    Status s = ReadPart(store, m, p, o.batch_size, target.get(), &result);
+    if (!s.ok()) {
+      target->Abort();
+      return s;
     }
     result.parts++;
     say("[restore] part " + std::to_string(result.parts) + "/" + std::to_string(parts.size()) +

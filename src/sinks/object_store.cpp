@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 namespace di {
 namespace {
@@ -39,6 +40,15 @@ class S3Store : public ObjectStore {
   Result<std::string> Get(const std::string& key) override {
     return s3_.GetObjectString(bucket_, key);
   }
+  Status GetStream(const std::string& key, const ChunkSink& chunk) override {
+    Status refused;
+    auto r = s3_.GetObject(bucket_, key, [&](std::string_view piece) {
+      refused = chunk(piece);
+      return refused.ok();
+    });
+    if (!refused.ok()) return refused;
+    return r.status();
+  }
   Result<std::vector<aws::ObjectInfo>> List(const std::string& prefix) override {
     return s3_.ListAll(bucket_, prefix);
   }
@@ -56,6 +66,7 @@ class S3Store : public ObjectStore {
 };
 
 std::atomic<uint64_t> g_tmp_counter{0};
+constexpr size_t kReadChunk = 256 * 1024;  // a local object is read in pieces of this size
 
 class LocalWriter : public ObjectWriter {
  public:
@@ -119,6 +130,18 @@ class LocalStore : public ObjectStore {
     std::ostringstream s;
     s << in.rdbuf();
     return s.str();
+  }
+  Status GetStream(const std::string& key, const ChunkSink& chunk) override {
+    std::ifstream in(Path(key), std::ios::binary);
+    if (!in) return NotFound("no object " + Path(key).string());
+    std::vector<char> buf(kReadChunk);
+    while (in) {
+      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      size_t n = static_cast<size_t>(in.gcount());
+      if (n > 0) RETURN_IF_ERROR(chunk(std::string_view(buf.data(), n)));
+    }
+    if (in.bad()) return Unavailable("cannot read " + Path(key).string());
+    return Status::Ok();
   }
   Result<std::vector<aws::ObjectInfo>> List(const std::string& prefix) override {
     std::vector<aws::ObjectInfo> out;

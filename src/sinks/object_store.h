@@ -4,6 +4,7 @@
 // ever listed. Stores are thread-safe; each writer belongs to one thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,11 @@ class ObjectStore {
   virtual Status Put(const std::string& key, const std::string& data,
                      const std::string& content_type) = 0;
   virtual Result<std::string> Get(const std::string& key) = 0;
+  // The object handed to `chunk` in pieces as it is read (memory: one piece, not the object);
+  // an error of `chunk` stops the read and is returned. A missing object is NotFound. S3
+  // retries a failed request only while no byte has been handed on.
+  using ChunkSink = std::function<Status(std::string_view)>;
+  virtual Status GetStream(const std::string& key, const ChunkSink& chunk) = 0;
   virtual Result<std::vector<aws::ObjectInfo>> List(const std::string& prefix) = 0;
   virtual Status Delete(const std::vector<std::string>& keys) = 0;
   virtual std::string Describe(const std::string& key) const = 0;  // s3://b/k or /path/k

@@ -5,26 +5,17 @@
 namespace di {
 
 void AppendCopyEscaped(std::string_view text, std::string& out) {
-  for (char c : text) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\0':
-        break;
-      default:
-        out += c;
-    }
+  size_t run = 0;  // the start of the bytes not yet appended, which need no escape
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c != '\\' && c != '\n' && c != '\r' && c != '\t' && c != '\0') continue;
+    out.append(text.data() + run, i - run);
+    run = i + 1;
+    if (c == '\0') continue;
+    out += '\\';
+    out += c == '\\' ? '\\' : c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
   }
+  out.append(text.data() + run, text.size() - run);
 }
 
 void AppendArrayElementQuoted(std::string_view text, std::string& out) {

@@ -112,8 +112,7 @@ class ApiTest : public ::testing::Test {
   std::string RestoreDb() { return "api_rt_" + std::to_string(getpid()); }
   std::string Psql(const std::string& sql) { return PsqlOn("postgres", sql); }
   std::string Env(const std::string& extra = "") {
-    return "set -a && . " + std::string(DI_SOURCE_DIR) +
-           "/stack.env && set +a && export MAPPING_FILE=" + (dir_ / "mapping.json").string() +
+    return StackEnvShell() + "export MAPPING_FILE=" + (dir_ / "mapping.json").string() +
            " S3_BUCKET_NAME=file://" + (dir_ / "store").string() + " DYNAMODB_STATE_TABLE=state-" +
            s_ + " LOG_FILE=" + (dir_ / "api.log").string() + " BATCH_SIZE=100 " + extra + " && ";
   }

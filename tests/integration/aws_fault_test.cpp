@@ -8,6 +8,7 @@
 #include "aws/dynamodb_client.h"
 #include "aws/fault_transport.h"
 #include "aws/s3_client.h"
+#include "sinks/object_store.h"
 #include "stack_env.h"
 
 namespace di::testing {
@@ -155,6 +156,56 @@ TEST_F(FaultTest, TheRetryBudgetStopsAnOutageFromMultiplyingLoad) {
   EXPECT_EQ(client.stats().budget_exhausted, 1u);
   EXPECT_FALSE(s3.PutObject(bucket_, "b", "v").ok());
   EXPECT_EQ(client.stats().attempts, 4u);  // no budget left: no retry at all
+}
+
+// A streamed read (ObjectStore::GetStream, as restore reads a part): a reset before the first
+// byte is retried and the object arrives whole, once; a reset after bytes were handed on is
+// not retried (the bytes would arrive twice) but fails.
+TEST_F(FaultTest, AStreamedReadIsRetriedOnlyBeforeItsFirstByte) {
+  std::string body = Bytes(3 * 1024 * 1024 + 7);
+  ASSERT_TRUE(s3_->PutObject(bucket_, "stream.bin", body).ok());
+  auto store = MakeS3Store(*s3_, bucket_, "");
+  auto is_get = [](const aws::HttpRequest& r) {
+    return r.method == "GET" && r.path.find("stream.bin") != std::string::npos;
+  };
+  fault_->AddRule(
+      [&](const aws::HttpRequest& r, Result<aws::HttpResponse>* out) {
+        if (!is_get(r)) return false;
+        *out = FaultTransport::ConnectionReset();
+        return true;
+      },
+      1);
+  std::string got;
+  size_t pieces = 0;
+  auto collect = [&](std::string_view piece) {
+    got.append(piece);
+    ++pieces;
+    return Status::Ok();
+  };
+  Status s = store->GetStream("stream.bin", collect);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(fault_->faults_injected(), 1);
+  EXPECT_TRUE(got == body) << got.size() << " bytes of " << body.size();
+  EXPECT_GT(pieces, 1u);  // handed on in pieces, not gathered
+
+  fault_->AddRule(
+      [&](const aws::HttpRequest& r, Result<aws::HttpResponse>* out) {
+        if (!is_get(r)) return false;
+        (void)r.on_body("partial");  // some bytes, then the connection drops
+        *out = FaultTransport::ConnectionReset();
+        return true;
+      },
+      1);
+  got.clear();
+  s = store->GetStream("stream.bin", collect);
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(fault_->faults_injected(), 2);
+  EXPECT_EQ(got, "partial");
+
+  // A missing object is NotFound; the reader's error stops the read and is returned.
+  EXPECT_EQ(store->GetStream("absent.bin", collect).code(), StatusCode::kNotFound);
+  s = store->GetStream("stream.bin", [](std::string_view) { return Aborted("enough"); });
+  EXPECT_EQ(s.code(), StatusCode::kAborted);
 }
 
 }  // namespace

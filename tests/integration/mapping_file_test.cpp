@@ -28,8 +28,7 @@ class MappingFileTest : public ::testing::Test {
     return path;
   }
   std::string Env(const std::string& mapping) {
-    return "set -a && . " + std::string(DI_SOURCE_DIR) +
-           "/stack.env && set +a && export MAPPING_FILE=" + mapping + " S3_BUCKET_NAME=file://" +
+    return StackEnvShell() + "export MAPPING_FILE=" + mapping + " S3_BUCKET_NAME=file://" +
            (dir_ / "store").string() + " DYNAMODB_STATE_TABLE=state-" + s_ + " && ";
   }
   fs::path dir_;

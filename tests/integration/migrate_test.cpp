@@ -28,7 +28,7 @@ struct Names {
 
 std::string Base() {
   // The stack's settings (stack.env) for the binary and the checker.
-  return "set -a && . " + std::string(DI_SOURCE_DIR) + "/stack.env && set +a && ";
+  return StackEnvShell();
 }
 
 TEST(Migrate, CinemaDataLandsInDynamoDbWithExactValues) {

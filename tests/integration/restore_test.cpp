@@ -42,8 +42,7 @@ class RestoreTest : public ::testing::Test {
   // The stack's settings, the local backup location and the source databases.
   std::string Env(const std::string& mysql_db, const std::string& pg_db,
                   const std::string& mongo_db) {
-    return "set -a && . " + std::string(DI_SOURCE_DIR) +
-           "/stack.env && set +a && export S3_BUCKET_NAME=file://" + dir_.string() +
+    return StackEnvShell() + "export S3_BUCKET_NAME=file://" + dir_.string() +
            " MYSQL_DATABASE=" + mysql_db + " POSTGRES_DATABASE=" + pg_db +
            " MONGODB_URI=" + MongoBase() + "/" + mongo_db + " && ";
   }
@@ -138,6 +137,26 @@ class RestoreTest : public ::testing::Test {
     }
   }
 
+  // The first part of the one backup of `engine_table` ("mysql/rooms") in dir_.
+  fs::path Part(const std::string& engine_table) {
+    fs::path run;
+    for (const auto& e : fs::directory_iterator(dir_ / "backups" / engine_table)) run = e.path();
+    return run / "part-00000.jsonl.gz";
+  }
+  // Flips a byte in the middle of the file, or `from_end` bytes before its end (6: in the last
+  // gzip member's CRC, which only the end of the stream shows); its content before.
+  static std::string Damage(const fs::path& file, size_t from_end = 0) {
+    std::string original;
+    {
+      std::ifstream in(file, std::ios::binary);
+      original.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    std::string damaged = original;
+    damaged[from_end ? damaged.size() - from_end : damaged.size() / 2] ^= 0x5a;
+    std::ofstream(file, std::ios::binary) << damaged;
+    return original;
+  }
+
   std::string db_;
   fs::path dir_;
   static inline int counter_ = 0;
@@ -157,7 +176,10 @@ TEST_F(RestoreTest, SakilaPagilaAndTheSampleMoviesComeBackWithEveryValueAndType)
 TEST_F(RestoreTest, DamagedBackupsAndOccupiedTablesAreRefusedWritingNothing) {
   const Config& c = StackConfig();
   std::string env = Env(c.mysql.database, c.postgres.database, c.mongo.database), out;
-  ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode backup --table users --table rooms", &out), 0)
+  ASSERT_EQ(
+      RunCommand(env + DI_BINARY + " --mode backup --table users --table rooms --table movies",
+                 &out),
+      0)
       << out;
   fs::path users_dir;
   for (const auto& e : fs::directory_iterator(dir_ / "backups/postgresql/users")) users_dir = e;
@@ -175,16 +197,9 @@ TEST_F(RestoreTest, DamagedBackupsAndOccupiedTablesAreRefusedWritingNothing) {
   EXPECT_EQ(RunCommand(restore_users + "--latest --if-exists maybe", &out), 2) << out;
   EXPECT_NE(out.find("expected fail, replace or append"), std::string::npos) << out;
 
-  // A corrupted part: refused before any write.
+  // A corrupted part: refused, nothing written.
   fs::path part = users_dir / "part-00000.jsonl.gz";
-  std::string original;
-  {
-    std::ifstream in(part, std::ios::binary);
-    original.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  std::string damaged = original;
-  damaged[damaged.size() / 2] ^= 0x5a;
-  std::ofstream(part, std::ios::binary) << damaged;
+  std::string original = Damage(part);
   EXPECT_EQ(RunCommand(restore_users + "--latest", &out), 1) << out;
   EXPECT_NE(out.find("does not match its sha256"), std::string::npos) << out;
   EXPECT_EQ(Psql(db_, "SELECT to_regclass('public.users') IS NULL"), "t");
@@ -221,12 +236,43 @@ TEST_F(RestoreTest, DamagedBackupsAndOccupiedTablesAreRefusedWritingNothing) {
                               " --mode restore --source-db mysql --table rooms --latest "
                               "--target-url " +
                               TargetUrl("mysql");
+  // A MySQL part corrupted in its last member's CRC (found when its stream ends, after the
+  // staging table was made): that table is dropped, nothing is left.
+  fs::path rooms_part = Part("mysql/rooms");
+  std::string rooms_original = Damage(rooms_part, 6);
+  EXPECT_EQ(RunCommand(restore_rooms, &out), 1) << out;
+  EXPECT_NE(out.find("does not match its sha256"), std::string::npos) << out;
+  EXPECT_EQ(Mysql(db_, "SHOW TABLES"), "");
+  std::ofstream(rooms_part, std::ios::binary) << rooms_original;
   ASSERT_EQ(RunCommand(restore_rooms, &out), 0) << out;
   Mysql(db_, "UPDATE rooms SET name = 'x'");
   EXPECT_EQ(RunCommand(restore_rooms, &out), 1) << out;
   ASSERT_EQ(RunCommand(restore_rooms + " --if-exists replace", &out), 0) << out;
   ExpectSameMysql(c.mysql.database, "rooms");
   EXPECT_EQ(Mysql(db_, "SHOW TABLES"), "rooms");  // no staging table left
+
+  // MongoDB appending to an existing collection (no transaction to undo): a corrupted part is
+  // found before the first write; a new collection's load drops its staging collection.
+  std::string restore_movies = env + DI_BINARY +
+                               " --mode restore --source-db mongodb --table movies --latest "
+                               "--target-url " +
+                               TargetUrl("mongodb");
+  std::string count = VenvPython() + " -c \"import pymongo; c = pymongo.MongoClient('" +
+                      MongoBase() + "')['" + db_ + "']; print(sorted(c.list_collection_names()), " +
+                      "c.movies.count_documents({}))\"";
+  fs::path movies_part = Part("mongodb/movies");
+  std::string movies_original = Damage(movies_part, 6);
+  EXPECT_EQ(RunCommand(restore_movies, &out), 1) << out;
+  EXPECT_NE(out.find("does not match its sha256"), std::string::npos) << out;
+  RunCommand(count, &out);
+  EXPECT_EQ(out, "[] 0\n");
+  std::ofstream(movies_part, std::ios::binary) << movies_original;
+  ASSERT_EQ(RunCommand(restore_movies, &out), 0) << out;
+  Damage(movies_part, 6);
+  EXPECT_EQ(RunCommand(restore_movies + " --if-exists append", &out), 1) << out;
+  EXPECT_NE(out.find("does not match its sha256"), std::string::npos) << out;
+  RunCommand(count, &out);
+  EXPECT_EQ(out, "['movies'] " + std::to_string(50 * CinemaScale()) + "\n");
 }
 
 }  // namespace

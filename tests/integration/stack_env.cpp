@@ -1,6 +1,7 @@
 #include "stack_env.h"
 
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -72,6 +73,25 @@ aws::ServiceOptions StackService(const std::string& service) {
   o.retry.base_delay = std::chrono::milliseconds(10);
   o.retry.max_backoff = std::chrono::milliseconds(100);
   return o;
+}
+
+std::string StackEnvShell() {
+  std::string path = std::string(DI_SOURCE_DIR) + "/stack.env";
+  std::string out = "set -a && . " + path + " && set +a && ";
+  std::ifstream in(path);
+  std::string line, keep;
+  while (std::getline(in, line)) {
+    size_t eq = line.find('=');
+    if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
+    std::string key = line.substr(0, eq);
+    const char* value = std::getenv(key.c_str());
+    if (!value) continue;
+    keep += " " + key + "='";
+    for (const char* c = value; *c; ++c)
+      keep += *c == '\'' ? std::string("'\\''") : std::string(1, *c);
+    keep += "'";
+  }
+  return keep.empty() ? out : out + "export" + keep + " && ";
 }
 
 std::string VenvPython() {

@@ -31,6 +31,10 @@ aws::ServiceOptions StackService(const std::string& service);
 // AwsCli() + "s3 cp s3://b/k -".
 std::string AwsCli();
 std::string VenvPython();
+// A shell prefix that loads stack.env for a child command, "set -a && . stack.env && set +a
+// && export ... && ", where the variables this process's environment sets win over the
+// file (as they do in StackConfig), so a stack on other ports is the one the child talks to.
+std::string StackEnvShell();
 // A name unique to this process and call, for buckets and tables: "<prefix>-<pid>-<n>".
 std::string UniqueName(const std::string& prefix);
 // Loads the cinema dataset again (for tests that change it); returns the loader's output.

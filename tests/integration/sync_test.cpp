@@ -20,11 +20,10 @@ class SyncTest : public ::testing::Test {
     EXPECT_EQ(Reseed(&out), 0) << out;
   }
   std::string Env(const std::string& extra = "") {
-    return "set -a && . " + std::string(DI_SOURCE_DIR) +
-           "/stack.env && set +a && env S3_BUCKET_NAME=di-" + s_ +
-           " DYNAMODB_MOVIES_TABLE=movies-" + s_ + " DYNAMODB_ROOMS_TABLE=rooms-" + s_ +
-           " DYNAMODB_RESERVATIONS_TABLE=res-" + s_ + " DYNAMODB_USERS_TABLE=users-" + s_ +
-           " DYNAMODB_STATE_TABLE=state-" + s_ + " " + extra + " " + DI_BINARY + " ";
+    return StackEnvShell() + "env S3_BUCKET_NAME=di-" + s_ + " DYNAMODB_MOVIES_TABLE=movies-" + s_ +
+           " DYNAMODB_ROOMS_TABLE=rooms-" + s_ + " DYNAMODB_RESERVATIONS_TABLE=res-" + s_ +
+           " DYNAMODB_USERS_TABLE=users-" + s_ + " DYNAMODB_STATE_TABLE=state-" + s_ + " " + extra +
+           " " + DI_BINARY + " ";
   }
   json Get(const std::string& table, const std::string& key_json) {
     std::string out;

@@ -19,11 +19,10 @@ class VerifyTest : public ::testing::Test {
     EXPECT_EQ(Reseed(&out), 0) << out;
   }
   std::string Env() {
-    return "set -a && . " + std::string(DI_SOURCE_DIR) +
-           "/stack.env && set +a && export S3_BUCKET_NAME=di-" + s_ +
-           " DYNAMODB_MOVIES_TABLE=movies-" + s_ + " DYNAMODB_ROOMS_TABLE=rooms-" + s_ +
-           " DYNAMODB_RESERVATIONS_TABLE=res-" + s_ + " DYNAMODB_USERS_TABLE=users-" + s_ +
-           " DYNAMODB_STATE_TABLE=state-" + s_ + " WORKERS=3 BATCH_SIZE=500 && ";
+    return StackEnvShell() + "export S3_BUCKET_NAME=di-" + s_ + " DYNAMODB_MOVIES_TABLE=movies-" +
+           s_ + " DYNAMODB_ROOMS_TABLE=rooms-" + s_ + " DYNAMODB_RESERVATIONS_TABLE=res-" + s_ +
+           " DYNAMODB_USERS_TABLE=users-" + s_ + " DYNAMODB_STATE_TABLE=state-" + s_ +
+           " WORKERS=3 BATCH_SIZE=500 && ";
   }
   std::string s_ = UniqueName("ver");
 };

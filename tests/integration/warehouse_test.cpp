@@ -38,12 +38,11 @@ class WarehouseTest : public ::testing::Test {
   std::string Mysql(const std::string& sql) { return MariaDbOn(StackConfig().mysql.database, sql); }
   std::string Env() {
     const Config& c = StackConfig();
-    return "set -a && . " + std::string(DI_SOURCE_DIR) +
-           "/stack.env && set +a && export ANALYTICS_DATABASE_URL=postgresql://" + c.postgres.user +
-           ":" + c.postgres.password + "@" + c.postgres.host + ":" +
-           std::to_string(c.postgres.port) + "/" + db_ +
-           " MAPPING_FILE=" + (dir_ / "mapping.json").string() + " S3_BUCKET_NAME=file://" +
-           (dir_ / "store").string() + " DYNAMODB_STATE_TABLE=state-" + s_ + " && ";
+    return StackEnvShell() + "export ANALYTICS_DATABASE_URL=postgresql://" + c.postgres.user + ":" +
+           c.postgres.password + "@" + c.postgres.host + ":" + std::to_string(c.postgres.port) +
+           "/" + db_ + " MAPPING_FILE=" + (dir_ / "mapping.json").string() +
+           " S3_BUCKET_NAME=file://" + (dir_ / "store").string() + " DYNAMODB_STATE_TABLE=state-" +
+           s_ + " && ";
   }
   // Every column of users, in both databases, as one digest.
   std::string UsersDigest(const std::string& db) {
