@@ -1,11 +1,15 @@
 // Restore: a backup (manifest + parts) back into MySQL/MariaDB, PostgreSQL or MongoDB with
-// every type intact. Every part's sha256 is checked before the first write (a corrupt or
-// missing part, or a missing manifest, writes nothing). The table is created from the
+// every type intact. Each part is read once as a stream, through its sha256 and the
+// decompressor, and loaded a batch at a time (memory: a batch and the codec window, never a
+// part). A missing manifest or part (one listing checks them all first) writes nothing; a
+// part that does not match its sha256 or does not decode fails the load before it commits,
+// and the target undoes it (MongoDB appending to an existing collection, which cannot be
+// undone, reads every part once to check it first). The table is created from the
 // manifest's columns, source types and primary key when missing; an existing one must have
-// the same columns. Loads use each engine's fast path — multi-row INSERTs in one
-// transaction (MySQL), COPY FROM STDIN (PostgreSQL), insertMany (MongoDB) — one batch at a
-// time. A new or replaced table appears whole or not at all: PostgreSQL loads in one
-// transaction; MySQL and MongoDB load a staging table/collection and rename it into place.
+// the same columns. Loads use each engine's fast path — multi-row INSERTs in one transaction
+// (MySQL), COPY FROM STDIN (PostgreSQL), insertMany (MongoDB). A new or replaced table
+// appears whole or not at all: PostgreSQL loads in one transaction; MySQL and MongoDB load a
+// staging table/collection and rename it into place.
 #pragma once
 
 #include <functional>
