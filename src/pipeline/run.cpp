@@ -582,7 +582,8 @@ std::string LoadLine(const WarehouseLoad& r) {
 // index that starts with the change column, each run sorts the whole table.
 void WarnWithoutIndex(Source& source, const TableInfo& info, const TableMapping& m,
                       const Say& say) {
-  if (info.cursor_column.empty() || info.primary_key.empty() || info.engine == Engine::kMongo)
+  if (info.cursor_column.empty() || info.primary_key.empty() || info.engine == Engine::kMongo ||
+      NullableCursor(info))  // refused for sync anyway, with its own message
     return;
   auto has = source.HasIndexLeadingWith(info, info.cursor_column);
   if (!has.ok() || *has) return;
@@ -762,7 +763,8 @@ RunOutcome RunSync(const Config& config, const std::vector<TableMapping>& mappin
     if (hooks.batch)
       o.on_batch = [&](size_t items, double seconds) { hooks.batch(m.Name(), items, seconds); };
     r = MigrateTable(*srcs->main, *srcs->lookup, *info, *m.dynamodb, dynamodb, store, o);
-    say("[sync] " + MigrationLine(r) + (o.after ? "" : " (first sync: all rows)"));
+    say("[sync] " + MigrationLine(r) +
+        (o.after || !r.status.ok() ? "" : " (first sync: all rows)"));
   });
   size_t ok = 0;
   bool clean = true;

@@ -309,7 +309,7 @@ class MongoSource : public Source {
 };
 
 Status MongoReader::Open() {
-  if (!coll_)  // kept across keyset pages
+  if (!coll_)  // kept for the reader's life
     coll_ = mongoc_client_get_collection(src_.client(), src_.settings().database.c_str(),
                                          table_.name.c_str());
   // One find for the whole read, sorted when ordered: (cursor, _id), or _id alone by key.

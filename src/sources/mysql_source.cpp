@@ -95,7 +95,9 @@ class MySqlSource : public Source {
                             o_.db.database.c_str(), static_cast<unsigned>(o_.db.port), nullptr, 0))
       return Error("cannot connect", mysql_errno(db_) == 1045 ? StatusCode::kUnauthenticated
                                                               : StatusCode::kUnavailable);
-    return Exec("SET time_zone = '+00:00'");
+    // A streamed read waits while its sinks work (backpressure): the server must not give up
+    // sending it after its default 60 s (mydumper and mysqldump raise it too).
+    return Exec("SET time_zone = '+00:00', net_write_timeout = 3600");
   }
 
   Engine engine() const override { return Engine::kMySql; }

@@ -1,5 +1,6 @@
-// MySQL / MariaDB source on MariaDB Connector/C: full reads stream unbuffered
-// (mysql_use_result), incremental reads are keyset pages on (cursor, primary key).
+// MySQL / MariaDB source on MariaDB Connector/C: every read is one query streamed unbuffered
+// (mysql_use_result, one InnoDB consistent read): full reads in primary-key order, ordered
+// reads after a position in (cursor, primary key) or key order.
 // Naive DATETIME values are read as wall time in `source_tz`; TIMESTAMP values are read in a
 // UTC session. Not thread-safe: one per worker.
 #pragma once

@@ -1,5 +1,6 @@
 // PostgreSQL source on libpq: full reads stream with COPY ... TO STDOUT (text format, one
-// row in memory at a time), incremental reads are keyset pages on (cursor, primary key).
+// row in memory at a time); ordered reads (after a position, in (cursor, primary key) or key
+// order) are one cursor in a REPEATABLE READ transaction, fetched a batch at a time.
 // The session runs in UTC; naive `timestamp` values are read as wall time in `source_tz`.
 // Not thread-safe: one per worker.
 #pragma once

@@ -141,9 +141,10 @@ Status CheckKeysetRead(const std::string& where, const TableInfo& table,
   if (!(options.incremental || options.after) || !NullableCursor(table)) return Status::Ok();
   return InvalidArgument(where + ": table '" + table.name + "': its change-tracking column '" +
                          table.cursor_column +
-                         "' allows NULL, and rows with NULL there cannot be read in keyset pages "
-                         "or tracked; make it NOT NULL (after filling its NULLs) or track "
-                         "another column");
+                         "' allows NULL, and a row with NULL there has no place after a "
+                         "watermark, so changes cannot be tracked by it (migrate and backup "
+                         "read the table in full); make it NOT NULL (after filling its NULLs) "
+                         "or track another column");
 }
 
 Position PositionOf(const std::vector<Value>& row, const std::vector<size_t>& keyset) {

@@ -5,7 +5,9 @@
 #include <libpq-fe.h>
 #include <mongoc/mongoc.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -288,6 +290,53 @@ TEST(Sources, NullableChangeTrackingColumnIsRefusedForIncrementalReadsOnly) {
   }
 }
 
+// An ordered read whose sinks hold it back (a throttled target) is not ended by the server:
+// MariaDB's net_write_timeout and PostgreSQL's idle_in_transaction_session_timeout are set
+// to 1 s for new sessions here, and a read pauses 3 s between two batches.
+TEST(Sources, AnOrderedReadHeldBackByItsSinksIsNotEndedByTheServer) {
+  const Config& c = StackConfig();
+  // MariaDB: ~16 MB of rows, far past the socket buffers, so the server blocks sending.
+  MariaDbOn(c.mysql.database,
+            "DROP TABLE IF EXISTS held_back; CREATE TABLE held_back (id INT PRIMARY KEY, pad "
+            "VARCHAR(400)) SELECT seq AS id, REPEAT('x', 400) AS pad FROM seq_1_to_40000; SET "
+            "GLOBAL net_write_timeout = 1");
+  PsqlOn(c.postgres.database,
+         "DROP TABLE IF EXISTS held_back; CREATE TABLE held_back AS SELECT g AS id, "
+         "repeat('x', 400) AS pad FROM generate_series(1, 40000) g; ALTER TABLE held_back ADD "
+         "PRIMARY KEY (id); ALTER DATABASE " +
+             c.postgres.database + " SET idle_in_transaction_session_timeout = '1s'");
+  struct Restore {
+    ~Restore() {
+      const Config& c = StackConfig();
+      MariaDbOn(c.mysql.database, "SET GLOBAL net_write_timeout = 60; DROP TABLE held_back");
+      PsqlOn(c.postgres.database, "ALTER DATABASE " + c.postgres.database +
+                                      " RESET idle_in_transaction_session_timeout; DROP TABLE "
+                                      "held_back");
+    }
+  } restore;
+  for (Engine e : {Engine::kMySql, Engine::kPostgres}) {
+    SCOPED_TRACE(EngineName(e));
+    auto src = Open(e);
+    ASSERT_TRUE(src);
+    auto info = src->Describe("held_back");
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    auto reader = src->Read(*info, {1000, std::nullopt, false, true});
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    CellBatch b;
+    size_t rows = 0;
+    ASSERT_TRUE(*(*reader)->NextCells(&b));
+    rows += b.rows();
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    while (true) {
+      auto more = (*reader)->NextCells(&b);
+      ASSERT_TRUE(more.ok()) << more.status().ToString();
+      if (!*more) break;
+      rows += b.rows();
+    }
+    EXPECT_EQ(rows, 40000u);
+  }
+}
+
 // A run's table listing parks its connection for the first worker on that database.
 TEST(Sources, AParkedSourceServesTheNextOpenOfItsDatabase) {
   const Config& c = StackConfig();
@@ -454,7 +503,7 @@ TEST(Sources, OneConnectionServesManyTablesInTurn) {
         ASSERT_TRUE(*(*reader)->Next(&b));
         EXPECT_EQ(b.rows.size(), 10u);
       }
-      // The same for keyset pages, whose next page's query is already sent, twice in turn.
+      // The same for ordered reads, whose next FETCH is already sent, twice in turn.
       for (int paged_read = 0; paged_read < 2; ++paged_read) {
         auto paged = src->Read(*info, {10, std::nullopt, true});
         ASSERT_TRUE(paged.ok()) << paged.status().ToString();
@@ -602,7 +651,7 @@ void ExpectEncodedAttributes(Source& src, const std::string& table, const std::s
   }
 }
 
-// PostgreSQL (the COPY text and the keyset pages' text): edge values of every type family,
+// PostgreSQL (the COPY text and the ordered reads' pages): edge values of every type family,
 // in two zones (naive timestamps move with SOURCE_TZ), and the cinema tables.
 TEST(Sources, PostgresEncodedRecordsAndAttributeValuesEqualTheValuePath) {
   const Config& c = StackConfig();
