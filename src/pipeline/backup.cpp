@@ -321,16 +321,6 @@ BackupWriter::BackupWriter(ObjectStore& store, const TableInfo& table, const Bac
 
 BackupWriter::~BackupWriter() = default;
 
-void BackupWriter::Resume(const nlohmann::json& parts) {
-  parts_->done = parts.is_array() ? parts : JsonDoc::array();
-  done_rows_ = 0;
-  for (const auto& p : parts_->done) {
-    done_rows_ += p.value("rows", int64_t{0});
-    bytes_ += p.value("bytes", uint64_t{0});
-  }
-  rows_ = done_rows_;
-}
-
 const nlohmann::json& BackupWriter::completed_parts() const {
   return parts_->done;
 }
@@ -351,7 +341,6 @@ Status BackupWriter::EndPart() {
   bytes_ += p.open->stored_bytes();
   p.done.push_back(p.open->Describe());
   p.open.reset();
-  done_rows_ = rows_;
   return Status::Ok();
 }
 

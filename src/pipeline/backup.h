@@ -47,22 +47,18 @@ std::string BackupPrefix(const std::string& folder, Engine engine, const std::st
 
 // One table's backup being written (docs/formats.md): records appended a batch at a time
 // (from cells or Values), compressed into parts of at least part_bytes cut between batches
-// (a part holds whole batches), the manifest written last by Finish. Resume keeps the parts a
-// stopped run completed (the next is numbered after them). Not thread-safe; destroyed
-// without Finish, it lists nothing (parts without a manifest are not a backup).
+// (a part holds whole batches), the manifest written last by Finish. Not thread-safe;
+// destroyed without Finish, it lists nothing (parts without a manifest are not a backup).
 class BackupWriter {
  public:
   BackupWriter(ObjectStore& store, const TableInfo& table, const BackupOptions& options,
                std::string run_id);
   ~BackupWriter();
-  // Before the first batch: the manifest entries of the parts a stopped run completed.
-  void Resume(const nlohmann::json& parts);
   Status Append(const ChangeBatch& batch);
   // The parts completed so far, as the manifest lists them (durable: they are stored).
   const nlohmann::json& completed_parts() const;
   int64_t rows() const { return rows_; }
-  int64_t completed_rows() const { return done_rows_; }  // in completed_parts()
-  uint64_t bytes() const { return bytes_; }              // stored, of completed parts
+  uint64_t bytes() const { return bytes_; }  // stored, of completed parts
   // Ends the last part and writes the manifest (with `watermark`); its key.
   Result<std::string> Finish(const std::optional<Position>& watermark);
 
@@ -78,7 +74,7 @@ class BackupWriter {
   const std::string run_id_, prefix_, started_;
   std::unique_ptr<RecordWriter> records_;
   std::unique_ptr<Parts> parts_;
-  int64_t rows_ = 0, done_rows_ = 0;
+  int64_t rows_ = 0;
   uint64_t bytes_ = 0;
 };
 

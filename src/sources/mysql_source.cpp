@@ -496,23 +496,9 @@ std::string MySqlReader::SelectSql() {
     return sql;
   }
   // (cursor, pk...) or (pk...) > (after), in that order.
-  const std::vector<size_t> idx = OrderColumns(table_, options_);
-  std::string order;
-  for (size_t i = 0; i < idx.size(); ++i)
-    order += (i ? ", " : "") + Quote(table_.columns[idx[i]].name);
-  if (options_.after) {
-    const Position& a = *options_.after;
-    std::string lits;
-    if (!options_.by_key) lits = src_.LiteralFor(convs_[idx[0]], a.cursor);
-    const size_t first_key = options_.by_key ? 0 : 1;
-    for (size_t i = 0; i < a.key.size() && i + first_key < idx.size(); ++i)
-      lits += (lits.empty() ? "" : ", ") + src_.LiteralFor(convs_[idx[i + first_key]], a.key[i]);
-    if (!options_.by_key && a.key.empty())
-      sql += " WHERE " + Quote(table_.cursor_column) + " > " + lits;
-    else
-      sql += " WHERE (" + order + ") > (" + lits + ")";
-  }
-  return sql + " ORDER BY " + order;
+  return sql + OrderedReadTail(table_, options_, Quote, [&](size_t column, const Value& v) {
+           return src_.LiteralFor(convs_[column], v);
+         });
 }
 
 Result<bool> MySqlReader::NextOrdered(RecordBatch* batch) {

@@ -794,35 +794,17 @@ Result<bool> PgReader::NextPageCells(CellBatch* batch) {
 }
 
 Status PgReader::Declare() {
-  const std::vector<size_t> idx = OrderColumns(table_, options_);
-  std::string cols, order;
+  std::string cols;
   for (size_t i = 0; i < table_.columns.size(); ++i)
     cols += (i ? ", " : "") + QuoteIdent(table_.columns[i].name);
-  for (size_t i = 0; i < idx.size(); ++i)
-    order += (i ? ", " : "") + QuoteIdent(table_.columns[idx[i]].name);
-  std::string sql = "SELECT " + cols + " FROM " + QuoteTable(table_.name);
+  // The position's values go as typed parameters.
   std::vector<std::string> params;
-  auto typed = [&](size_t col_index) {
-    return "$" + std::to_string(params.size()) + "::" + table_.columns[col_index].source_type;
-  };
-  if (options_.after) {
-    const Position& a = *options_.after;
-    std::string rhs;
-    if (!options_.by_key) {
-      params.push_back(src_.TextFor(convs_[idx[0]], a.cursor));
-      rhs = typed(idx[0]);
-    }
-    const size_t first_key = options_.by_key ? 0 : 1;
-    for (size_t i = 0; i < a.key.size() && i + first_key < idx.size(); ++i) {
-      params.push_back(src_.TextFor(convs_[idx[i + first_key]], a.key[i]));
-      rhs += (rhs.empty() ? "" : ", ") + typed(idx[i + first_key]);
-    }
-    if (!options_.by_key && a.key.empty())
-      sql += " WHERE " + QuoteIdent(table_.cursor_column) + " > " + rhs;
-    else
-      sql += " WHERE (" + order + ") > (" + rhs + ")";
-  }
-  sql += " ORDER BY " + order;
+  std::string sql =
+      "SELECT " + cols + " FROM " + QuoteTable(table_.name) +
+      OrderedReadTail(table_, options_, QuoteIdent, [&](size_t column, const Value& v) {
+        params.push_back(src_.TextFor(convs_[column], v));
+        return "$" + std::to_string(params.size()) + "::" + table_.columns[column].source_type;
+      });
   RETURN_IF_ERROR(src_.BeginRead());
   std::string name = src_.NewCursorName();
   std::string declare = "DECLARE " + name + " NO SCROLL CURSOR FOR " + sql;

@@ -120,6 +120,29 @@ Position PositionIn(const std::vector<Value>& row, const std::vector<size_t>& or
   return p;
 }
 
+std::string OrderedReadTail(const TableInfo& table, const ReadOptions& options,
+                            const std::function<std::string(std::string_view)>& quote,
+                            const std::function<std::string(size_t, const Value&)>& value) {
+  const std::vector<size_t> idx = OrderColumns(table, options);
+  std::string order;
+  for (size_t i = 0; i < idx.size(); ++i)
+    order += (i ? ", " : "") + quote(table.columns[idx[i]].name);
+  std::string sql;
+  if (options.after) {
+    const Position& a = *options.after;
+    std::string rhs;
+    if (!options.by_key) rhs = value(idx[0], a.cursor);
+    const size_t first_key = options.by_key ? 0 : 1;
+    for (size_t i = 0; i < a.key.size() && i + first_key < idx.size(); ++i)
+      rhs += (rhs.empty() ? "" : ", ") + value(idx[i + first_key], a.key[i]);
+    if (!options.by_key && a.key.empty())
+      sql += " WHERE " + quote(table.cursor_column) + " > " + rhs;
+    else
+      sql += " WHERE (" + order + ") > (" + rhs + ")";
+  }
+  return sql + " ORDER BY " + order;
+}
+
 Status CheckKeysetRead(const std::string& where, const TableInfo& table,
                        const ReadOptions& options) {
   if (options.by_key) {

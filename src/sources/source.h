@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -138,6 +139,13 @@ std::vector<size_t> OrderColumns(const TableInfo& table, const ReadOptions& opti
 // A row's Position in the order of OrderColumns (`order`): with `by_key` the cursor is NULL
 // and the key is every order column.
 Position PositionIn(const std::vector<Value>& row, const std::vector<size_t>& order, bool by_key);
+// The tail of an SQL ordered read after its SELECT ... FROM: " WHERE (order) > (after)" (or
+// "cursor > v" for a bare cursor position) when it has a position, then " ORDER BY order".
+// `quote` quotes an identifier; `value(column, v)` renders v, a value of that column, as the
+// engine's literal or parameter.
+std::string OrderedReadTail(const TableInfo& table, const ReadOptions& options,
+                            const std::function<std::string(std::string_view)>& quote,
+                            const std::function<std::string(size_t, const Value&)>& value);
 // An SQL table's change-tracking column allows NULL: a keyset page cannot go past a NULL
 // (it compares as unknown), so such a table is neither paged nor tracked (an error naming
 // the column and the fix when asked to).
