@@ -18,7 +18,10 @@ int main(int argc, char** argv) {
   int port = argc > 1 ? std::atoi(argv[1]) : 5999;
   httplib::Server server;
   g_server = &server;
-  server.new_task_queue = [] { return new httplib::ThreadPool(4); };
+  // A thread per connection the client keeps open: its parallel BatchWriteItem calls and the
+  // state table's checkpoints from another thread (with fewer, a connection waits for an
+  // idle keep-alive one to time out: 5 s).
+  server.new_task_queue = [] { return new httplib::ThreadPool(16); };
   // Without it, a response's header and body segments meet Nagle and delayed ACKs: ~40 ms
   // per request, which would measure the kernel instead of the client.
   server.set_tcp_nodelay(true);

@@ -325,6 +325,17 @@ const nlohmann::json& BackupWriter::completed_parts() const {
   return parts_->done;
 }
 
+void BackupWriter::Resume(const nlohmann::json& parts) {
+  if (!parts.is_array()) return;
+  parts_->done = parts;
+  rows_ = 0;
+  bytes_ = 0;
+  for (const auto& p : parts) {
+    rows_ += p.value("rows", int64_t{0});
+    bytes_ += p.value("bytes", uint64_t{0});
+  }
+}
+
 Status BackupWriter::StartPart() {
   char name[32];
   std::snprintf(name, sizeof name, "part-%05zu.jsonl", static_cast<size_t>(parts_->done.size()));

@@ -54,6 +54,9 @@ class BackupWriter {
   BackupWriter(ObjectStore& store, const TableInfo& table, const BackupOptions& options,
                std::string run_id);
   ~BackupWriter();
+  // Carries on the backup a stopped run began: its completed `parts` (as completed_parts()
+  // listed them) are kept and counted; the next part is numbered after them. Before Append.
+  void Resume(const nlohmann::json& parts);
   Status Append(const ChangeBatch& batch);
   // The parts completed so far, as the manifest lists them (durable: they are stored).
   const nlohmann::json& completed_parts() const;

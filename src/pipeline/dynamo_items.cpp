@@ -145,7 +145,7 @@ bool DynamoItems::TakesCells() const {
 }
 
 const Value* DynamoItems::RowValue(const ItemRows& b, size_t row, const std::string& name) const {
-  if (!b.cells) return Field(b.rows->rows[row], table_, name);
+  if (!b.cells) return Field((*b.rows)[row], table_, name);
   for (size_t i = 0; i < asked_.size(); ++i)
     if (table_.columns[asked_[i]].name == name) return &(*b.asked_values)[row * b.stride + i];
   return nullptr;
@@ -174,7 +174,7 @@ Status DynamoItems::Embeds(const ItemRows& b, Grouped* grouped,
 Status DynamoItems::RoomSeatCounts(const ItemRows& b, Extras* extras) {
   const TableInfo& seats = children_["seats"];
   std::vector<Value> ids;
-  for (const auto& row : b.rows->rows) ids.push_back(*Field(row, table_, "id"));
+  for (const auto& row : (*b.rows)) ids.push_back(*Field(row, table_, "id"));
   ASSIGN_OR_RETURN(auto found, lookup_.Lookup(seats, "room_id", ids));
   std::map<std::string, std::map<std::string, int64_t>> counts;
   for (const auto& s : found) {
@@ -198,7 +198,7 @@ Status DynamoItems::RoomSeatCounts(const ItemRows& b, Extras* extras) {
 // Movies: their genres' names (and the first as `genre`, the index key), from genres.
 Status DynamoItems::MovieGenres(const ItemRows& b, Extras* extras) {
   std::vector<Value> gids;
-  for (const auto& row : b.rows->rows)
+  for (const auto& row : (*b.rows))
     if (const Value* g = Field(row, table_, "genre_ids"); g && g->kind() == ValueKind::kArray)
       for (const auto& id : g->as<Array>().items) gids.push_back(id);
   ASSIGN_OR_RETURN(auto genres, lookup_.Lookup(children_["genres"], "_id", gids));
@@ -208,7 +208,7 @@ Status DynamoItems::MovieGenres(const ItemRows& b, Extras* extras) {
     if (const Value* n = d.Find("name"); n && n->kind() == ValueKind::kString)
       names[KeyText(*d.Find("_id"))] = n->as<std::string>();
   }
-  for (const auto& row : b.rows->rows) {
+  for (const auto& row : (*b.rows)) {
     const Value* g = Field(row, table_, "genre_ids");
     if (!g || g->kind() != ValueKind::kArray) continue;
     J list = J::array();
@@ -246,7 +246,7 @@ std::string DynamoItems::Item(const ItemRows& b, size_t row, const Grouped& grou
       if (v.is_null() && IndexKey(name)) return;
       item.Attr(name, v, warnings);
     };
-    const std::vector<Value>& values = b.rows->rows[row];
+    const std::vector<Value>& values = (*b.rows)[row];
     if (table_.engine == Engine::kMongo) {
       for (const auto& [name, v] : values[0].as<Document>().fields) column(name, v);
     } else {

@@ -34,11 +34,11 @@ nlohmann::json RowToMap(const std::vector<Value>& row, const TableInfo& t,
 // One batch as DynamoItems takes it: the rows' Values, or their cells with the values of
 // DynamoItems::asked() for each row (`stride` values a row, asked() first).
 struct ItemRows {
-  const RecordBatch* rows = nullptr;
+  const std::vector<std::vector<Value>>* rows = nullptr;
   const CellBatch* cells = nullptr;
   const std::vector<Value>* asked_values = nullptr;
   size_t stride = 0;
-  size_t size() const { return cells ? cells->rows() : rows->rows.size(); }
+  size_t size() const { return cells ? cells->rows() : rows->size(); }
 };
 
 struct ItemBatchResult {

@@ -26,14 +26,13 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
   DynamoItems items(lookup, table, target, dynamodb, store,
                     options.dead_letter_prefix + EngineName(table.engine) + "." + table.name + "/");
   if (Status s = items.Open(); !s.ok()) return done(s);
-  ReadOptions read{options.batch_size, options.after, options.incremental, options.by_key};
+  ReadOptions read{options.batch_size, options.after, options.incremental};
   auto opened = source.Read(table, read);
   if (!opened.ok()) return done(opened.status());
   // A reader that gives the server's text (cells) skips the rows' values: the items'
   // attributes are written from the cells, and only the columns the items ask for and the
   // high water's (where a later sync starts) are decoded, asked in that order.
   HighWater high(table);
-  high.Seed(options.high_water);
   r.high_water = high.value();
   std::vector<size_t> asked = items.asked();
   const size_t keyset_at = asked.size();
@@ -46,12 +45,11 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
   std::vector<Value> asked_values;  // cells: per row, the values of `asked`
   while (true) {
     if (options.stop && options.stop->load())
-      return done(Aborted("stopped after " + std::to_string(options.row_offset + r.rows) +
-                          " rows (checkpointed)"));
+      return done(Aborted("stopped after " + std::to_string(r.rows) + " rows (checkpointed)"));
     auto more = cells ? reader->NextCells(&cell_batch) : reader->Next(&batch);
     if (!more.ok()) return done(more.status());
     if (!*more) break;
-    ItemRows rows{&batch, nullptr, nullptr, 0};
+    ItemRows rows{&batch.rows, nullptr, nullptr, 0};
     if (cells) {
       asked_values.clear();
       for (size_t row = 0; row < cell_batch.rows(); ++row)
@@ -64,7 +62,7 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
       else if (!high.keyset().empty())
         high.AddKeyset(&asked_values[row * asked.size() + keyset_at]);
     }
-    const int64_t batch_offset = options.row_offset + r.rows;
+    const int64_t batch_offset = r.rows;
     r.rows += static_cast<int64_t>(rows.size());
     auto written = items.Write(rows, batch_offset, options.on_batch);
     if (!written.ok()) return done(written.status());
@@ -78,7 +76,7 @@ TableMigration MigrateTable(Source& source, Source& lookup, const TableInfo& tab
       r.last_batch_error = written->error;
       if (options.stop_on_failure) break;
     }
-    if (options.on_progress) options.on_progress(options.row_offset + r.rows);
+    if (options.on_progress) options.on_progress(r.rows);
     const std::optional<Position>& last = cells ? cell_batch.last : batch.last;
     if (options.checkpoint && last && r.failed == 0) {
       Status s = options.checkpoint(*last, r);

@@ -1,4 +1,5 @@
-// Migration to DynamoDB: the cinema mapping (docs/dynamodb-mapping.md) — movies with their genre
+// `sync`'s read loop into DynamoDB (a migrate's full load goes through pipeline/table_run.h
+// and the DynamoDB sink): the cinema mapping (docs/dynamodb-mapping.md) — movies with their genre
 // names, rooms with seat counts by type, reservations with their reserved seats and payment
 // embedded, users — written as idempotent upserts by key. An item that cannot be written
 // (over 400 KB, empty key) goes to a dead-letter object with the reason; a batch that still
@@ -46,19 +47,15 @@ struct MigrateOptions {
   // Dead letters go to "<prefix><engine>.<table>/rows-<offset>.jsonl", one object per batch
   // that has some, written before the batch's checkpoint so a resumed run keeps them.
   std::string dead_letter_prefix;  // "<analytics>/dead_letters/<run-id>/"
-  int64_t row_offset = 0;          // rows already migrated by the run being resumed
-  // Ordered reads: incremental (sync) reads rows after `after` in (cursor, key) order;
-  // `by_key` (migrate's resumable full load) in primary-key order. After each batch whose
-  // items are all written (or dead-lettered), `checkpoint` gets the batch's last position
-  // and the counts so far (with the high water so far); after a batch with failed items no
-  // checkpoint moves, so the next run starts again from the last good one and loses nothing.
+  // Incremental reads (sync) give the rows after `after` in (cursor, key) order. After each
+  // batch whose items are all written (or dead-lettered), `checkpoint` gets the batch's last
+  // position and the counts so far; after a batch with failed items no checkpoint moves, so
+  // the next run starts again from the last good one and loses nothing.
   bool incremental = false;
-  bool by_key = false;
   std::optional<Position> after;
-  std::optional<Position> high_water;  // a resumed read's high water so far
   std::function<Status(const Position&, const TableMigration& so_far)> checkpoint;
-  // Sync stops a table at its first failed batch; migrate records it and goes on (with no
-  // checkpoint after it).
+  // Stops the table at its first failed batch (else it is recorded and the read goes on,
+  // with no checkpoint after it).
   bool stop_on_failure = false;
   std::function<void(int64_t rows)> on_progress;               // after each batch
   std::function<void(size_t items, double seconds)> on_batch;  // each BatchWrite's latency

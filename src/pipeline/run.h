@@ -71,11 +71,12 @@ RunOutcome RunBackup(const Config& config, const std::vector<TableMapping>& tabl
                      const RunHooks& hooks = RunHooks());
 
 // Migration of every mapped table to DynamoDB plus a backup of every table (and, with
-// ANALYTICS_DATABASE_URL, a load of every table into the warehouse), on
-// config.run.workers threads, with one report. A migrate that stopped before it finished
-// (killed, crashed) is resumed by the next one: same run id, finished tables kept, the
-// others from their last checkpoint (DynamoDB: per batch; backups and warehouse loads: per
-// table, since a half-written one is never kept).
+// ANALYTICS_DATABASE_URL, a load of every table into the warehouse), one read per table
+// feeding all of its targets (pipeline/table_run.h), a table per config.run.workers
+// thread, with one report. A migrate that stopped before it finished (killed, crashed) is
+// resumed by the next one: same run id, finished tables kept, each target of the others
+// from its own checkpoint (DynamoDB: per batch; a backup: per stored part; the warehouse's
+// load, one transaction: from the start).
 RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& mapping,
                       ObjectStore& store, aws::DynamoDbClient& dynamodb,
                       const std::function<void(const std::string&)>& log,

@@ -22,33 +22,6 @@ WarehouseLoad& Done(WarehouseLoad& r, std::chrono::steady_clock::time_point t0, 
 
 }  // namespace
 
-WarehouseLoad LoadIntoWarehouse(Source& source, const TableInfo& table, Warehouse& warehouse,
-                                size_t batch_size, const Progress& progress,
-                                const std::atomic<bool>* stop) {
-  auto t0 = std::chrono::steady_clock::now();
-  WarehouseLoad r = Start(table);
-  auto reader = source.Read(table, {batch_size, std::nullopt, false});
-  if (!reader.ok()) return Done(r, t0, reader.status());
-  Status s = warehouse.BeginLoad(table);
-  if (!s.ok()) return Done(r, t0, s);
-  HighWater high(table);
-  RecordBatch batch;
-  while (true) {
-    if (stop && stop->load()) return Done(r, t0, Aborted("stopped; the load rolled back"));
-    auto more = (*reader)->Next(&batch);
-    if (!more.ok()) return Done(r, t0, more.status());  // the load rolls back
-    if (!*more) break;
-    for (const auto& row : batch.rows) high.Add(row);
-    s = warehouse.Write(batch.rows);
-    if (!s.ok()) return Done(r, t0, s);
-    r.rows += static_cast<int64_t>(batch.rows.size());
-    if (progress) progress(r.rows);
-  }
-  s = warehouse.CommitLoad();
-  if (s.ok()) r.high_water = high.value();
-  return Done(r, t0, s);
-}
-
 WarehouseLoad SyncIntoWarehouse(Source& source, const TableInfo& table, Warehouse& warehouse,
                                 size_t batch_size, std::optional<Position> after,
                                 const Checkpoint& checkpoint, const std::atomic<bool>* stop) {

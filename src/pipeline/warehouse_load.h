@@ -1,7 +1,8 @@
-// Tables into the analytics warehouse: a full load (migrate) that replaces each table in
-// one transaction and remembers where it ended, and an incremental sync that upserts the
-// rows changed since then, batch by batch, moving its own watermark (kept apart from
-// DynamoDB's, so each target is exact on its own) only after a batch is committed.
+// Tables into the analytics warehouse: the incremental sync that upserts the rows changed
+// since the last full load (migrate's warehouse sink, pipeline/table_sinks.h) or sync,
+// batch by batch, moving its own watermark (kept apart from DynamoDB's, so each target is
+// exact on its own) only after a batch is committed. WarehouseLoad is also the full load's
+// result.
 #pragma once
 
 #include <atomic>
@@ -25,11 +26,6 @@ struct WarehouseLoad {
 
 using Checkpoint = std::function<Status(const Position&)>;
 using Progress = std::function<void(int64_t rows)>;
-
-// `stop` set: the load stops at the next batch and rolls back (the old table stays).
-WarehouseLoad LoadIntoWarehouse(Source& source, const TableInfo& table, Warehouse& warehouse,
-                                size_t batch_size, const Progress& progress,
-                                const std::atomic<bool>* stop = nullptr);
 
 // Rows after `after` ((cursor, key) order; all rows when unset) upserted by primary key.
 WarehouseLoad SyncIntoWarehouse(Source& source, const TableInfo& table, Warehouse& warehouse,

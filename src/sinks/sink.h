@@ -5,14 +5,17 @@
 // has passed it.
 //
 // The fan-out (pipeline/fanout.h) calls one sink from one thread at a time: Open, then
-// Write for each batch in order, then Finish; a sink need not be thread-safe. Durable() is
-// read from that same thread right after each call. A sink that fails returns the error and
-// is called no more; what it made durable before stays counted.
+// Write for each batch in order, then Finish when the read ended; a sink need not be
+// thread-safe. Durable() and Checkpoint() are read from that same thread right after each
+// call. A sink destroyed without Finish leaves what it made durable and nothing else. A sink that
+// fails returns the error and is called no more; what it made durable before stays counted.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "core/change.h"
 #include "core/status.h"
@@ -33,9 +36,15 @@ class Sink {
   // The sequence of the last batch such that it and every batch before it are durable in
   // the target (0: none yet).
   virtual uint64_t Durable() const = 0;
-  // After the last batch: makes everything durable (the last part and the manifest, the
-  // last upserts); Durable() then covers every batch written.
+  // After the last batch of a read that ended (never after a failed or stopped one):
+  // makes everything durable (the last part and the manifest, the last upserts);
+  // Durable() then covers every batch written.
   virtual Status Finish() = 0;
+  // What a resumed run needs to carry on after Durable() (the parts stored, the counts so
+  // far), read with Durable(); null when there is nothing to keep.
+  virtual nlohmann::json Checkpoint() const { return nullptr; }
+  // Whether batches may come as cells (core/cells.h) rather than Values.
+  virtual bool TakesCells() const { return true; }
 };
 
 using SinkPtr = std::unique_ptr<Sink>;

@@ -317,12 +317,20 @@ Status MongoReader::Open() {
   const std::string cur =
       options_.by_key || table_.cursor_column.empty() ? std::string("_id") : table_.cursor_column;
   bson_t filter = BSON_INITIALIZER;
-  if (options_.after) {
+  if (options_.by_key && (options_.after || options_.until)) {  // {_id: {$gt: a, $lte: u}}
+    bson_t sub;
+    BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &sub);
+    if (options_.after && !options_.after->key.empty())
+      AppendBsonValue(&sub, "$gt", options_.after->key[0]);
+    if (options_.until && !options_.until->key.empty())
+      AppendBsonValue(&sub, "$lte", options_.until->key[0]);
+    bson_append_document_end(&filter, &sub);
+  } else if (options_.after) {
     const Position& a = *options_.after;
-    if (options_.by_key || cur == "_id" || a.key.empty()) {
+    if (cur == "_id" || a.key.empty()) {
       bson_t sub;
       BSON_APPEND_DOCUMENT_BEGIN(&filter, cur.c_str(), &sub);
-      AppendBsonValue(&sub, "$gt", options_.by_key && !a.key.empty() ? a.key[0] : a.cursor);
+      AppendBsonValue(&sub, "$gt", a.cursor);
       bson_append_document_end(&filter, &sub);
     } else {
       // {$or: [{cur: {$gt: c}}, {cur: c, _id: {$gt: id}}]}. Documents without the cursor

@@ -72,7 +72,7 @@ Result<bool> SnapshotChangeReader::Next(ChangeBatch* batch) {
   batch->last.reset();
   batch->high_water.reset();
   batch->log = LogPosition();
-  if (rows_->CanReadCells()) {
+  if (cells_ && rows_->CanReadCells()) {
     batch->has_cells = true;
     ASSIGN_OR_RETURN(bool more, rows_->NextCells(&batch->cells));
     batch->last = batch->cells.last;
@@ -127,19 +127,25 @@ std::string OrderedReadTail(const TableInfo& table, const ReadOptions& options,
   std::string order;
   for (size_t i = 0; i < idx.size(); ++i)
     order += (i ? ", " : "") + quote(table.columns[idx[i]].name);
-  std::string sql;
-  if (options.after) {
-    const Position& a = *options.after;
+  // The position's values, in `order`'s columns.
+  auto values = [&](const Position& a) {
     std::string rhs;
     if (!options.by_key) rhs = value(idx[0], a.cursor);
     const size_t first_key = options.by_key ? 0 : 1;
     for (size_t i = 0; i < a.key.size() && i + first_key < idx.size(); ++i)
       rhs += (rhs.empty() ? "" : ", ") + value(idx[i + first_key], a.key[i]);
+    return rhs;
+  };
+  std::string sql;
+  if (options.after) {
+    const Position& a = *options.after;
     if (!options.by_key && a.key.empty())
-      sql += " WHERE " + quote(table.cursor_column) + " > " + rhs;
+      sql += " WHERE " + quote(table.cursor_column) + " > " + values(a);
     else
-      sql += " WHERE (" + order + ") > (" + rhs + ")";
+      sql += " WHERE (" + order + ") > (" + values(a) + ")";
   }
+  if (options.by_key && options.until)
+    sql += (sql.empty() ? " WHERE (" : " AND (") + order + ") <= (" + values(*options.until) + ")";
   return sql + " ORDER BY " + order;
 }
 
@@ -150,11 +156,12 @@ Status CheckKeysetRead(const std::string& where, const TableInfo& table,
       return InvalidArgument(where + ": table '" + table.name +
                              "' has no primary key, so it cannot be read in key order; it can "
                              "only be read in one pass");
-    if (options.after && options.after->key.size() != table.primary_key.size())
-      return InvalidArgument(where + ": table '" + table.name + "': a position of " +
-                             std::to_string(options.after->key.size()) +
-                             " key values does not fit its primary key of " +
-                             std::to_string(table.primary_key.size()) + " columns");
+    for (const auto* p : {&options.after, &options.until})
+      if (*p && (*p)->key.size() != table.primary_key.size())
+        return InvalidArgument(where + ": table '" + table.name + "': a position of " +
+                               std::to_string((*p)->key.size()) +
+                               " key values does not fit its primary key of " +
+                               std::to_string(table.primary_key.size()) + " columns");
     return Status::Ok();
   }
   if (options.incremental && (table.cursor_column.empty() || table.primary_key.empty()))

@@ -43,6 +43,9 @@ struct ReadOptions {
   // column (which may be missing or allow NULL); positions are the key (Position::cursor
   // is NULL).
   bool by_key = false;
+  // With `by_key`: rows up to and including this key, so a range (after, until] of the
+  // table is read (a resumed run's catch-up of a target that was behind the others).
+  std::optional<Position> until = std::nullopt;
   // Whether rows come in an order with positions (else one unordered streamed pass).
   bool ordered() const { return incremental || by_key || after.has_value(); }
 };
@@ -95,11 +98,14 @@ class PrefetchReader : public RowReader {
 // position (ordered reads), as cells where the reader gives them. Owns the RowReader.
 class SnapshotChangeReader : public ChangeReader {
  public:
-  explicit SnapshotChangeReader(std::unique_ptr<RowReader> rows) : rows_(std::move(rows)) {}
+  // `cells`: batches come as cells when the reader can give them, else always as Values.
+  explicit SnapshotChangeReader(std::unique_ptr<RowReader> rows, bool cells = true)
+      : rows_(std::move(rows)), cells_(cells) {}
   Result<bool> Next(ChangeBatch* batch) override;
 
  private:
   std::unique_ptr<RowReader> rows_;
+  bool cells_;
   RecordBatch scratch_;
 };
 
@@ -121,6 +127,13 @@ class Source {
   virtual Result<std::vector<std::vector<Value>>> Lookup(const TableInfo& table,
                                                          const std::string& column,
                                                          const std::vector<Value>& values) = 0;
+  // Pins the snapshot the reads opened next on this source will see, until ReleaseSnapshot,
+  // and gives its place in the source's change log — the point change capture starts from
+  // (PostgreSQL: the LSN of a temporary replication slot whose exported snapshot the reads
+  // import). Empty when the engine gives none; an error (the server not set up for it)
+  // names the setting to change, and the reads then see their own snapshot.
+  virtual Result<LogPosition> PinSnapshot() { return LogPosition(); }
+  virtual void ReleaseSnapshot() {}
   // Whether some index of `table` starts with `column` (so an ordered read by it needs no
   // sort of the whole table); true when the engine cannot tell.
   virtual Result<bool> HasIndexLeadingWith(const TableInfo& table, const std::string& column) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -98,8 +99,17 @@ TEST_F(VerifyTest, AKilledMigrationIsResumedFromItsLastCheckpoint) {
   size_t at = out.find("[migrate] resuming run ");
   ASSERT_NE(at, std::string::npos) << out;
   std::string run_id = out.substr(at + 23, out.find(',', at) - at - 23);
-  EXPECT_NE(out.find("postgresql.users: resuming after 400 rows"), std::string::npos) << out;
-  // The counts cover the whole table: 400 before the kill + 600 after.
+  // Each target carries on from its own checkpoint: DynamoDB (durable a batch at a time)
+  // after the 400 or more rows recorded before the kill, the backup (durable a part at a
+  // time; its one part was not done) from the start, in a phase of the read of its own.
+  const std::string dynamo = "dynamodb:users-" + s_ + " after ";
+  at = out.find("postgresql.users: resuming: backup from the start, " + dynamo);
+  ASSERT_NE(at, std::string::npos) << out;
+  const long resumed_after =
+      std::strtol(out.c_str() + out.find(dynamo, at) + dynamo.size(), nullptr, 10);
+  EXPECT_GE(resumed_after, 400) << out;
+  EXPECT_LT(resumed_after, 1000) << out;
+  // The counts cover the whole table: those before the kill + the rest after.
   EXPECT_NE(out.find("postgresql.users -> users-" + s_ + ": 1000 items written"), std::string::npos)
       << out;
   EXPECT_NE(out.find("migrate " + run_id + ": SUCCESS"), std::string::npos) << out;
@@ -111,6 +121,78 @@ TEST_F(VerifyTest, AKilledMigrationIsResumedFromItsLastCheckpoint) {
   ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode migrate", &out), 0) << out;
   EXPECT_EQ(out.find("resuming"), std::string::npos) << out;
   std::remove(mapping.c_str());
+}
+
+// One read feeds both targets: while writers insert, update and delete rows of a table
+// throughout its migrate, the run's backup and its DynamoDB items are the same snapshot,
+// key for key and value for value (read back through boto3), though the live table has
+// moved on from both.
+TEST_F(VerifyTest, UnderContinuousWritesTheBackupAndTheItemsOfARunAreOneSnapshot) {
+  const std::string t = "snap_" + s_.substr(s_.find('-') + 1);
+  std::string table = t;
+  for (char& c : table)
+    if (c == '-') c = '_';
+  PgPtr pg = ConnectPg();
+  auto exec = [&](const std::string& sql) {
+    PGresult* r = PQexec(pg.get(), sql.c_str());
+    EXPECT_TRUE(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK)
+        << sql << ": " << PQerrorMessage(pg.get());
+    PQclear(r);
+  };
+  exec("DROP TABLE IF EXISTS " + table);
+  exec("CREATE TABLE " + table +
+       " (id serial PRIMARY KEY, name text NOT NULL, n integer NOT NULL, updated_at "
+       "timestamptz NOT NULL DEFAULT now())");
+  exec("INSERT INTO " + table +
+       " (name, n) SELECT md5(g::text), g FROM generate_series(1, 3000) g");
+  std::string mapping = "/tmp/" + s_ + "-snap.json";
+  std::ofstream(mapping) << R"({"tables": [{"source": "postgresql", "table": ")" + table +
+                                R"(", "dynamodb": {"table": "snap-)" + s_ +
+                                R"(", "key": {"id": "id"}}}]})";
+  std::string env = Env() + "export MAPPING_FILE=" + mapping + " BATCH_SIZE=100 && ";
+  std::string out;
+  ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode setup", &out), 0) << out;
+  // Writers: updates, inserts and deletes, one transaction each, through the whole run (it
+  // pauses 40 ms at each of its 30 checkpoints).
+  const std::string writer =
+      "for i in $(seq 1 150); do psql -X -q -h " + StackConfig().postgres.host + " -p " +
+      std::to_string(StackConfig().postgres.port) + " -U " + StackConfig().postgres.user + " -d " +
+      StackConfig().postgres.database + " -c \"UPDATE " + table +
+      " SET name = md5(random()::text), n = n + 1, updated_at = now() "
+      "WHERE id = 1 + (random() * 2999)::int; INSERT INTO " +
+      table + " (name, n) VALUES ('new', 0); DELETE FROM " + table +
+      " WHERE id = 1 + (random() * 2999)::int;\"; done";
+  const std::string writers_done = "/tmp/" + s_ + "-writers.done";
+  std::remove(writers_done.c_str());
+  ASSERT_EQ(RunCommand(StackEnvShell() + "export PGPASSWORD=\"$POSTGRES_PASSWORD\" && (" + writer +
+                           "; touch " + writers_done + ") >/dev/null 2>&1 &",
+                       &out),
+            0)
+      << out;
+  ASSERT_EQ(
+      RunCommand(env + "DI_PAUSE_AFTER_CHECKPOINT_MS=40 " + DI_BINARY + " --mode migrate", &out), 0)
+      << out;
+  const size_t at = out.find("s3://di-" + s_ + "/");
+  ASSERT_NE(at, std::string::npos) << out;
+  const size_t key_at = at + std::string("s3://di-/").size() + s_.size();
+  const std::string manifest = out.substr(key_at, out.find('\n', key_at) - key_at);
+  std::string cmp;
+  ASSERT_EQ(RunCommand(Env() + VenvPython() + " " + DI_SOURCE_DIR +
+                           "/tests/integration/compare_backup_items.py " +
+                           StackConfig().aws.endpoint_url + " di-" + s_ + " " + manifest +
+                           " snap-" + s_ + " id id",
+                       &cmp),
+            0)
+      << cmp << out;
+  EXPECT_EQ(cmp.rfind("OK ", 0), 0u) << cmp;
+  for (int i = 0; i < 600 && RunCommand("test -e " + writers_done, &out) != 0; ++i)
+    RunCommand("sleep 0.1", &out);
+  // The writers moved the table on during the run: the snapshot is no longer the table.
+  ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode verify", &out), 1) << out;
+  EXPECT_NE(out.find("MISMATCH  postgresql." + table), std::string::npos) << out;
+  exec("DROP TABLE " + table);
+  std::remove(mapping.c_str());
+  std::remove(writers_done.c_str());
 }
 
 }  // namespace

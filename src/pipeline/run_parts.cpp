@@ -1,0 +1,289 @@
+#include "pipeline/run_parts.h"
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+
+#include "core/json_encode.h"
+#include "sinks/compressor.h"
+#include "sources/factory.h"
+
+namespace di::runs {
+
+// "postgresql.reservations: 120000 of ~1000000 rows, 45000 rows/s, ETA 20s"
+std::string ProgressLine(const std::string& name, int64_t rows, int64_t estimate, double seconds) {
+  int64_t rate = seconds > 0 ? static_cast<int64_t>(static_cast<double>(rows) / seconds) : 0;
+  std::string line = name + ": " + std::to_string(rows) + " rows";
+  if (estimate > rows)
+    line = name + ": " + std::to_string(rows) + " of ~" + std::to_string(estimate) + " rows";
+  line += ", " + std::to_string(rate) + " rows/s";
+  if (estimate > rows && rate > 0)
+    line += ", ETA " + std::to_string((estimate - rows) / rate) + "s";
+  return line;
+}
+
+TableBackup BackupOne(const Config& config, const TableMapping& ref, ObjectStore& store,
+                      const std::string& run_id, const Say& say, const RunHooks& hooks) {
+  TableBackup r;
+  r.engine = ref.engine;
+  r.table = ref.table;
+  r.run_id = run_id;
+  auto src = OpenSource(ref.engine, config, ref.database);
+  if (!src.ok()) {
+    r.status = src.status();
+    say("[backup] " + ref.Name() + ": FAILED: " + r.status.message());
+    return r;
+  }
+  auto info = DescribeMapped(**src, ref);
+  if (!info.ok()) {
+    r.status = info.status();
+    say("[backup] " + ref.Name() + ": FAILED: " + r.status.message());
+    return r;
+  }
+  if (info->primary_key.empty())
+    say("[backup] " + ref.Name() +
+        ": no primary key; backed up in full (incremental sync and DynamoDB need one)");
+  BackupOptions o;
+  o.codec = config.s3.compression;
+  o.folder = config.s3.backup_folder;
+  o.batch_size = static_cast<size_t>(config.run.batch_size);
+  auto t0 = std::chrono::steady_clock::now();
+  auto last = t0;
+  int64_t estimate = (*src)->EstimateRows(*info);
+  o.stop = hooks.stop;
+  o.on_progress = [&](int64_t rows) {
+    if (hooks.progress) hooks.progress("backup:" + ref.Name(), rows);
+    auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::seconds(2)) return;
+    last = now;
+    say("[backup] " +
+        ProgressLine(ref.Name(), rows, estimate, std::chrono::duration<double>(now - t0).count()));
+  };
+  r = BackupTable(**src, *info, store, o, run_id);
+  if (r.status.ok())
+    say("[backup] " + ref.Name() + ": " + std::to_string(r.rows) + " rows, " +
+        std::to_string(r.parts) + (r.parts == 1 ? " part, " : " parts, ") +
+        std::to_string(r.bytes) + " bytes in " + std::to_string(r.seconds).substr(0, 5) + "s -> " +
+        store.Describe(r.manifest_key));
+  else
+    say("[backup] " + ref.Name() + ": FAILED: " + r.status.message());
+  return r;
+}
+std::vector<const TableMapping*> MappedToDynamo(const std::vector<TableMapping>& mapping) {
+  std::vector<const TableMapping*> out;
+  for (const auto& m : mapping)
+    if (m.dynamodb) out.push_back(&m);
+  return out;
+}
+
+Result<MigrationSources> OpenMigrationSources(const Config& config, const TableMapping& m) {
+  MigrationSources s;
+  ASSIGN_OR_RETURN(s.main, OpenSource(m.engine, config, m.database));
+  ASSIGN_OR_RETURN(s.lookup, OpenSource(m.engine, config, m.database));
+  ASSIGN_OR_RETURN(s.info, DescribeMapped(*s.main, m));
+  return s;
+}
+
+MigrateOptions BaseMigrateOptions(const Config& config, const std::string& run_id) {
+  MigrateOptions o;
+  o.batch_size = static_cast<size_t>(config.run.batch_size);
+  o.run_id = run_id;
+  o.dead_letter_prefix = config.s3.analytics_folder + "/dead_letters/" + run_id + "/";
+  return o;
+}
+
+// Runs `n` tasks on up to `workers` threads.
+void RunPool(size_t n, int workers, const std::function<void(size_t)>& task) {
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> pool;
+  int threads = std::max(1, std::min<int>(workers, static_cast<int>(n)));
+  for (int i = 0; i < threads; ++i)
+    pool.emplace_back([&] {
+      for (size_t k; (k = next++) < n;) task(k);
+    });
+  for (auto& t : pool) t.join();
+}
+
+int64_t Micros(std::chrono::system_clock::time_point tp) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count();
+}
+
+nlohmann::json MigrationEntry(const TableMigration& r) {
+  return {{"engine", EngineName(r.engine)},
+          {"table", r.table},
+          {"kind", "dynamodb"},
+          {"target", r.target},
+          {"status", !r.status.ok()                  ? "FAILED"
+                     : (r.dead_lettered || r.failed) ? "PARTIAL"
+                                                     : "SUCCESS"},
+          {"rows", r.rows},
+          {"items_written", r.written},
+          {"dead_lettered", r.dead_lettered},
+          {"failed_items", r.failed},
+          {"warnings", r.warnings},
+          {"duration_seconds", r.seconds},
+          {"dead_letter_object", r.dead_letter_key},
+          {"error", !r.status.ok() ? nlohmann::json(r.status.message())
+                    : r.failed     ? nlohmann::json(r.last_batch_error)
+                                   : nlohmann::json(nullptr)}};
+}
+
+std::string MigrationLine(const TableMigration& r) {
+  std::string name = EngineName(r.engine) + "." + r.table + " -> " + r.target + ": ";
+  if (!r.status.ok()) return name + "FAILED: " + r.status.message();
+  return name + std::to_string(r.written) + " items written" +
+         (r.dead_lettered ? ", " + std::to_string(r.dead_lettered) + " dead-lettered" : "") +
+         (r.failed ? ", " + std::to_string(r.failed) + " failed (" + r.last_batch_error + ")" : "");
+}
+
+nlohmann::json BackupEntry(const TableBackup& r) {
+  return {{"engine", EngineName(r.engine)},
+          {"table", r.table},
+          {"kind", "backup"},
+          {"status", r.status.ok() ? "SUCCESS" : "FAILED"},
+          {"rows", r.rows},
+          {"bytes", r.bytes},
+          {"parts", r.parts},
+          {"duration_seconds", r.seconds},
+          {"error", r.status.ok() ? nlohmann::json(nullptr) : nlohmann::json(r.status.message())},
+          {"manifest", r.manifest_key}};
+}
+
+std::string RunStatus(const RunOutcome& out, bool stopped, nlohmann::json* entries) {
+  *entries = nlohmann::json::array();
+  size_t ok = 0;
+  bool clean = true;
+  for (const auto& r : out.tables) {
+    ok += r.status.ok();
+    entries->push_back(BackupEntry(r));
+  }
+  for (const auto& r : out.migrations) {
+    ok += r.status.ok();
+    if (r.dead_lettered || r.failed) clean = false;
+    entries->push_back(MigrationEntry(r));
+  }
+  for (const auto& r : out.loads) {
+    ok += r.status.ok();
+    entries->push_back(LoadEntry(r));
+  }
+  const size_t total = out.tables.size() + out.migrations.size() + out.loads.size();
+  if (stopped) return "STOPPED";
+  if (ok == total && clean && out.problems.empty()) return "SUCCESS";
+  return ok == 0 ? "FAILED" : "PARTIAL";
+}
+
+void FinishReport(const Config& config, ObjectStore& store, RunOutcome& out,
+                  const std::string& mode, std::chrono::system_clock::time_point started,
+                  nlohmann::json tables, const Say& say) {
+  nlohmann::json counts = nlohmann::json::object();
+  int64_t total = 0;
+  for (const auto& r : out.tables)
+    if (r.status.ok()) {
+      counts[EngineName(r.engine)][r.table] = r.rows;
+      total += r.rows;
+    }
+  if (out.tables.empty())  // sync: the rows read and upserted
+    for (const auto& r : out.migrations)
+      if (r.status.ok()) {
+        counts[EngineName(r.engine)][r.table] = r.rows;
+        total += r.rows;
+      }
+  out.report = {{"run_id", out.run_id},
+                {"mode", mode},
+                {"migration_timestamp", FormatTimestamp(Micros(started))},
+                {"finished_at", FormatTimestamp(Micros(std::chrono::system_clock::now()))},
+                {"record_counts", counts},
+                {"total_records_migrated", total},
+                {"migration_status", out.status},
+                {"codec", CodecName(config.s3.compression)},
+                {"tables", tables},
+                {"problems", out.problems}};
+  if (!out.exports.empty()) {
+    nlohmann::json exports = nlohmann::json::array();
+    for (const auto& e : out.exports)
+      exports.push_back({{"dataset", e.dataset},
+                         {"key", e.key},
+                         {"rows", e.rows},
+                         {"status", e.status.ok() ? "SUCCESS" : "FAILED"}});
+    out.report["analytics_exports"] = exports;
+  }
+  out.report_key = config.s3.analytics_folder + "/migration_reports/" + out.run_id + ".json";
+  Status s = store.Put(out.report_key, out.report.dump(2) + "\n", "application/json");
+  if (!s.ok()) {
+    say("[" + mode + "] could not write the report " + store.Describe(out.report_key) + ": " +
+        s.message());
+    out.report_key.clear();
+  }
+}
+std::string TaskName(const char* kind, const TableMapping& m) {
+  return std::string(kind) + ":" + m.Name();
+}
+
+// Throttled progress lines: "[mode] name: rows of ~estimate, rows/s, ETA".
+std::function<void(int64_t)> Throttled(const std::string& mode, const std::string& name,
+                                       int64_t estimate, const Say& say, const RunHooks& hooks,
+                                       const std::string& task) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>(t0);
+  auto progress = hooks.progress;
+  return [=](int64_t rows) {
+    if (progress) progress(task, rows);
+    auto now = std::chrono::steady_clock::now();
+    if (now - *last < std::chrono::seconds(2)) return;
+    *last = now;
+    say("[" + mode + "] " +
+        ProgressLine(name, rows, estimate, std::chrono::duration<double>(now - t0).count()));
+  };
+}
+
+// Crash testing: with DI_CRASH_AFTER_CHECKPOINTS=N in the environment the process kills
+// itself (SIGKILL) right after its N-th migrate checkpoint, and with
+// DI_PAUSE_AFTER_CHECKPOINT_MS=M it waits M ms after each one, so tests can stop a run at a
+// known point instead of racing a timer against the run.
+void CrashPointForTests() {
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v ? std::strtol(v, nullptr, 10) : 0L;
+  };
+  static const long limit = env("DI_CRASH_AFTER_CHECKPOINTS");
+  static const long pause_ms = env("DI_PAUSE_AFTER_CHECKPOINT_MS");
+  static std::atomic<long> seen{0};
+  if (limit > 0 && ++seen >= limit) std::raise(SIGKILL);
+  if (pause_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+}
+
+nlohmann::json LoadEntry(const WarehouseLoad& r) {
+  return {{"engine", EngineName(r.engine)},
+          {"table", r.table},
+          {"kind", "warehouse"},
+          {"target", WarehouseTableName(TableInfo{r.engine, "", r.table, {}, {}, ""})},
+          {"status", r.status.ok() ? "SUCCESS" : "FAILED"},
+          {"rows", r.rows},
+          {"duration_seconds", r.seconds},
+          {"error", r.status.ok() ? nlohmann::json(nullptr) : nlohmann::json(r.status.message())}};
+}
+
+std::string LoadLine(const WarehouseLoad& r) {
+  std::string name = EngineName(r.engine) + "." + r.table + " -> warehouse: ";
+  return r.status.ok() ? name + std::to_string(r.rows) + " rows"
+                       : name + "FAILED: " + r.status.message();
+}
+
+// Sync reads a table's changed rows in one pass sorted by (change column, key): without an
+// index that starts with the change column, each run sorts the whole table.
+void WarnWithoutIndex(Source& source, const TableInfo& info, const TableMapping& m,
+                      const Say& say) {
+  if (info.cursor_column.empty() || info.primary_key.empty() || info.engine == Engine::kMongo ||
+      NullableCursor(info))  // refused for sync anyway, with its own message
+    return;
+  auto has = source.HasIndexLeadingWith(info, info.cursor_column);
+  if (!has.ok() || *has) return;
+  std::string cols = info.cursor_column;
+  for (const auto& k : info.primary_key) cols += ", " + k;
+  say("[sync] " + m.Name() + ": WARNING: no index starts with its change column '" +
+      info.cursor_column + "', so each sync sorts the whole table; create one: CREATE INDEX ON " +
+      info.name + " (" + cols + ")");
+}
+
+}  // namespace di::runs

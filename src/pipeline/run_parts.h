@@ -1,0 +1,94 @@
+// The pieces the run modes (pipeline/run.h: backup, migrate, sync) share: the serialised
+// log, the worker pool, progress lines, the report's entries and lines, the report itself,
+// and the connections of a mapped table. Internal to pipeline/; nothing here is a contract.
+// SerialLog is thread-safe; the rest are plain functions.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pipeline/run.h"
+
+namespace di::runs {
+
+using Say = std::function<void(const std::string&)>;
+
+// `log`, serialised across the worker threads.
+class SerialLog {
+ public:
+  explicit SerialLog(const Say& log) : log_(log) {}
+  void operator()(const std::string& line) {
+    std::lock_guard<std::mutex> lock(mu_);
+    log_(line);
+  }
+
+ private:
+  const Say& log_;
+  std::mutex mu_;
+};
+
+// "postgresql.reservations: 120000 of ~1000000 rows, 45000 rows/s, ETA 20s"
+std::string ProgressLine(const std::string& name, int64_t rows, int64_t estimate, double seconds);
+// Throttled progress lines, "[mode] name: rows of ~estimate, rows/s, ETA", at most one per
+// 2 s; every call also goes to hooks.progress under `task`.
+std::function<void(int64_t)> Throttled(const std::string& mode, const std::string& name,
+                                       int64_t estimate, const Say& say, const RunHooks& hooks,
+                                       const std::string& task);
+// "<kind>:<engine>.<table>"
+std::string TaskName(const char* kind, const TableMapping& m);
+
+// One table's backup (`--mode backup`), its lines said.
+TableBackup BackupOne(const Config& config, const TableMapping& ref, ObjectStore& store,
+                      const std::string& run_id, const Say& say, const RunHooks& hooks);
+
+std::vector<const TableMapping*> MappedToDynamo(const std::vector<TableMapping>& mapping);
+
+// Two connections to a mapped table's database (the streamed read and the lookups) and
+// the table's description.
+struct MigrationSources {
+  std::unique_ptr<Source> main, lookup;
+  TableInfo info;
+};
+Result<MigrationSources> OpenMigrationSources(const Config& config, const TableMapping& m);
+MigrateOptions BaseMigrateOptions(const Config& config, const std::string& run_id);
+
+// Runs `n` tasks on up to `workers` threads.
+void RunPool(size_t n, int workers, const std::function<void(size_t)>& task);
+int64_t Micros(std::chrono::system_clock::time_point tp);
+
+// The report's entry and the log's line of each kind of table result.
+nlohmann::json MigrationEntry(const TableMigration& r);
+std::string MigrationLine(const TableMigration& r);
+nlohmann::json BackupEntry(const TableBackup& r);
+nlohmann::json LoadEntry(const WarehouseLoad& r);
+std::string LoadLine(const WarehouseLoad& r);
+
+// The report's entries of every table result in `out` (backups, migrations, loads) and the
+// run's status: SUCCESS when every one succeeded cleanly (no dead-lettered or failed items)
+// and the run had no problems, FAILED when none succeeded, else PARTIAL; STOPPED when
+// `stopped`. The one place a run's status is decided.
+std::string RunStatus(const RunOutcome& out, bool stopped, nlohmann::json* entries);
+
+// Writes the run's report to "<analytics>/migration_reports/<run-id>.json" and keeps it in
+// `out` (a failure to store it is said, and out.report_key left empty).
+void FinishReport(const Config& config, ObjectStore& store, RunOutcome& out,
+                  const std::string& mode, std::chrono::system_clock::time_point started,
+                  nlohmann::json tables, const Say& say);
+
+// Crash testing: with DI_CRASH_AFTER_CHECKPOINTS=N in the environment the process kills
+// itself (SIGKILL) right after its N-th migrate checkpoint, and with
+// DI_PAUSE_AFTER_CHECKPOINT_MS=M it waits M ms after each one, so tests can stop a run at a
+// known point instead of racing a timer against the run.
+void CrashPointForTests();
+
+// Sync reads a table's changed rows in one pass sorted by (change column, key): without an
+// index that starts with the change column, each run sorts the whole table. Says so.
+void WarnWithoutIndex(Source& source, const TableInfo& info, const TableMapping& m, const Say& say);
+
+}  // namespace di::runs
