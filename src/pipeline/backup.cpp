@@ -198,6 +198,16 @@ JsonDoc PositionJson(const std::optional<Position>& p, JsonStyle style) {
 
 }  // namespace
 
+nlohmann::json LogPositionJson(const LogPosition& p) {
+  if (p.empty()) return nullptr;
+  nlohmann::json j = {{"engine", EngineName(p.engine)}, {"position", p.position}};
+  if (!p.file.empty()) {
+    j["file"] = p.file;
+    j["offset"] = p.offset;
+  }
+  return j;
+}
+
 std::string BackupPrefix(const std::string& folder, Engine engine, const std::string& table,
                          const std::string& run_id) {
   return folder + "/" + EngineName(engine) + "/" + table + "/" + run_id + "/";
@@ -417,6 +427,7 @@ Result<std::string> BackupWriter::Finish(const std::optional<Position>& watermar
       {"primary_key", table_.primary_key},
       {"cursor_column", table_.cursor_column},
       {"watermark", PositionJson(watermark, style)},
+      {"snapshot", LogPositionJson(snapshot_)},
   };
   const std::string key = prefix_ + "manifest.json";
   RETURN_IF_ERROR(store_.Put(key, manifest.dump(2) + "\n", "application/json"));

@@ -54,6 +54,9 @@ class BackupWriter {
   BackupWriter(ObjectStore& store, const TableInfo& table, const BackupOptions& options,
                std::string run_id);
   ~BackupWriter();
+  // The place in the source's change log the records were read at (the manifest's
+  // "snapshot"; none: null).
+  void set_snapshot(const LogPosition& p) { snapshot_ = p; }
   // Carries on the backup a stopped run began: its completed `parts` (as completed_parts()
   // listed them) are kept and counted; the next part is numbered after them. Before Append.
   void Resume(const nlohmann::json& parts);
@@ -79,7 +82,12 @@ class BackupWriter {
   std::unique_ptr<Parts> parts_;
   int64_t rows_ = 0;
   uint64_t bytes_ = 0;
+  LogPosition snapshot_;
 };
+
+// A change-log position as the manifest and the state table keep it:
+// {"engine", "position", "file", "offset"} (file and offset: MariaDB), null when empty.
+nlohmann::json LogPositionJson(const LogPosition& p);
 
 // Backs one table up; the result carries the status (never throws, never lists a partial
 // backup: parts without a manifest are not a backup).

@@ -159,6 +159,21 @@ TableSinks MakeSinks(const Config& config, const TableMapping& m, MigrationSourc
   return t;
 }
 
+// The snapshot the table's read sees, pinned, and its place in the change log — recorded only
+// for a read in key order (in one transaction) of the whole table; a resumed run's targets
+// began on another snapshot. Empty (said once) when the server cannot give one.
+LogPosition PinnedSnapshot(Source& source, const TableMapping& m, const TableInfo& info, bool fresh,
+                           const Say& say) {
+  if (info.primary_key.empty()) return LogPosition();
+  auto pinned = source.PinSnapshot();
+  if (!pinned.ok()) {
+    say("[migrate] " + m.Name() +
+        ": WARNING: no snapshot position recorded: " + pinned.status().message());
+    return LogPosition();
+  }
+  return fresh ? *pinned : LogPosition();
+}
+
 // "resuming: dynamodb:users after 400 rows, backup from the start"
 std::string ResumeLine(const std::vector<SinkStart>& starts) {
   std::string line;
@@ -243,12 +258,11 @@ TableResults MigrateTableRun(const Config& config, const TableMapping& m, Object
     say("[backup] " + m.Name() +
         ": no primary key; backed up in full (incremental sync and DynamoDB need one)");
   TableSinks sinks = MakeSinks(config, m, *srcs, store, dynamodb, run_id, record, hooks);
-  for (const auto& s : sinks.starts)
-    if (s.after) {
-      say("[migrate] " + m.Name() + ": " + ResumeLine(sinks.starts));
-      break;
-    }
+  bool fresh = true;  // every target from the start: one read, one snapshot
+  for (const auto& s : sinks.starts) fresh = fresh && !s.after;
+  if (!fresh) say("[migrate] " + m.Name() + ": " + ResumeLine(sinks.starts));
   TableReadOptions o;
+  o.snapshot = PinnedSnapshot(*srcs->main, m, info, fresh, say);
   o.batch_size = static_cast<size_t>(config.run.batch_size);
   o.by_key = !info.primary_key.empty();
   o.stop = hooks.stop;
@@ -275,12 +289,19 @@ TableResults MigrateTableRun(const Config& config, const TableMapping& m, Object
   };
   TableReadOutcome out;
   if (!sinks.starts.empty()) out = ReadIntoSinks(*srcs->main, info, sinks.starts, o);
+  srcs->main->ReleaseSnapshot();
   TableResults r = Collect(m, sinks, out, state, run_id, store, say);
   bool all_ok = out.status().ok() && sinks.warehouse_status.ok();
   for (const auto* s :
        {r.backup ? &r.backup->status : nullptr, r.migration ? &r.migration->status : nullptr,
         r.load ? &r.load->status : nullptr})
     if (s && !s->ok()) all_ok = false;
+  if (all_ok && !o.snapshot.empty()) {  // where change capture of the table starts
+    Status s = state.PutSnapshot(m.engine, m.table,
+                                 {{"run_id", run_id}, {"snapshot", LogPositionJson(o.snapshot)}});
+    if (!s.ok()) all_ok = false;
+    if (!s.ok()) say("[migrate] " + m.Name() + ": could not record its snapshot: " + s.message());
+  }
   if (all_ok) {
     Status s = state.PutTask(run_id, task, DoneRecord(r));
     if (!s.ok() && r.migration) r.migration->status = s;

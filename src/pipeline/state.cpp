@@ -130,6 +130,23 @@ Result<nlohmann::json> StateStore::GetTask(const std::string& run_id, const std:
   return record;
 }
 
+Result<nlohmann::json> StateStore::GetSnapshot(Engine engine, const std::string& table) {
+  const std::string sk = EngineName(engine) + "." + table;
+  ASSIGN_OR_RETURN(auto item,
+                   ddb_.GetItem(table_, {{"pk", {{"S", "snapshot"}}}, {"sk", {{"S", sk}}}}));
+  if (!item || !item->contains("record")) return nlohmann::json();
+  auto record = nlohmann::json::parse((*item)["record"]["S"].get<std::string>(), nullptr, false);
+  if (record.is_discarded()) return Corruption("state table: snapshot " + sk + " is not JSON");
+  return record;
+}
+
+Status StateStore::PutSnapshot(Engine engine, const std::string& table,
+                               const nlohmann::json& record) {
+  return ddb_.PutItem(table_, {{"pk", {{"S", "snapshot"}}},
+                               {"sk", {{"S", EngineName(engine) + "." + table}}},
+                               {"record", {{"S", record.dump()}}}});
+}
+
 Status StateStore::PutTask(const std::string& run_id, const std::string& task,
                            const nlohmann::json& record) {
   return ddb_.PutItem(table_, {{"pk", {{"S", "run#" + run_id}}},

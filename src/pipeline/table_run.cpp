@@ -200,7 +200,7 @@ TableReadOutcome ReadIntoSinks(Source& source, const TableInfo& table,
     return options.checkpoint ? options.checkpoint(at, checkpoints, ended) : Status::Ok();
   };
   TableReadOutcome out;
-  out.fan = RunFanOut(reader, table, LogPosition(), lanes, fan);
+  out.fan = RunFanOut(reader, table, options.snapshot, lanes, fan);
   if (out.fan.read_status.ok() && !out.fan.stopped) out.high_water = reader.high_water();
   return out;
 }

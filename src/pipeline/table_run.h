@@ -43,6 +43,7 @@ struct TableReadOptions {
   size_t batch_size = 1000;
   bool by_key = true;  // false: one unordered pass (a table without a primary key)
   const std::atomic<bool>* stop = nullptr;
+  LogPosition snapshot;  // the read's place in the source's change log, for the sinks' Open
   // Whenever some sink made more durable: where each sink (in the order given) carries on
   // from now, with its own checkpoint; `ended`: the last call, after the sinks are done.
   // An error stops the read.

@@ -15,7 +15,8 @@ BackupSink::BackupSink(ObjectStore& store, const TableInfo& table, const BackupO
   if (resume.is_object() && resume.contains("parts")) writer_.Resume(resume["parts"]);
 }
 
-Status BackupSink::Open(const TableInfo&, const LogPosition&) {
+Status BackupSink::Open(const TableInfo&, const LogPosition& snapshot) {
+  writer_.set_snapshot(snapshot);
   return Status::Ok();
 }
 

@@ -26,7 +26,8 @@
 namespace di {
 
 // The backup: durable part by part (a part is stored whole when it ends between two
-// batches), the manifest written at Finish with the read's high water. Checkpoint: the
+// batches), the manifest written at Finish with the read's high water and the snapshot's
+// place in the change log (Open's). Checkpoint: the
 // parts stored ({"parts": [...]}); resumed from one, the next part is numbered after them.
 class BackupSink : public Sink {
  public:

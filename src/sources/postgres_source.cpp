@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -200,13 +203,22 @@ class PgSource : public Source {
  public:
   explicit PgSource(SqlSourceOptions o) : o_(std::move(o)) {}
   ~PgSource() override {
+    ReleaseSnapshot();
     if (conn_) PQfinish(conn_);
   }
 
-  Status Connect() {
-    const char* keys[] = {
-        "host",       "port", "user", "password", "dbname", "connect_timeout", "application_name",
-        "keepalives", nullptr};
+  // `replication`: a walsender connection (replication=database), for the snapshot's slot.
+  PGconn* Open(bool replication) {
+    const char* keys[] = {"host",
+                          "port",
+                          "user",
+                          "password",
+                          "dbname",
+                          "connect_timeout",
+                          "application_name",
+                          "keepalives",
+                          "replication",
+                          nullptr};
     std::string port = std::to_string(o_.db.port), ct = std::to_string(o_.connect_timeout_seconds);
     const char* vals[] = {o_.db.host.c_str(),
                           port.c_str(),
@@ -216,9 +228,14 @@ class PgSource : public Source {
                           ct.c_str(),
                           "data-ingestion",
                           "1",
+                          replication ? "database" : nullptr,
                           nullptr};
+    return PQconnectdbParams(keys, vals, 0);
+  }
+
+  Status Connect() {
     RETURN_IF_ERROR(kPqLibrary.Load());
-    conn_ = PQconnectdbParams(keys, vals, 0);
+    conn_ = Open(false);
     if (PQstatus(conn_) != CONNECTION_OK) {
       std::string err = PQerrorMessage(conn_);
       StatusCode code =
@@ -236,6 +253,48 @@ class PgSource : public Source {
   }
 
   Engine engine() const override { return Engine::kPostgres; }
+
+  Result<LogPosition> PinSnapshot() override {
+    ReleaseSnapshot();
+    ASSIGN_OR_RETURN(auto wal, Query("SHOW wal_level", {}));
+    if (wal.empty() || wal[0][0] != "logical")
+      return InvalidArgument(
+          Where() + ": wal_level is '" + (wal.empty() ? "" : wal[0][0]) +
+          "', so a snapshot's place in the WAL cannot be pinned for change capture; set "
+          "wal_level = logical (with max_replication_slots and max_wal_senders above 0) and "
+          "restart the server");
+    repl_ = Open(true);
+    if (PQstatus(repl_) != CONNECTION_OK) {
+      Status s =
+          InvalidArgument(Where() +
+                          ": no replication connection to pin a snapshot (the user needs the "
+                          "REPLICATION attribute and pg_hba.conf a 'replication' line): " +
+                          std::string(Trim(PQerrorMessage(repl_))));
+      ReleaseSnapshot();
+      return s;
+    }
+    static std::atomic<int> slots{0};
+    const std::string slot =
+        "di_snapshot_" + std::to_string(::getpid()) + "_" + std::to_string(++slots);
+    PGresult* r = PQexec(repl_, ("CREATE_REPLICATION_SLOT " + slot +
+                                 " TEMPORARY LOGICAL pgoutput (SNAPSHOT 'export')")
+                                    .c_str());
+    const bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    std::string lsn = ok ? PQgetvalue(r, 0, 1) : "", name = ok ? PQgetvalue(r, 0, 2) : "";
+    std::string err = ok ? "" : std::string(Trim(PQresultErrorMessage(r)));
+    PQclear(r);
+    if (!ok) {
+      ReleaseSnapshot();
+      return InvalidArgument(Where() + ": could not pin a snapshot: " + err);
+    }
+    snapshot_ = name;  // the slot's session stays open and idle: the snapshot lives with it
+    return LogPosition{Engine::kPostgres, lsn, "", 0};
+  }
+  void ReleaseSnapshot() override {
+    if (repl_) PQfinish(repl_);  // (the temporary slot goes with its session)
+    repl_ = nullptr;
+    snapshot_.clear();
+  }
 
   Result<std::vector<std::string>> ListTables() override {
     ASSIGN_OR_RETURN(auto rows,
@@ -369,8 +428,18 @@ class PgSource : public Source {
   void set_ahead(PgReader* reader) { ahead_ = reader; }
   // Ordered reads run in one REPEATABLE READ transaction of the connection (their snapshot,
   // also seen by lookups on it), begun by the first open read and committed by the last.
+  // With a pinned snapshot (PinSnapshot), the transaction imports it.
   Status BeginRead() {
-    if (reads_open_ == 0) RETURN_IF_ERROR(Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    if (reads_open_ == 0) {
+      RETURN_IF_ERROR(Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+      if (!snapshot_.empty()) {
+        Status s = Exec("SET TRANSACTION SNAPSHOT '" + snapshot_ + "'");
+        if (!s.ok()) {
+          Exec("ROLLBACK").ok();
+          return s;
+        }
+      }
+    }
     ++reads_open_;
     return Status::Ok();
   }
@@ -469,6 +538,8 @@ class PgSource : public Source {
 
   SqlSourceOptions o_;
   PGconn* conn_ = nullptr;
+  PGconn* repl_ = nullptr;     // the pinned snapshot's replication session (PinSnapshot)
+  std::string snapshot_;       // its exported snapshot
   PgReader* ahead_ = nullptr;  // the reader whose next page's query is in flight
   int reads_open_ = 0;         // ordered reads open in the read transaction
   uint64_t cursors_ = 0;       // cursors declared on this connection

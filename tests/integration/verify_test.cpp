@@ -126,7 +126,9 @@ TEST_F(VerifyTest, AKilledMigrationIsResumedFromItsLastCheckpoint) {
 // One read feeds both targets: while writers insert, update and delete rows of a table
 // throughout its migrate, the run's backup and its DynamoDB items are the same snapshot,
 // key for key and value for value (read back through boto3), though the live table has
-// moved on from both.
+// moved on from both; and the manifest records that snapshot's exact place in the WAL: the
+// changes after it (read from a slot made before the run), replayed on the backup, give
+// the live table.
 TEST_F(VerifyTest, UnderContinuousWritesTheBackupAndTheItemsOfARunAreOneSnapshot) {
   const std::string t = "snap_" + s_.substr(s_.find('-') + 1);
   std::string table = t;
@@ -152,6 +154,8 @@ TEST_F(VerifyTest, UnderContinuousWritesTheBackupAndTheItemsOfARunAreOneSnapshot
   std::string env = Env() + "export MAPPING_FILE=" + mapping + " BATCH_SIZE=100 && ";
   std::string out;
   ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode setup", &out), 0) << out;
+  const std::string slot = "test_" + table;  // sees every change from here on
+  exec("SELECT pg_create_logical_replication_slot('" + slot + "', 'test_decoding')");
   // Writers: updates, inserts and deletes, one transaction each, through the whole run (it
   // pauses 40 ms at each of its 30 checkpoints).
   const std::string writer =
@@ -187,6 +191,14 @@ TEST_F(VerifyTest, UnderContinuousWritesTheBackupAndTheItemsOfARunAreOneSnapshot
   EXPECT_EQ(cmp.rfind("OK ", 0), 0u) << cmp;
   for (int i = 0; i < 600 && RunCommand("test -e " + writers_done, &out) != 0; ++i)
     RunCommand("sleep 0.1", &out);
+  EXPECT_EQ(RunCommand(Env() + VenvPython() + " " + DI_SOURCE_DIR +
+                           "/tests/integration/check_snapshot_position.py " +
+                           StackConfig().aws.endpoint_url + " di-" + s_ + " " + manifest + " " +
+                           table + " " + slot,
+                       &cmp),
+            0)
+      << cmp;
+  exec("SELECT pg_drop_replication_slot('" + slot + "')");
   // The writers moved the table on during the run: the snapshot is no longer the table.
   ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode verify", &out), 1) << out;
   EXPECT_NE(out.find("MISMATCH  postgresql." + table), std::string::npos) << out;
