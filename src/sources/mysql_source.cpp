@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <optional>
 
 #include "core/cells.h"
@@ -148,6 +149,37 @@ class MySqlSource : public Source {
     std::vector<ColumnConv> convs;
     for (const auto& c : table.columns) convs.push_back(ConvFor(c.source_type));
     return std::unique_ptr<RowReader>(new MySqlReader(*this, table, options, std::move(convs)));
+  }
+
+  // A transaction WITH CONSISTENT SNAPSHOT on the reading connection: every read opened next
+  // (and a streamed read asked again after an interruption) sees that one snapshot, whose
+  // binlog place MariaDB gives (Binlog_snapshot_file/position) and BINLOG_GTID_POS names.
+  Result<LogPosition> PinSnapshot() override {
+    ReleaseSnapshot();
+    ASSIGN_OR_RETURN(auto bin, Query("SELECT @@log_bin"));
+    if (bin.empty() || bin[0][0] != "1")
+      return InvalidArgument(Where() +
+                             ": log_bin is off, so a snapshot's place in the binlog cannot be "
+                             "pinned for change capture; start the server with log_bin, "
+                             "server_id, binlog_format=ROW and binlog_row_image=FULL");
+    RETURN_IF_ERROR(Exec("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"));
+    in_snapshot_ = true;
+    ASSIGN_OR_RETURN(auto status, Query("SHOW STATUS LIKE 'binlog_snapshot_%'"));
+    LogPosition p{Engine::kMySql, "", "", 0};
+    for (const auto& r : status) {
+      if (r.size() < 2) continue;
+      if (r[0] == "Binlog_snapshot_file") p.file = r[1];
+      if (r[0] == "Binlog_snapshot_position") p.offset = std::strtoull(r[1].c_str(), nullptr, 10);
+    }
+    if (p.file.empty()) return LogPosition();  // (no binlog position: nothing to record)
+    ASSIGN_OR_RETURN(auto gtid, Query("SELECT BINLOG_GTID_POS(" + Literal(p.file) + ", " +
+                                      std::to_string(p.offset) + ")"));
+    p.position = gtid.empty() ? "" : gtid[0][0];
+    return p;
+  }
+  void ReleaseSnapshot() override {
+    if (in_snapshot_) Exec("COMMIT").ok();
+    in_snapshot_ = false;
   }
 
   Result<bool> HasIndexLeadingWith(const TableInfo& table, const std::string& column) override {
@@ -307,6 +339,7 @@ class MySqlSource : public Source {
   SqlSourceOptions o_;
   MYSQL* db_ = nullptr;
   MySqlReader* streaming_ = nullptr;  // the reader whose streamed result holds the connection
+  bool in_snapshot_ = false;          // a PinSnapshot transaction is open
 };
 
 MySqlReader::MySqlReader(MySqlSource& src, TableInfo table, ReadOptions options,

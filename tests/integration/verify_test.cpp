@@ -207,5 +207,69 @@ TEST_F(VerifyTest, UnderContinuousWritesTheBackupAndTheItemsOfARunAreOneSnapshot
   std::remove(writers_done.c_str());
 }
 
+// The same on MariaDB: the backup and the items of one run are one snapshot (a transaction
+// WITH CONSISTENT SNAPSHOT), and the manifest's binlog file, offset and GTID are its exact
+// place: the binlog from there on (read by mariadb-binlog), replayed on the backup, gives
+// the live table.
+TEST_F(VerifyTest, OnMariaDbTheSnapshotOfARunIsRecordedAtItsExactBinlogPlace) {
+  std::string table = "snap_" + s_.substr(s_.find('-') + 1);
+  for (char& c : table)
+    if (c == '-') c = '_';
+  const std::string db = StackConfig().mysql.database;
+  MariaDbOn(db, "DROP TABLE IF EXISTS " + table);
+  MariaDbOn(db, "CREATE TABLE " + table +
+                    " (id int AUTO_INCREMENT PRIMARY KEY, name varchar(64) NOT NULL, n int NOT "
+                    "NULL, updated_at timestamp(6) NOT NULL DEFAULT current_timestamp(6))");
+  MariaDbOn(db, "INSERT INTO " + table + " (name, n) SELECT md5(seq), seq FROM seq_1_to_3000");
+  ASSERT_EQ(MariaDbOn(db, "SELECT COUNT(*) FROM " + table), "3000");
+  std::string mapping = "/tmp/" + s_ + "-snapm.json";
+  std::ofstream(mapping) << R"({"tables": [{"source": "mysql", "table": ")" + table +
+                                R"(", "dynamodb": {"table": "snapm-)" + s_ +
+                                R"(", "key": {"id": "id"}}}]})";
+  std::string env = Env() + "export MAPPING_FILE=" + mapping + " BATCH_SIZE=100 && ";
+  std::string out;
+  ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode setup", &out), 0) << out;
+  const auto& my = StackConfig().mysql;
+  const std::string writer =
+      "for i in $(seq 1 150); do mariadb -h " + my.host + " -P " + std::to_string(my.port) +
+      " -u " + my.user + " -p\"$MYSQL_PASSWORD\" " + db + " -e \"BEGIN; UPDATE " + table +
+      " SET name = md5(rand()), n = n + 1 WHERE id = 1 + floor(rand() * 2999); INSERT INTO " +
+      table + " (name, n) VALUES ('new', 0); DELETE FROM " + table +
+      " WHERE id = 1 + floor(rand() * 2999); COMMIT;\"; done";
+  const std::string writers_done = "/tmp/" + s_ + "-mwriters.done";
+  std::remove(writers_done.c_str());
+  ASSERT_EQ(
+      RunCommand(StackEnvShell() + "(" + writer + "; touch " + writers_done + ") >/dev/null 2>&1 &",
+                 &out),
+      0)
+      << out;
+  ASSERT_EQ(
+      RunCommand(env + "DI_PAUSE_AFTER_CHECKPOINT_MS=40 " + DI_BINARY + " --mode migrate", &out), 0)
+      << out;
+  const size_t at = out.find("s3://di-" + s_ + "/");
+  ASSERT_NE(at, std::string::npos) << out;
+  const size_t key_at = at + std::string("s3://di-/").size() + s_.size();
+  const std::string manifest = out.substr(key_at, out.find('\n', key_at) - key_at);
+  for (int i = 0; i < 600 && RunCommand("test -e " + writers_done, &out) != 0; ++i)
+    RunCommand("sleep 0.1", &out);
+  std::string cmp;
+  const std::string checks = Env() + VenvPython() + " " + DI_SOURCE_DIR + "/tests/integration/";
+  EXPECT_EQ(RunCommand(checks + "compare_backup_items.py " + StackConfig().aws.endpoint_url +
+                           " di-" + s_ + " " + manifest + " snapm-" + s_ + " id id",
+                       &cmp),
+            0)
+      << cmp << out;
+  EXPECT_EQ(RunCommand(checks + "check_snapshot_position.py " + StackConfig().aws.endpoint_url +
+                           " di-" + s_ + " " + manifest + " " + table + " -",
+                       &cmp),
+            0)
+      << cmp;
+  ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode verify", &out), 1) << out;
+  EXPECT_NE(out.find("MISMATCH  mysql." + table), std::string::npos) << out;
+  MariaDbOn(db, "DROP TABLE " + table);
+  std::remove(mapping.c_str());
+  std::remove(writers_done.c_str());
+}
+
 }  // namespace
 }  // namespace di::testing
