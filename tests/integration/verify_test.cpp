@@ -25,6 +25,28 @@ class VerifyTest : public ::testing::Test {
            " DYNAMODB_USERS_TABLE=users-" + s_ + " DYNAMODB_STATE_TABLE=state-" + s_ +
            " WORKERS=3 BATCH_SIZE=500 && ";
   }
+  // Runs `writer` (a shell loop over the stack's databases) in the background through a
+  // migrate that pauses 40 ms at each checkpoint, then waits for the writers; the run's
+  // manifest key (empty, with the output in `out`, when the run failed).
+  std::string MigrateUnderWrites(const std::string& env, const std::string& writer,
+                                 std::string* out) {
+    const std::string done = "/tmp/" + s_ + "-writers.done";
+    std::remove(done.c_str());
+    if (RunCommand(StackEnvShell() + "export PGPASSWORD=\"$POSTGRES_PASSWORD\" && (" + writer +
+                       "; touch " + done + ") >/dev/null 2>&1 &",
+                   out) != 0)
+      return "";
+    const int rc =
+        RunCommand(env + "DI_PAUSE_AFTER_CHECKPOINT_MS=40 " + DI_BINARY + " --mode migrate", out);
+    std::string ignored;
+    for (int i = 0; i < 600 && RunCommand("test -e " + done, &ignored) != 0; ++i)
+      RunCommand("sleep 0.1", &ignored);
+    std::remove(done.c_str());
+    const size_t at = out->find("s3://di-" + s_ + "/");
+    if (rc != 0 || at == std::string::npos) return "";
+    const size_t key_at = at + std::string("s3://di-/").size() + s_.size();
+    return out->substr(key_at, out->find('\n', key_at) - key_at);
+  }
   std::string s_ = UniqueName("ver");
 };
 
@@ -166,20 +188,8 @@ TEST_F(VerifyTest, UnderContinuousWritesTheBackupAndTheItemsOfARunAreOneSnapshot
       "WHERE id = 1 + (random() * 2999)::int; INSERT INTO " +
       table + " (name, n) VALUES ('new', 0); DELETE FROM " + table +
       " WHERE id = 1 + (random() * 2999)::int;\"; done";
-  const std::string writers_done = "/tmp/" + s_ + "-writers.done";
-  std::remove(writers_done.c_str());
-  ASSERT_EQ(RunCommand(StackEnvShell() + "export PGPASSWORD=\"$POSTGRES_PASSWORD\" && (" + writer +
-                           "; touch " + writers_done + ") >/dev/null 2>&1 &",
-                       &out),
-            0)
-      << out;
-  ASSERT_EQ(
-      RunCommand(env + "DI_PAUSE_AFTER_CHECKPOINT_MS=40 " + DI_BINARY + " --mode migrate", &out), 0)
-      << out;
-  const size_t at = out.find("s3://di-" + s_ + "/");
-  ASSERT_NE(at, std::string::npos) << out;
-  const size_t key_at = at + std::string("s3://di-/").size() + s_.size();
-  const std::string manifest = out.substr(key_at, out.find('\n', key_at) - key_at);
+  const std::string manifest = MigrateUnderWrites(env, writer, &out);
+  ASSERT_FALSE(manifest.empty()) << out;
   std::string cmp;
   ASSERT_EQ(RunCommand(Env() + VenvPython() + " " + DI_SOURCE_DIR +
                            "/tests/integration/compare_backup_items.py " +
@@ -189,8 +199,6 @@ TEST_F(VerifyTest, UnderContinuousWritesTheBackupAndTheItemsOfARunAreOneSnapshot
             0)
       << cmp << out;
   EXPECT_EQ(cmp.rfind("OK ", 0), 0u) << cmp;
-  for (int i = 0; i < 600 && RunCommand("test -e " + writers_done, &out) != 0; ++i)
-    RunCommand("sleep 0.1", &out);
   EXPECT_EQ(RunCommand(Env() + VenvPython() + " " + DI_SOURCE_DIR +
                            "/tests/integration/check_snapshot_position.py " +
                            StackConfig().aws.endpoint_url + " di-" + s_ + " " + manifest + " " +
@@ -204,7 +212,6 @@ TEST_F(VerifyTest, UnderContinuousWritesTheBackupAndTheItemsOfARunAreOneSnapshot
   EXPECT_NE(out.find("MISMATCH  postgresql." + table), std::string::npos) << out;
   exec("DROP TABLE " + table);
   std::remove(mapping.c_str());
-  std::remove(writers_done.c_str());
 }
 
 // The same on MariaDB: the backup and the items of one run are one snapshot (a transaction
@@ -236,22 +243,8 @@ TEST_F(VerifyTest, OnMariaDbTheSnapshotOfARunIsRecordedAtItsExactBinlogPlace) {
       " SET name = md5(rand()), n = n + 1 WHERE id = 1 + floor(rand() * 2999); INSERT INTO " +
       table + " (name, n) VALUES ('new', 0); DELETE FROM " + table +
       " WHERE id = 1 + floor(rand() * 2999); COMMIT;\"; done";
-  const std::string writers_done = "/tmp/" + s_ + "-mwriters.done";
-  std::remove(writers_done.c_str());
-  ASSERT_EQ(
-      RunCommand(StackEnvShell() + "(" + writer + "; touch " + writers_done + ") >/dev/null 2>&1 &",
-                 &out),
-      0)
-      << out;
-  ASSERT_EQ(
-      RunCommand(env + "DI_PAUSE_AFTER_CHECKPOINT_MS=40 " + DI_BINARY + " --mode migrate", &out), 0)
-      << out;
-  const size_t at = out.find("s3://di-" + s_ + "/");
-  ASSERT_NE(at, std::string::npos) << out;
-  const size_t key_at = at + std::string("s3://di-/").size() + s_.size();
-  const std::string manifest = out.substr(key_at, out.find('\n', key_at) - key_at);
-  for (int i = 0; i < 600 && RunCommand("test -e " + writers_done, &out) != 0; ++i)
-    RunCommand("sleep 0.1", &out);
+  const std::string manifest = MigrateUnderWrites(env, writer, &out);
+  ASSERT_FALSE(manifest.empty()) << out;
   std::string cmp;
   const std::string checks = Env() + VenvPython() + " " + DI_SOURCE_DIR + "/tests/integration/";
   EXPECT_EQ(RunCommand(checks + "compare_backup_items.py " + StackConfig().aws.endpoint_url +
@@ -268,7 +261,6 @@ TEST_F(VerifyTest, OnMariaDbTheSnapshotOfARunIsRecordedAtItsExactBinlogPlace) {
   EXPECT_NE(out.find("MISMATCH  mysql." + table), std::string::npos) << out;
   MariaDbOn(db, "DROP TABLE " + table);
   std::remove(mapping.c_str());
-  std::remove(writers_done.c_str());
 }
 
 }  // namespace
