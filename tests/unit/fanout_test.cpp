@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -69,6 +70,7 @@ class FakeSink : public Sink {
     return Status::Ok();
   }
   uint64_t Durable() const override { return durable_; }
+  nlohmann::json Checkpoint() const override { return {{"durable", durable_.load()}}; }
   Status Finish() override {
     finished = true;
     durable_ = written;
@@ -166,6 +168,40 @@ TEST(FanOut, APositionIsConfirmedOnlyOnceEverySinkMadeItDurable) {
     EXPECT_EQ(key, static_cast<int64_t>(seq) * 10);  // the position of that very batch
   }
   EXPECT_EQ(confirmed.back().first, 10u);
+}
+
+// Each sink's own progress is reported as it moves — its mark (the position a resumed run
+// carries it on after) and its checkpoint as of then — even while another holds the
+// confirmation back; the last report comes once the sinks are done.
+TEST(FanOut, EachSinkReportsItsOwnProgressWithItsCheckpoint) {
+  FakeReader reader(100, 10);
+  FakeSink every("every"), parts("parts");
+  parts.durable_every = 4;  // durable after batches 4 and 8, then at Finish
+  std::vector<uint64_t> every_marks, parts_marks;
+  int ended = 0;
+  FanOutOptions o;
+  o.progress = [&](const std::vector<SinkProgress>& p, bool end) -> Status {
+    EXPECT_EQ(p.size(), 2u);
+    ended += end;
+    for (size_t i = 0; i < p.size(); ++i) {
+      if (!p[i].mark) continue;
+      const uint64_t seq = p[i].mark->sequence;
+      EXPECT_EQ(p[i].mark->last->key.at(0).as<int64_t>(), static_cast<int64_t>(seq) * 10);
+      EXPECT_EQ(p[i].mark->rows, seq * 10);
+      EXPECT_EQ(p[i].checkpoint["durable"], seq);  // the sink's own, as of that batch
+      auto& marks = i == 0 ? every_marks : parts_marks;
+      if (marks.empty() || marks.back() != seq) marks.push_back(seq);
+    }
+    return Status::Ok();
+  };
+  ASSERT_TRUE(RunFanOut(reader, kTable, {}, {&every, &parts}, o).status().ok());
+  EXPECT_EQ(ended, 1);
+  ASSERT_FALSE(every_marks.empty());
+  EXPECT_EQ(every_marks.back(), 10u);
+  EXPECT_TRUE(std::is_sorted(every_marks.begin(), every_marks.end()));
+  for (uint64_t m : parts_marks) EXPECT_TRUE(m % 4 == 0 || m == 10) << m;
+  EXPECT_EQ(parts_marks.back(), 10u);
+  EXPECT_GE(every_marks.size(), 2u);  // moved while reading, not only at the end
 }
 
 TEST(FanOut, AFailingSinkHoldsTheConfirmationAndTheOthersGoOn) {
