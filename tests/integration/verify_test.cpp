@@ -25,6 +25,28 @@ class VerifyTest : public ::testing::Test {
            " DYNAMODB_USERS_TABLE=users-" + s_ + " DYNAMODB_STATE_TABLE=state-" + s_ +
            " WORKERS=3 BATCH_SIZE=500 && ";
   }
+  // The test's own table name ("snap_<n>"), and a mapping of that `engine` table to the
+  // DynamoDB table "<prefix>-<s_>" keyed by id, set up: the environment that runs with it
+  // ("" when setup failed, its output in setup_output_).
+  std::string SnapTable() {
+    std::string t = "snap_" + s_.substr(s_.find('-') + 1);
+    for (char& c : t)
+      if (c == '-') c = '_';
+    return t;
+  }
+  std::string SnapMapping(const std::string& prefix) {
+    return "/tmp/" + s_ + "-" + prefix + ".json";
+  }
+  std::string SnapEnv(const std::string& engine, const std::string& table,
+                      const std::string& prefix) {
+    std::ofstream(SnapMapping(prefix)) << R"({"tables": [{"source": ")" + engine +
+                                              R"(", "table": ")" + table +
+                                              R"(", "dynamodb": {"table": ")" + prefix + "-" + s_ +
+                                              R"(", "key": {"id": "id"}}}]})";
+    std::string env = Env() + "export MAPPING_FILE=" + SnapMapping(prefix) + " BATCH_SIZE=100 && ";
+    return RunCommand(env + DI_BINARY + " --mode setup", &setup_output_) == 0 ? env : "";
+  }
+  std::string setup_output_;  // SnapEnv's setup, for a failure message
   // Runs `writer` (a shell loop over the stack's databases) in the background through a
   // migrate that pauses 40 ms at each checkpoint, then waits for the writers; the run's
   // manifest key (empty, with the output in `out`, when the run failed).
@@ -152,10 +174,7 @@ TEST_F(VerifyTest, AKilledMigrationIsResumedFromItsLastCheckpoint) {
 // changes after it (read from a slot made before the run), replayed on the backup, give
 // the live table.
 TEST_F(VerifyTest, UnderContinuousWritesTheBackupAndTheItemsOfARunAreOneSnapshot) {
-  const std::string t = "snap_" + s_.substr(s_.find('-') + 1);
-  std::string table = t;
-  for (char& c : table)
-    if (c == '-') c = '_';
+  const std::string table = SnapTable();
   PgPtr pg = ConnectPg();
   auto exec = [&](const std::string& sql) {
     PGresult* r = PQexec(pg.get(), sql.c_str());
@@ -169,13 +188,9 @@ TEST_F(VerifyTest, UnderContinuousWritesTheBackupAndTheItemsOfARunAreOneSnapshot
        "timestamptz NOT NULL DEFAULT now())");
   exec("INSERT INTO " + table +
        " (name, n) SELECT md5(g::text), g FROM generate_series(1, 3000) g");
-  std::string mapping = "/tmp/" + s_ + "-snap.json";
-  std::ofstream(mapping) << R"({"tables": [{"source": "postgresql", "table": ")" + table +
-                                R"(", "dynamodb": {"table": "snap-)" + s_ +
-                                R"(", "key": {"id": "id"}}}]})";
-  std::string env = Env() + "export MAPPING_FILE=" + mapping + " BATCH_SIZE=100 && ";
+  const std::string env = SnapEnv("postgresql", table, "snap");
+  ASSERT_FALSE(env.empty()) << setup_output_;
   std::string out;
-  ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode setup", &out), 0) << out;
   const std::string slot = "test_" + table;  // sees every change from here on
   exec("SELECT pg_create_logical_replication_slot('" + slot + "', 'test_decoding')");
   // Writers: updates, inserts and deletes, one transaction each, through the whole run (it
@@ -211,7 +226,7 @@ TEST_F(VerifyTest, UnderContinuousWritesTheBackupAndTheItemsOfARunAreOneSnapshot
   ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode verify", &out), 1) << out;
   EXPECT_NE(out.find("MISMATCH  postgresql." + table), std::string::npos) << out;
   exec("DROP TABLE " + table);
-  std::remove(mapping.c_str());
+  std::remove(SnapMapping("snap").c_str());
 }
 
 // The same on MariaDB: the backup and the items of one run are one snapshot (a transaction
@@ -219,9 +234,7 @@ TEST_F(VerifyTest, UnderContinuousWritesTheBackupAndTheItemsOfARunAreOneSnapshot
 // place: the binlog from there on (read by mariadb-binlog), replayed on the backup, gives
 // the live table.
 TEST_F(VerifyTest, OnMariaDbTheSnapshotOfARunIsRecordedAtItsExactBinlogPlace) {
-  std::string table = "snap_" + s_.substr(s_.find('-') + 1);
-  for (char& c : table)
-    if (c == '-') c = '_';
+  const std::string table = SnapTable();
   const std::string db = StackConfig().mysql.database;
   MariaDbOn(db, "DROP TABLE IF EXISTS " + table);
   MariaDbOn(db, "CREATE TABLE " + table +
@@ -229,13 +242,9 @@ TEST_F(VerifyTest, OnMariaDbTheSnapshotOfARunIsRecordedAtItsExactBinlogPlace) {
                     "NULL, updated_at timestamp(6) NOT NULL DEFAULT current_timestamp(6))");
   MariaDbOn(db, "INSERT INTO " + table + " (name, n) SELECT md5(seq), seq FROM seq_1_to_3000");
   ASSERT_EQ(MariaDbOn(db, "SELECT COUNT(*) FROM " + table), "3000");
-  std::string mapping = "/tmp/" + s_ + "-snapm.json";
-  std::ofstream(mapping) << R"({"tables": [{"source": "mysql", "table": ")" + table +
-                                R"(", "dynamodb": {"table": "snapm-)" + s_ +
-                                R"(", "key": {"id": "id"}}}]})";
-  std::string env = Env() + "export MAPPING_FILE=" + mapping + " BATCH_SIZE=100 && ";
+  const std::string env = SnapEnv("mysql", table, "snapm");
+  ASSERT_FALSE(env.empty()) << setup_output_;
   std::string out;
-  ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode setup", &out), 0) << out;
   const auto& my = StackConfig().mysql;
   const std::string writer =
       "for i in $(seq 1 150); do mariadb -h " + my.host + " -P " + std::to_string(my.port) +
@@ -260,7 +269,7 @@ TEST_F(VerifyTest, OnMariaDbTheSnapshotOfARunIsRecordedAtItsExactBinlogPlace) {
   ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode verify", &out), 1) << out;
   EXPECT_NE(out.find("MISMATCH  mysql." + table), std::string::npos) << out;
   MariaDbOn(db, "DROP TABLE " + table);
-  std::remove(mapping.c_str());
+  std::remove(SnapMapping("snapm").c_str());
 }
 
 }  // namespace
