@@ -34,46 +34,8 @@ J WaitParam() {
           {"description", "answer when the job has finished"}};
 }
 
-J Build() {
-  J bearer = J::array({{{"bearer", J::array()}}});
-  J open = J::array();
-  J doc = {
-      {"openapi", "3.0.3"},
-      {"info",
-       {{"title", "data-ingestion"},
-        {"version", "1"},
-        {"description", "Cinema data into S3, DynamoDB and a PostgreSQL warehouse."}}},
-      {"security", bearer},
-      {"components",
-       {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},
-        {"schemas",
-         {{"Error",
-           {{"type", "object"},
-            {"required", {"error"}},
-            {"properties",
-             {{"error", {{"type", "string"}}},
-              {"field", {{"type", "string"}, {"description", "the request field at fault"}}}}}}},
-          {"JobRef",
-           {{"type", "object"},
-            {"properties",
-             {{"job_id", {{"type", "string"}}},
-              {"location", {{"type", "string"}}},
-              {"state", {{"type", "string"}}}}}}},
-          {"Job",
-           {{"type", "object"},
-            {"properties",
-             {{"id", {{"type", "string"}}},
-              {"kind", {{"type", "string"}, {"enum", {"migrate", "backup", "sync", "restore"}}}},
-              {"state",
-               {{"type", "string"},
-                {"enum", {"queued", "running", "succeeded", "partial", "failed", "stopped"}}}},
-              {"progress", {{"type", "object"}, {"description", "rows per table task"}}},
-              {"run_id", {{"type", "string"}, {"nullable", true}}},
-              {"report_key", {{"type", "string"}, {"nullable", true}}},
-              {"errors", {{"type", "array"}, {"items", {{"type", "string"}}}}},
-              {"result", {{"type", "object"}}}}}}}}}}},
-      {"paths", J::object()}};
-  J& p = doc["paths"];
+// The paths that start jobs (and /health): migrate, backup, sync, restore.
+void JobPaths(J& p, const J& open) {
   J ok = {{"description", "OK"}};
   p["/health"]["get"] = {
       {"summary", "Each dependency's status and latency"},
@@ -150,6 +112,11 @@ J Build() {
         {"400", Err("malformed body")},
         {"401", Err("missing or wrong token")},
         {"404", Err("no complete backup of that table")}}}};
+}
+
+// The paths that read: backups, DynamoDB, jobs, metrics, this document.
+void ReadPaths(J& p, const J& open) {
+  J ok = {{"description", "OK"}};
   p["/backups"]["get"] = {
       {"summary", "Complete (restorable) backups, newest first"},
       {"parameters",
@@ -188,6 +155,49 @@ J Build() {
       {"summary", "Prometheus text metrics"}, {"security", open}, {"responses", {{"200", ok}}}};
   p["/openapi.json"]["get"] = {
       {"summary", "This document"}, {"security", open}, {"responses", {{"200", ok}}}};
+}
+
+J Build() {
+  J bearer = J::array({{{"bearer", J::array()}}});
+  J open = J::array();
+  J doc = {
+      {"openapi", "3.0.3"},
+      {"info",
+       {{"title", "data-ingestion"},
+        {"version", "1"},
+        {"description", "Cinema data into S3, DynamoDB and a PostgreSQL warehouse."}}},
+      {"security", bearer},
+      {"components",
+       {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},
+        {"schemas",
+         {{"Error",
+           {{"type", "object"},
+            {"required", {"error"}},
+            {"properties",
+             {{"error", {{"type", "string"}}},
+              {"field", {{"type", "string"}, {"description", "the request field at fault"}}}}}}},
+          {"JobRef",
+           {{"type", "object"},
+            {"properties",
+             {{"job_id", {{"type", "string"}}},
+              {"location", {{"type", "string"}}},
+              {"state", {{"type", "string"}}}}}}},
+          {"Job",
+           {{"type", "object"},
+            {"properties",
+             {{"id", {{"type", "string"}}},
+              {"kind", {{"type", "string"}, {"enum", {"migrate", "backup", "sync", "restore"}}}},
+              {"state",
+               {{"type", "string"},
+                {"enum", {"queued", "running", "succeeded", "partial", "failed", "stopped"}}}},
+              {"progress", {{"type", "object"}, {"description", "rows per table task"}}},
+              {"run_id", {{"type", "string"}, {"nullable", true}}},
+              {"report_key", {{"type", "string"}, {"nullable", true}}},
+              {"errors", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+              {"result", {{"type", "object"}}}}}}}}}}},
+      {"paths", J::object()}};
+  JobPaths(doc["paths"], open);
+  ReadPaths(doc["paths"], open);
   return doc;
 }
 

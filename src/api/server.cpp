@@ -140,10 +140,11 @@ std::vector<std::pair<std::string, std::string>> ApiServer::Routes() {
           {"GET", "/openapi.json"}};
 }
 
-void ApiServer::Register() {
-  httplib::Server& s = *http_;
-  Service& svc = service_;
-  const std::string token = svc.config().api_token;
+namespace {
+
+// Authentication (a bearer token for all but /health, /metrics and /openapi.json), the error
+// answers of unknown routes and exceptions, and the request log.
+void Guard(httplib::Server& s, const std::string& token) {
   s.set_tcp_nodelay(true);  // no Nagle/delayed-ACK stall between a header and its body
 
   s.set_pre_routing_handler([token](const httplib::Request& req, httplib::Response& res) {
@@ -188,73 +189,25 @@ void ApiServer::Register() {
   s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     GetLogger("api")->info("{} {} -> {}", req.method, req.path, res.status);
   });
+}
 
-  // A started job: 202 with Location, or with ?wait=true the finished job (200).
-  auto started = [&svc](const httplib::Request& req, httplib::Response& res,
-                        const Result<std::string>& id) {
-    if (!id.ok()) return Error(res, StatusFor(id.status()), id.status().message());
-    if (req.has_param("wait") && req.get_param_value("wait") == "true") {
-      while (!svc.jobs().Wait(*id, std::chrono::seconds(1)))
-        if (svc.jobs().stopping()) break;
-      return Reply(res, 200, svc.jobs().Get(*id));
-    }
-    res.set_header("Location", "/jobs/" + *id);
-    Reply(res, 202, {{"job_id", *id}, {"location", "/jobs/" + *id}, {"state", "queued"}});
-  };
+// A started job: 202 with Location, or with ?wait=true the finished job (200).
+void Started(Service& svc, const httplib::Request& req, httplib::Response& res,
+             const Result<std::string>& id) {
+  if (!id.ok()) return Error(res, StatusFor(id.status()), id.status().message());
+  if (req.has_param("wait") && req.get_param_value("wait") == "true") {
+    while (!svc.jobs().Wait(*id, std::chrono::seconds(1)))
+      if (svc.jobs().stopping()) break;
+    return Reply(res, 200, svc.jobs().Get(*id));
+  }
+  res.set_header("Location", "/jobs/" + *id);
+  Reply(res, 202, {{"job_id", *id}, {"location", "/jobs/" + *id}, {"state", "queued"}});
+}
 
-  s.Get("/health", [&svc](const httplib::Request&, httplib::Response& res) {
-    auto [body, ok] = svc.Health(std::chrono::milliseconds(3000));
-    Reply(res, ok ? 200 : 503, body);
-  });
-
-  s.Post("/migrate",
-         ReadingBody([&svc, started](const httplib::Request& req, httplib::Response& res) {
-           J body;
-           if (!Body(req, res, &body)) return;
-           started(req, res, svc.StartMigrate());
-         }));
-
-  s.Post("/backup",
-         ReadingBody([&svc, started](const httplib::Request& req, httplib::Response& res) {
-           J body;
-           if (!Body(req, res, &body)) return;
-           std::vector<std::string> tables;
-           if (body.contains("tables")) {
-             bool good = body["tables"].is_array();
-             for (const auto& t : good ? body["tables"] : J::array())
-               if (t.is_string() && !t.get<std::string>().empty())
-                 tables.push_back(t);
-               else
-                 good = false;
-             if (!good) return Error(res, 400, "tables must be a list of table names", "tables");
-           }
-           for (const auto& [k, v] : body.items())
-             if (k != "tables") return Error(res, 400, "unknown field; expected tables", k);
-           started(req, res, svc.StartBackup(tables));
-         }));
-
-  s.Post(R"(/sync/([^/]+))",
-         ReadingBody([&svc, started](const httplib::Request& req, httplib::Response& res) {
-           std::string table = req.matches[1];
-           J body;
-           if (!Body(req, res, &body)) return;
-           std::optional<int64_t> since;
-           for (const auto& [k, v] : body.items()) {
-             if (k != "last_sync_time")
-               return Error(res, 400, "unknown field; expected last_sync_time", k);
-             int64_t micros = 0;
-             bool offset = false;
-             if (!v.is_string() || !ParseSqlTimestamp(v.get<std::string>(), &micros, &offset))
-               return Error(res, 400,
-                            "last_sync_time must be an ISO 8601 time, e.g. 2024-01-01T00:00:00Z",
-                            "last_sync_time");
-             since = micros;
-           }
-           started(req, res, svc.StartSync({table}, since));
-         }));
-
+// POST /restore: a complete backup back into a database.
+void RestoreRoute(httplib::Server& s, Service& svc) {
   s.Post(
-      "/restore", ReadingBody([&svc, started](const httplib::Request& req, httplib::Response& res) {
+      "/restore", ReadingBody([&svc](const httplib::Request& req, httplib::Response& res) {
         J body;
         if (!Body(req, res, &body)) return;
         static const std::set<std::string> kFields = {
@@ -285,9 +238,60 @@ void ApiServer::Register() {
         if (backups->empty())
           return Error(res, 404, "no complete backup of " + EngineName(o.engine) + "." + o.table,
                        "table");
-        started(req, res, svc.StartRestore(o));
+        Started(svc, req, res, svc.StartRestore(o));
       }));
+}
 
+// The routes that start jobs: migrate, backup, sync, restore.
+void JobRoutes(httplib::Server& s, Service& svc) {
+  s.Post("/migrate", ReadingBody([&svc](const httplib::Request& req, httplib::Response& res) {
+           J body;
+           if (!Body(req, res, &body)) return;
+           Started(svc, req, res, svc.StartMigrate());
+         }));
+
+  s.Post("/backup", ReadingBody([&svc](const httplib::Request& req, httplib::Response& res) {
+           J body;
+           if (!Body(req, res, &body)) return;
+           std::vector<std::string> tables;
+           if (body.contains("tables")) {
+             bool good = body["tables"].is_array();
+             for (const auto& t : good ? body["tables"] : J::array())
+               if (t.is_string() && !t.get<std::string>().empty())
+                 tables.push_back(t);
+               else
+                 good = false;
+             if (!good) return Error(res, 400, "tables must be a list of table names", "tables");
+           }
+           for (const auto& [k, v] : body.items())
+             if (k != "tables") return Error(res, 400, "unknown field; expected tables", k);
+           Started(svc, req, res, svc.StartBackup(tables));
+         }));
+
+  s.Post(R"(/sync/([^/]+))",
+         ReadingBody([&svc](const httplib::Request& req, httplib::Response& res) {
+           std::string table = req.matches[1];
+           J body;
+           if (!Body(req, res, &body)) return;
+           std::optional<int64_t> since;
+           for (const auto& [k, v] : body.items()) {
+             if (k != "last_sync_time")
+               return Error(res, 400, "unknown field; expected last_sync_time", k);
+             int64_t micros = 0;
+             bool offset = false;
+             if (!v.is_string() || !ParseSqlTimestamp(v.get<std::string>(), &micros, &offset))
+               return Error(res, 400,
+                            "last_sync_time must be an ISO 8601 time, e.g. 2024-01-01T00:00:00Z",
+                            "last_sync_time");
+             since = micros;
+           }
+           Started(svc, req, res, svc.StartSync({table}, since));
+         }));
+  RestoreRoute(s, svc);
+}
+
+// GET /backups: the complete backups, a page at a time.
+void BackupsRoute(httplib::Server& s, Service& svc) {
   s.Get("/backups", [&svc](const httplib::Request& req, httplib::Response& res) {
     std::optional<Engine> engine;
     if (req.has_param("source_db") && !req.get_param_value("source_db").empty()) {
@@ -327,32 +331,23 @@ void ApiServer::Register() {
           {{"backups", items},
            {"next_cursor", next < list->size() ? J(std::to_string(next)) : J(nullptr)}});
   });
+}
+
+// The routes that read: health, backups, DynamoDB tables and items, jobs, metrics, OpenAPI.
+void ReadRoutes(httplib::Server& s, Service& svc) {
+  s.Get("/health", [&svc](const httplib::Request&, httplib::Response& res) {
+    auto [body, ok] = svc.Health(std::chrono::milliseconds(3000));
+    Reply(res, ok ? 200 : 503, body);
+  });
+
+  BackupsRoute(s, svc);
 
   s.Get("/dynamodb/tables", [&svc](const httplib::Request&, httplib::Response& res) {
-    J tables = J::array();
-    for (const auto& m : svc.mapping()) {
-      if (!m.dynamodb) continue;
-      J t = {{"name", m.dynamodb->table}, {"source", m.Name()}};
-      auto d = svc.clients().dynamodb->DescribeTable(m.dynamodb->table);
-      if (d.ok()) {
-        J table = (*d).contains("Table") ? (*d)["Table"] : *d;
-        t["status"] = table.value("TableStatus", "UNKNOWN");
-        t["item_count"] = table.value("ItemCount", int64_t{0});
-      } else {
-        t["status"] = d.status().code() == StatusCode::kNotFound ? "MISSING" : "UNKNOWN";
-        t["error"] = d.status().message();
-      }
-      tables.push_back(t);
-    }
-    Reply(res, 200, {{"tables", tables}});
+    Reply(res, 200, {{"tables", svc.DynamoTables()}});
   });
 
   s.Get(R"(/dynamodb/([^/]+)/items)", [&svc](const httplib::Request& req, httplib::Response& res) {
     std::string name = req.matches[1];
-    bool known = false;
-    for (const auto& m : svc.mapping()) known = known || (m.dynamodb && m.dynamodb->table == name);
-    if (!known)
-      return Error(res, 404, "'" + name + "' is not a mapped DynamoDB table", "table_name");
     int limit;
     if (!Limit(req, res, 100, 1000, &limit)) return;
     J start = nullptr;
@@ -362,7 +357,9 @@ void ApiServer::Register() {
           (start = J::parse(raw, nullptr, false)).is_discarded() || !start.is_object())
         return Error(res, 400, "cursor is not one this API gave", "cursor");
     }
-    auto page = svc.clients().dynamodb->Scan(name, limit, start);
+    auto page = svc.DynamoItems(name, limit, start);
+    if (!page.ok() && page.status().code() == StatusCode::kNotFound)
+      return Error(res, 404, page.status().message(), "table_name");
     if (!page.ok()) return Error(res, StatusFor(page.status()), page.status().message());
     Reply(res, 200,
           {{"items", page->items},
@@ -386,6 +383,14 @@ void ApiServer::Register() {
   s.Get("/openapi.json", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(OpenApiDocument(), "application/json");
   });
+}
+
+}  // namespace
+
+void ApiServer::Register() {
+  Guard(*http_, service_.config().api_token);
+  JobRoutes(*http_, service_);
+  ReadRoutes(*http_, service_);
 }
 
 Status ApiServer::Bind(int port) {

@@ -1,16 +1,15 @@
 #include "api/service.h"
 
-#include <filesystem>
 #include <future>
 #include <thread>
 
 #include "core/json_encode.h"
 #include "core/log.h"
+#include "pipeline/dynamo_browse.h"
 #include "pipeline/run.h"
 #include "scheduler/scheduler.h"
 #include "sinks/warehouse.h"
 #include "sources/factory.h"
-#include "sources/mongo_source.h"
 
 namespace di {
 namespace {
@@ -38,10 +37,17 @@ void DescribeMetrics() {
   });
 }
 
-std::string JobState(const std::string& status) {
-  if (status == "SUCCESS") return "succeeded";
-  if (status == "PARTIAL") return "partial";
-  if (status == "STOPPED") return "stopped";
+std::string JobState(RunState status) {
+  switch (status) {
+    case RunState::kSuccess:
+      return "succeeded";
+    case RunState::kPartial:
+      return "partial";
+    case RunState::kStopped:
+      return "stopped";
+    case RunState::kFailed:
+      break;
+  }
   return "failed";
 }
 
@@ -65,13 +71,9 @@ std::function<void(const std::string&)> JobLog(JobContext& ctx) {
 
 }  // namespace
 
-Service::Service(Config config, std::vector<TableMapping> mapping, ObjectStore& store,
-                 aws::AwsClients& clients, JobManager& jobs)
-    : config_(std::move(config)),
-      mapping_(std::move(mapping)),
-      store_(store),
-      clients_(clients),
-      jobs_(jobs) {
+Service::Service(std::vector<TableMapping> mapping, const RunWorld& world, aws::AwsClients& clients,
+                 JobManager& jobs)
+    : mapping_(std::move(mapping)), world_(world), clients_(clients), jobs_(jobs) {
   DescribeMetrics();
 }
 
@@ -80,9 +82,10 @@ JobResult Service::Finish(const std::string& kind, const RunOutcome& o) {
   JobResult r;
   r.state = JobState(o.status);
   r.run_id = o.run_id;
-  r.report_key = o.report_key.empty() ? "" : store_.Describe(o.report_key);
+  r.report_key = o.report_key.empty() ? "" : world_.store.Describe(o.report_key);
   r.errors = o.problems;
-  r.details = {{"status", o.status}, {"tables", o.report.value("tables", nlohmann::json::array())}};
+  r.details = {{"status", RunStateName(o.status)},
+               {"tables", o.report.value("tables", nlohmann::json::array())}};
   for (const auto& t : r.details["tables"]) {
     std::string table = t.value("engine", "") + "." + t.value("table", "");
     std::string k = t.value("kind", "");
@@ -116,8 +119,7 @@ Result<std::string> Service::StartMigrate() {
   return jobs_.Submit(
       "migrate", nlohmann::json::object(),
       [this](JobContext& ctx) {
-        auto o =
-            RunMigrate(config_, mapping_, store_, *clients_.dynamodb, JobLog(ctx), HooksFor(ctx));
+        auto o = RunMigrate(world_, mapping_, JobLog(ctx), HooksFor(ctx));
         return Finish("migrate", o);
       },
       true);
@@ -125,13 +127,14 @@ Result<std::string> Service::StartMigrate() {
 
 Result<std::string> Service::StartBackup(const std::vector<std::string>& tables) {
   std::vector<std::string> problems;
-  ASSIGN_OR_RETURN(auto picked,
-                   SelectTables(config_, config_.run.mapping_file.empty() ? nullptr : &mapping_,
-                                tables, &problems));
+  ASSIGN_OR_RETURN(
+      auto picked,
+      SelectTables(world_.sources, world_.config.run.mapping_file.empty() ? nullptr : &mapping_,
+                   tables, &problems));
   return jobs_.Submit(
       "backup", {{"tables", tables}},
       [this, picked, problems](JobContext& ctx) {
-        auto o = RunBackup(config_, picked, store_, problems, JobLog(ctx), HooksFor(ctx));
+        auto o = RunBackup(world_, picked, problems, JobLog(ctx), HooksFor(ctx));
         return Finish("backup", o);
       },
       false);
@@ -140,14 +143,13 @@ Result<std::string> Service::StartBackup(const std::vector<std::string>& tables)
 Result<std::string> Service::StartSync(const std::vector<std::string>& tables,
                                        std::optional<int64_t> since) {
   ASSIGN_OR_RETURN(auto picked,
-                   PickMapped(mapping_, tables, config_.analytics_database_url.empty()));
+                   PickMapped(mapping_, tables, world_.config.analytics_database_url.empty()));
   nlohmann::json params = {{"tables", tables}};
   if (since) params["last_sync_time"] = FormatTimestamp(*since);
   return jobs_.Submit(
       "sync", params,
       [this, picked, since](JobContext& ctx) {
-        auto o =
-            RunSync(config_, picked, store_, *clients_.dynamodb, since, JobLog(ctx), HooksFor(ctx));
+        auto o = RunSync(world_, picked, since, JobLog(ctx), HooksFor(ctx));
         return Finish("sync", o);
       },
       false);
@@ -163,7 +165,7 @@ Result<std::string> Service::StartRestore(const RestoreOptions& options) {
       "restore", params,
       [this, options](JobContext& ctx) {
         JobResult r;
-        auto res = RunRestore(config_, store_, options, JobLog(ctx));
+        auto res = RunRestore(world_.config, world_.store, options, JobLog(ctx));
         Metrics& m = Metrics::Global();
         if (!res.ok()) {
           r.state = "failed";
@@ -193,51 +195,32 @@ std::pair<nlohmann::json, bool> Service::Health(std::chrono::milliseconds timeou
     bool required;
     std::function<Status()> run;
   };
-  const Config c = config_;
-  aws::AwsClients* clients = &clients_;
+  // Each component answers for itself: the sources' factory opens a connection to each
+  // engine, the object store and the state store check their bucket and table.
+  const RunWorld* w = &world_;
+  const Config& c = world_.config;
+  auto source = [w](Engine e) {
+    return [w, e] {
+      auto s = w->sources.Open(e);
+      return s.ok() ? Status::Ok() : s.status();
+    };
+  };
   std::vector<Check> checks = {
-      {"mysql", true,
-       [c] {
-         auto s = OpenSource(Engine::kMySql, c);
-         return s.ok() ? Status::Ok() : s.status();
-       }},
-      {"postgresql", true,
-       [c] {
-         auto s = OpenSource(Engine::kPostgres, c);
-         return s.ok() ? Status::Ok() : s.status();
-       }},
-      {"mongodb", true,
-       [c] {
-         std::string where;
-         auto client = OpenMongoClient(c.mongo, &where);
-         if (!client.ok()) return client.status();
-         mongoc_client_destroy(*client);
-         return Status::Ok();
-       }},
-      {"s3", true,
-       [c, clients] {
-         if (c.s3.is_local())
-           return std::filesystem::is_directory(c.s3.local_path())
-                      ? Status::Ok()
-                      : NotFound(c.s3.local_path() + " is not a directory; run --mode setup");
-         auto e = clients->s3->BucketExists(c.s3.bucket);
-         if (!e.ok()) return e.status();
-         return *e ? Status::Ok() : NotFound("bucket " + c.s3.bucket + " does not exist");
-       }},
+      {"mysql", true, source(Engine::kMySql)},
+      {"postgresql", true, source(Engine::kPostgres)},
+      {"mongodb", true, source(Engine::kMongo)},
+      {"s3", true, [w] { return w->store.Check(); }},
       {"dynamodb", true,
-       [c, clients] {
-         auto t = clients->dynamodb->DescribeTable(c.dynamodb.state_table);
-         return t.ok() ? Status::Ok() : t.status();
-       }},
+       [w] { return w->state ? w->state->Check() : Unavailable("no AWS clients configured"); }},
   };
   if (!c.schedule.redis_url.empty())
-    checks.push_back({"redis", true, [c] {
-                        auto r = MakeRedisCoordinator(c.schedule.redis_url);
+    checks.push_back({"redis", true, [url = c.schedule.redis_url] {
+                        auto r = MakeRedisCoordinator(url);
                         return r.ok() ? Status::Ok() : r.status();
                       }});
   if (!c.analytics_database_url.empty())
-    checks.push_back({"warehouse", true, [c] {
-                        auto w = OpenWarehouse(c.analytics_database_url);
+    checks.push_back({"warehouse", true, [url = c.analytics_database_url] {
+                        auto w = OpenWarehouse(url);
                         return w.ok() ? Status::Ok() : w.status();
                       }});
   // Each check on its own thread; one that does not answer in time is reported as such
@@ -270,6 +253,15 @@ std::pair<nlohmann::json, bool> Service::Health(std::chrono::milliseconds timeou
     deps[checks[i].name] = d;
   }
   return {{{"status", healthy ? "ok" : "degraded"}, {"dependencies", deps}}, healthy};
+}
+
+nlohmann::json Service::DynamoTables() {
+  return DescribeDynamoTargets(*clients_.dynamodb, mapping_);
+}
+
+Result<aws::Page> Service::DynamoItems(const std::string& name, int limit,
+                                       const nlohmann::json& start) {
+  return BrowseDynamoItems(*clients_.dynamodb, mapping_, name, limit, start);
 }
 
 std::string Service::RenderMetrics() {

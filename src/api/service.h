@@ -16,19 +16,20 @@
 #include "config/config.h"
 #include "pipeline/mapping.h"
 #include "pipeline/restore.h"
+#include "pipeline/world.h"
 #include "sinks/object_store.h"
 
 namespace di {
 
 class Service {
  public:
-  Service(Config config, std::vector<TableMapping> mapping, ObjectStore& store,
-          aws::AwsClients& clients, JobManager& jobs);
+  // `world` (and what it refers to), `clients` and `jobs` outlive the service.
+  Service(std::vector<TableMapping> mapping, const RunWorld& world, aws::AwsClients& clients,
+          JobManager& jobs);
 
-  const Config& config() const { return config_; }
+  const Config& config() const { return world_.config; }
   const std::vector<TableMapping>& mapping() const { return mapping_; }
-  ObjectStore& store() { return store_; }
-  aws::AwsClients& clients() { return clients_; }
+  ObjectStore& store() { return world_.store; }
   JobManager& jobs() { return jobs_; }
 
   // Each returns the job id; AlreadyExists when a migration already runs.
@@ -44,11 +45,14 @@ class Service {
 
   std::string RenderMetrics();
 
+  // The mapped DynamoDB tables (pipeline/dynamo_browse.h): their status, and pages of items.
+  nlohmann::json DynamoTables();
+  Result<aws::Page> DynamoItems(const std::string& name, int limit, const nlohmann::json& start);
+
  private:
   JobResult Finish(const std::string& kind, const struct RunOutcome& outcome);
-  Config config_;
   std::vector<TableMapping> mapping_;
-  ObjectStore& store_;
+  const RunWorld& world_;
   aws::AwsClients& clients_;
   JobManager& jobs_;
 };

@@ -7,10 +7,42 @@
 
 namespace di {
 
+namespace {
+constexpr Mode kModes[] = {Mode::kApi,       Mode::kMigrate, Mode::kBackup, Mode::kSync,
+                           Mode::kScheduler, Mode::kSetup,   Mode::kVerify, Mode::kRestore};
+}  // namespace
+
+std::string ModeName(Mode mode) {
+  switch (mode) {
+    case Mode::kApi:
+      return "api";
+    case Mode::kMigrate:
+      return "migrate";
+    case Mode::kBackup:
+      return "backup";
+    case Mode::kSync:
+      return "sync";
+    case Mode::kScheduler:
+      return "scheduler";
+    case Mode::kSetup:
+      return "setup";
+    case Mode::kVerify:
+      return "verify";
+    case Mode::kRestore:
+      return "restore";
+    case Mode::kNone:
+      break;
+  }
+  return "";
+}
+
 const std::vector<std::string>& KnownModes() {
-  static const std::vector<std::string> kModes = {"api",       "migrate", "backup", "sync",
-                                                  "scheduler", "setup",   "verify", "restore"};
-  return kModes;
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (Mode m : kModes) v.push_back(ModeName(m));
+    return v;
+  }();
+  return names;
 }
 
 CliParse ParseCommandLine(int argc, const char* const* argv) {
@@ -22,7 +54,8 @@ CliParse ParseCommandLine(int argc, const char* const* argv) {
       "AWS — backups in S3, tables in DynamoDB, an optional PostgreSQL warehouse.",
       "data-ingestion"};
   app.set_help_flag("-h,--help", "Show this help and exit");
-  app.add_option("--mode", o.mode, "One of: " + JoinHuman(KnownModes(), ", "));
+  std::string mode;
+  app.add_option("--mode", mode, "One of: " + JoinHuman(KnownModes(), ", "));
   app.add_option("--port", port_text, "API port (default 3006)");
   app.add_flag("--with-scheduler", o.with_scheduler, "api mode: also run the cron scheduler");
   app.add_flag("--print-config", o.print_config,
@@ -57,18 +90,19 @@ CliParse ParseCommandLine(int argc, const char* const* argv) {
     }
     o.port = static_cast<int>(*p);
   }
-  if (o.mode.empty() && !o.print_config) {
+  if (mode.empty() && !o.print_config) {
     out.status = InvalidArgument("--mode is required; expected " + JoinHuman(KnownModes()) +
                                  " (see --help)");
     return out;
   }
-  if (!o.mode.empty()) {
-    auto m = ParseChoice(o.mode, KnownModes());
+  if (!mode.empty()) {
+    auto m = ParseChoice(mode, KnownModes());
     if (!m.ok()) {
       out.status = InvalidArgument("--mode: " + m.status().message());
       return out;
     }
-    o.mode = *m;
+    for (Mode k : kModes)
+      if (ModeName(k) == *m) o.mode = k;
   }
   if (!o.if_exists.empty()) {
     auto m = ParseChoice(o.if_exists, {"fail", "replace", "append"});

@@ -10,8 +10,11 @@
 
 namespace di {
 
+enum class Mode { kNone, kApi, kMigrate, kBackup, kSync, kScheduler, kSetup, kVerify, kRestore };
+std::string ModeName(Mode mode);  // "migrate"; "" for kNone
+
 struct CliOptions {
-  std::string mode;  // empty when only --print-config was asked
+  Mode mode = Mode::kNone;  // kNone when only --print-config was asked
   int port = 3006;
   bool with_scheduler = false;
   bool print_config = false;
@@ -28,7 +31,7 @@ struct CliOptions {
   std::string if_exists;
 };
 
-const std::vector<std::string>& KnownModes();
+const std::vector<std::string>& KnownModes();  // the names of every mode but kNone
 
 // Parses argv. `help` receives the --help text when asked (and the result is nullopt with an
 // OK status in `out_status`); errors name the flag and what it accepts.

@@ -9,6 +9,7 @@
 
 #include "api/server.h"
 #include "app/cli.h"
+#include "app/world.h"
 #include "aws/clients.h"
 #include "config/config.h"
 #include "config/env.h"
@@ -67,46 +68,23 @@ int RunSetupMode(const di::Config& config, const di::Env& env, const Mapping& ma
   return 0;
 }
 
-// The object store of S3_BUCKET_NAME (S3 or a local directory), checking that a bucket exists.
-struct Targets {
-  std::optional<di::aws::AwsClients> clients;
-  std::unique_ptr<di::ObjectStore> store;
-};
-
-di::Result<Targets> OpenTargets(const di::Config& config, const di::Env& env, bool need_dynamodb) {
-  Targets t;
-  if (!config.s3.is_local() || need_dynamodb) {
-    auto c = di::aws::MakeAwsClients(config, env);
-    if (!c.ok()) return c.status();
-    t.clients = std::move(*c);
-  }
-  if (config.s3.is_local()) {
-    t.store = di::MakeLocalStore(config.s3.local_path());
-    return t;
-  }
-  auto exists = t.clients->s3->BucketExists(config.s3.bucket);
-  if (!exists.ok()) return exists.status();
-  if (!*exists)
-    return di::NotFound("S3 bucket '" + config.s3.bucket +
-                        "' does not exist. Run `data-ingestion --mode setup` to create it");
-  t.store = di::MakeS3Store(*t.clients->s3, config.s3.bucket, config.s3.sse);
-  return t;
-}
-
 int Finish(const std::string& mode, const di::RunOutcome& outcome, di::ObjectStore& store) {
-  std::cout << mode << " " << outcome.run_id << ": " << outcome.status << ", "
-            << outcome.report["total_records_migrated"].get<int64_t>() << " rows from "
+  std::cout << mode << " " << outcome.run_id << ": " << di::RunStateName(outcome.status) << ", "
+            << outcome.report.value("total_records_migrated", int64_t{0}) << " rows from "
             << std::max(outcome.tables.size(), outcome.migrations.size()) << " tables; report "
             << (outcome.report_key.empty() ? "not written" : store.Describe(outcome.report_key))
             << "\n";
-  if (outcome.status == "STOPPED") {
+  if (outcome.status == di::RunState::kStopped) {
     std::cerr << "data-ingestion: " << mode << " stopped by a signal at a batch boundary"
               << (mode == "migrate" ? "; run it again to resume run " + outcome.run_id : "")
               << "\n";
     return 0;
   }
-  if (outcome.status != "SUCCESS")
-    return Fail(kExitFailed, mode + " " + outcome.status + ": see the report for what failed");
+  if (outcome.status != di::RunState::kSuccess)
+    return Fail(kExitFailed, mode + " " + di::RunStateName(outcome.status) + ": " +
+                                 (outcome.report_key.empty() && !outcome.problems.empty()
+                                      ? outcome.problems[0]
+                                      : "see the report for what failed"));
   return 0;
 }
 
@@ -116,16 +94,17 @@ void Log(const std::string& line) {
 
 int RunBackupMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts,
                   const Mapping& mapping) {
-  auto targets = OpenTargets(config, env, false);
-  if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
+  auto app = di::AppWorld::Open(config, env, {});
+  if (!app.ok()) return Fail(kExitFailed, app.status().message());
+  const di::RunWorld& world = (*app)->world();
   std::vector<std::string> problems;
-  auto tables = di::SelectTables(config, config.run.mapping_file.empty() ? nullptr : &mapping,
-                                 opts.tables, &problems);
+  auto tables = di::SelectTables(
+      world.sources, config.run.mapping_file.empty() ? nullptr : &mapping, opts.tables, &problems);
   if (!tables.ok()) return Fail(kExitUsage, tables.status().message());
   for (const auto& p : problems) std::cerr << "[backup] skipped: " << p << "\n";
   if (tables->empty()) return Fail(kExitFailed, "no table to back up");
-  auto outcome = di::RunBackup(config, *tables, *targets->store, problems, Log, StopHooks());
-  return Finish("backup", outcome, *targets->store);
+  auto outcome = di::RunBackup(world, *tables, problems, Log, StopHooks());
+  return Finish("backup", outcome, world.store);
 }
 
 int RunSyncMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts,
@@ -142,30 +121,31 @@ int RunSyncMode(const di::Config& config, const di::Env& env, const di::CliOptio
   // With a warehouse every mapped table syncs (into it); without, those mapped to DynamoDB.
   auto tables = di::PickMapped(mapping, opts.tables, config.analytics_database_url.empty());
   if (!tables.ok()) return Fail(kExitUsage, "--table: " + tables.status().message());
-  auto targets = OpenTargets(config, env, true);
-  if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
-  auto outcome = di::RunSync(config, *tables, *targets->store, *targets->clients->dynamodb, since,
-                             Log, StopHooks());
-  return Finish("sync", outcome, *targets->store);
+  auto app = di::AppWorld::Open(config, env, {.aws = true});
+  if (!app.ok()) return Fail(kExitFailed, app.status().message());
+  const di::RunWorld& world = (*app)->world();
+  auto outcome = di::RunSync(world, *tables, since, Log, StopHooks());
+  return Finish("sync", outcome, world.store);
 }
 
 int RunVerifyMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts,
                   const Mapping& mapping) {
   auto picked = di::PickMapped(mapping, opts.tables, false);
   if (!picked.ok()) return Fail(kExitUsage, "--table: " + picked.status().message());
-  auto targets = OpenTargets(config, env, true);
-  if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
+  auto app = di::AppWorld::Open(config, env, {.aws = true});
+  if (!app.ok()) return Fail(kExitFailed, app.status().message());
+  const di::RunWorld& world = (*app)->world();
   int bad = 0;
   for (const auto& m : *picked) {
     std::string name = m.Name();
-    auto src = di::OpenSource(m.engine, config, m.database);
+    auto src = world.sources.Open(m.engine, m.database);
     auto info = src.ok() ? di::DescribeMapped(**src, m) : di::Result<di::TableInfo>(src.status());
     if (!info.ok()) {
       std::cout << "ERROR     " << name << ": " << info.status().message() << "\n";
       ++bad;
       continue;
     }
-    auto r = di::VerifyTable(**src, *info, m.dynamodb, *targets->clients->dynamodb, *targets->store,
+    auto r = di::VerifyTable(**src, *info, m.dynamodb, *world.dynamodb, world.store,
                              config.s3.backup_folder, static_cast<size_t>(config.run.batch_size));
     if (!r.status.ok()) {
       std::cout << "ERROR     " << name << ": " << r.status.message() << "\n";
@@ -203,8 +183,8 @@ int RunRestoreMode(const di::Config& config, const di::Env& env, const di::CliOp
                                         : "--run-id R or --latest: say which backup to restore");
   auto if_exists = di::ParseIfExists(opts.if_exists);
   if (!if_exists.ok()) return Fail(kExitUsage, if_exists.status().message());
-  auto targets = OpenTargets(config, env, false);
-  if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
+  auto app = di::AppWorld::Open(config, env, {});
+  if (!app.ok()) return Fail(kExitFailed, app.status().message());
   di::RestoreOptions o;
   o.engine = *engine;
   o.table = opts.tables[0];
@@ -213,7 +193,7 @@ int RunRestoreMode(const di::Config& config, const di::Env& env, const di::CliOp
   o.target_table = opts.target_table;
   o.if_exists = *if_exists;
   o.batch_size = static_cast<size_t>(config.run.batch_size);
-  auto r = di::RunRestore(config, *targets->store, o, Log);
+  auto r = di::RunRestore(config, (*app)->store(), o, Log);
   if (!r.ok()) return Fail(kExitFailed, "restore failed: " + r.status().message());
   for (const auto& w : r->warnings) std::cerr << "[restore] warning: " << w << "\n";
   std::cout << "restore " << r->run_id << ": " << r->rows << " rows from " << r->parts
@@ -255,22 +235,22 @@ void RunScheduler(const di::Config& config, di::Coordinator& coordinator,
 
 int RunSchedulerMode(const di::Config& config, const di::Env& env, const Mapping& mapping) {
   InstallStopHandlers();
-  auto targets = OpenTargets(config, env, true);
-  if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
+  auto app = di::AppWorld::Open(config, env, {.aws = true});
+  if (!app.ok()) return Fail(kExitFailed, app.status().message());
+  const di::RunWorld& world = (*app)->world();
   auto coordinator = MakeCoordinator(config);
   if (!coordinator.ok()) return Fail(kExitFailed, coordinator.status().message());
   auto backup = [&] {
     std::vector<std::string> problems;
-    auto tables = di::SelectTables(config, config.run.mapping_file.empty() ? nullptr : &mapping, {},
-                                   &problems);
+    auto tables = di::SelectTables(
+        world.sources, config.run.mapping_file.empty() ? nullptr : &mapping, {}, &problems);
     if (!tables.ok()) return Log("[scheduler] backup: " + tables.status().message());
-    di::RunBackup(config, *tables, *targets->store, problems, Log, StopHooks());
+    di::RunBackup(world, *tables, problems, Log, StopHooks());
   };
   auto sync = [&] {
     auto tables = di::PickMapped(mapping, {}, config.analytics_database_url.empty());
     if (!tables.ok()) return Log("[scheduler] sync: " + tables.status().message());
-    di::RunSync(config, *tables, *targets->store, *targets->clients->dynamodb, std::nullopt, Log,
-                StopHooks());
+    di::RunSync(world, *tables, std::nullopt, Log, StopHooks());
   };
   RunScheduler(config, **coordinator, ScheduledJobs(config, backup, sync));
   di::GetLogger("scheduler")->info("stopped");
@@ -280,14 +260,11 @@ int RunSchedulerMode(const di::Config& config, const di::Env& env, const Mapping
 int RunApiMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts,
                const Mapping& mapping) {
   InstallStopHandlers();
-  auto clients = di::aws::MakeAwsClients(config, env);
-  if (!clients.ok()) return Fail(kExitFailed, clients.status().message());
   // The API starts even when the bucket is missing: /health says so.
-  std::unique_ptr<di::ObjectStore> store =
-      config.s3.is_local() ? di::MakeLocalStore(config.s3.local_path())
-                           : di::MakeS3Store(*clients->s3, config.s3.bucket, config.s3.sse);
+  auto app = di::AppWorld::Open(config, env, {.aws = true, .bucket_exists = false});
+  if (!app.ok()) return Fail(kExitFailed, app.status().message());
   di::JobManager jobs;
-  di::Service service(config, mapping, *store, *clients, jobs);
+  di::Service service(mapping, (*app)->world(), *(*app)->clients(), jobs);
   di::ApiServer server(service);
   auto logger = di::GetLogger("api");
   if (auto s = server.Bind(opts.port); !s.ok()) return Fail(kExitFailed, s.message());
@@ -334,11 +311,11 @@ int RunApiMode(const di::Config& config, const di::Env& env, const di::CliOption
 }
 
 int RunMigrateMode(const di::Config& config, const di::Env& env, const Mapping& mapping) {
-  auto targets = OpenTargets(config, env, true);
-  if (!targets.ok()) return Fail(kExitFailed, targets.status().message());
-  auto outcome = di::RunMigrate(config, mapping, *targets->store, *targets->clients->dynamodb, Log,
-                                StopHooks());
-  return Finish("migrate", outcome, *targets->store);
+  auto app = di::AppWorld::Open(config, env, {.aws = true});
+  if (!app.ok()) return Fail(kExitFailed, app.status().message());
+  const di::RunWorld& world = (*app)->world();
+  auto outcome = di::RunMigrate(world, mapping, Log, StopHooks());
+  return Finish("migrate", outcome, world.store);
 }
 
 }  // namespace
@@ -360,32 +337,46 @@ int main(int argc, char** argv) {
   if (auto s = di::InitLogging(*config); !s.ok()) return Fail(kExitUsage, s.message());
   if (opts.print_config) {
     std::cout << di::FormatConfig(*config);
-    if (opts.mode.empty()) return 0;
+    if (opts.mode == di::Mode::kNone) return 0;
   }
   auto mapping = di::LoadMapping(*config);
   if (!mapping.ok()) return Fail(kExitUsage, mapping.status().message());
-  if (!config->run.mapping_file.empty() && opts.mode != "api" && opts.mode != "scheduler" &&
-      opts.mode != "restore") {
+  using di::Mode;
+  const Mode mode = opts.mode;
+  if (!config->run.mapping_file.empty() && mode != Mode::kApi && mode != Mode::kScheduler &&
+      mode != Mode::kRestore) {
     // A file's tables and columns are checked against the databases before any work.
     di::Status s = di::CheckMappingAgainstSources(*config, *mapping);
     if (!s.ok())
       return Fail(kExitUsage, "MAPPING_FILE " + config->run.mapping_file + ": " + s.message());
   }
-  if (!opts.tables.empty() && opts.mode != "backup" && opts.mode != "sync" &&
-      opts.mode != "verify" && opts.mode != "restore")
+  if (!opts.tables.empty() && mode != Mode::kBackup && mode != Mode::kSync &&
+      mode != Mode::kVerify && mode != Mode::kRestore)
     return Fail(kExitUsage, "--table applies to --mode backup, sync, verify and restore; --mode " +
-                                opts.mode +
+                                di::ModeName(mode) +
                                 " runs every mapped table (choose them with MAPPING_FILE)");
-  if (opts.mode == "setup") return RunSetupMode(*config, *env, *mapping);
-  if (opts.mode == "backup" || opts.mode == "migrate" || opts.mode == "sync") InstallStopHandlers();
-  if (opts.mode == "backup") return RunBackupMode(*config, *env, opts, *mapping);
-  if (opts.mode == "migrate") return RunMigrateMode(*config, *env, *mapping);
-  if (opts.mode == "sync") return RunSyncMode(*config, *env, opts, *mapping);
-  if (opts.mode == "verify") return RunVerifyMode(*config, *env, opts, *mapping);
-  if (opts.mode == "restore") return RunRestoreMode(*config, *env, opts);
-  if (opts.mode == "api") return RunApiMode(*config, *env, opts, *mapping);
-  if (opts.mode == "scheduler") return RunSchedulerMode(*config, *env, *mapping);
-  return Fail(kExitFailed, "mode '" + opts.mode +
-                               "' is not available in this build yet; available now: "
-                               "api, migrate, backup, sync, scheduler, setup, verify, restore");
+  switch (mode) {
+    case Mode::kSetup:
+      return RunSetupMode(*config, *env, *mapping);
+    case Mode::kBackup:
+      InstallStopHandlers();
+      return RunBackupMode(*config, *env, opts, *mapping);
+    case Mode::kMigrate:
+      InstallStopHandlers();
+      return RunMigrateMode(*config, *env, *mapping);
+    case Mode::kSync:
+      InstallStopHandlers();
+      return RunSyncMode(*config, *env, opts, *mapping);
+    case Mode::kVerify:
+      return RunVerifyMode(*config, *env, opts, *mapping);
+    case Mode::kRestore:
+      return RunRestoreMode(*config, *env, opts);
+    case Mode::kApi:
+      return RunApiMode(*config, *env, opts, *mapping);
+    case Mode::kScheduler:
+      return RunSchedulerMode(*config, *env, *mapping);
+    case Mode::kNone:
+      break;
+  }
+  return Fail(kExitUsage, "--mode is required (see --help)");
 }

@@ -125,7 +125,8 @@ std::map<std::string, std::string> Titles(Source& movies, const TableInfo& info,
   return out;
 }
 
-AnalyticsExport ByMovieDay(const Config& config, ObjectStore& store, const std::string& key) {
+AnalyticsExport ByMovieDay(const Config& config, SourceFactory& sources, ObjectStore& store,
+                           const std::string& key) {
   AnalyticsExport e{"reservations_by_movie_day", key, 0, Status::Ok()};
   auto rows = PgQuery(config.postgres,
                       "SELECT r.movie_id, r.show_time::date, count(*), "
@@ -137,7 +138,7 @@ AnalyticsExport ByMovieDay(const Config& config, ObjectStore& store, const std::
   // Titles are looked up in batches; a movie missing from MongoDB gets a null title.
   std::unique_ptr<Source> movies;
   TableInfo movies_info;
-  if (auto m = OpenSource(Engine::kMongo, config); m.ok()) {
+  if (auto m = sources.Open(Engine::kMongo); m.ok()) {
     if (auto info = (*m)->Describe("movies"); info.ok()) {
       movies = std::move(*m);
       movies_info = *info;
@@ -211,11 +212,12 @@ AnalyticsExport OccupancyBySchedule(const Config& config, ObjectStore& store,
 
 }  // namespace
 
-std::vector<AnalyticsExport> ExportCinemaAnalytics(const Config& config, ObjectStore& store,
-                                                   const std::string& date) {
+std::vector<AnalyticsExport> ExportCinemaAnalytics(const Config& config, SourceFactory& sources,
+                                                   ObjectStore& store, const std::string& date) {
   std::string base = config.s3.analytics_folder + "/analytics_data/";
-  return {ByMovieDay(config, store, base + "reservations_by_movie_day/" + date + ".jsonl.gz"),
-          OccupancyBySchedule(config, store, base + "occupancy_by_schedule/" + date + ".jsonl.gz")};
+  return {
+      ByMovieDay(config, sources, store, base + "reservations_by_movie_day/" + date + ".jsonl.gz"),
+      OccupancyBySchedule(config, store, base + "occupancy_by_schedule/" + date + ".jsonl.gz")};
 }
 
 }  // namespace di

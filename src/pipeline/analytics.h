@@ -15,6 +15,7 @@
 
 #include "config/config.h"
 #include "sinks/object_store.h"
+#include "sources/factory.h"
 
 namespace di {
 
@@ -25,7 +26,7 @@ struct AnalyticsExport {
   Status status;
 };
 
-std::vector<AnalyticsExport> ExportCinemaAnalytics(const Config& config, ObjectStore& store,
-                                                   const std::string& date);
+std::vector<AnalyticsExport> ExportCinemaAnalytics(const Config& config, SourceFactory& sources,
+                                                   ObjectStore& store, const std::string& date);
 
 }  // namespace di

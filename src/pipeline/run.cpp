@@ -36,7 +36,7 @@ Result<std::vector<TableMapping>> PickMapped(const std::vector<TableMapping>& ma
   return out;
 }
 
-Result<std::vector<TableMapping>> SelectTables(const Config& config,
+Result<std::vector<TableMapping>> SelectTables(SourceFactory& sources,
                                                const std::vector<TableMapping>* mapping,
                                                const std::vector<std::string>& names,
                                                std::vector<std::string>* problems) {
@@ -61,7 +61,7 @@ Result<std::vector<TableMapping>> SelectTables(const Config& config,
   if (engines.empty()) engines = {Engine::kMySql, Engine::kPostgres, Engine::kMongo};
   std::map<Engine, std::vector<std::string>> listed;
   for (Engine e : engines) {
-    auto src = OpenSource(e, config);
+    auto src = sources.Open(e);
     if (!src.ok()) {
       problems->push_back(src.status().message());
       continue;
@@ -72,7 +72,7 @@ Result<std::vector<TableMapping>> SelectTables(const Config& config,
       continue;
     }
     listed[e] = *tables;
-    ParkSource(e, config, "", std::move(*src));  // for this run's first worker on `e`
+    sources.Park(e, "", std::move(*src));  // for this run's first worker on `e`
   }
   std::vector<TableMapping> all;
   for (auto& [e, ts] : listed)
@@ -92,129 +92,165 @@ Result<std::vector<TableMapping>> SelectTables(const Config& config,
   return picked;
 }
 
-std::string FreshRunId(ObjectStore& store, const std::string& folder,
-                       const std::vector<TableMapping>& tables) {
-  std::string base = MakeRunId(std::chrono::system_clock::now());
+std::string FreshRunId(const RunWorld& world, const std::vector<TableMapping>& tables) {
+  const std::string& folder = world.config.s3.backup_folder;
+  std::string base = MakeRunId(world.clock.Now());
   for (int n = 1;; ++n) {
     std::string id = n == 1 ? base : base + "-" + std::to_string(n);
     bool used = false;
     for (const auto& t : tables) {
-      auto l = store.List(BackupPrefix(folder, t.engine, t.table, id));
+      auto l = world.store.List(BackupPrefix(folder, t.engine, t.table, id));
       if (l.ok() && !l->empty()) used = true;
     }
     if (!used) return id;
   }
 }
 
+std::string RunStateName(RunState state) {
+  switch (state) {
+    case RunState::kSuccess:
+      return "SUCCESS";
+    case RunState::kPartial:
+      return "PARTIAL";
+    case RunState::kStopped:
+      return "STOPPED";
+    case RunState::kFailed:
+      break;
+  }
+  return "FAILED";
+}
+
 namespace {
 using namespace runs;
+
+// The position `since` (UTC micros) stands for, in a table's cursor kind.
+std::optional<Position> SincePosition(const TableMapping& m, const TableInfo& info,
+                                      std::optional<int64_t> since_micros) {
+  if (!since_micros) return std::nullopt;
+  if (info.cursor_column == "_id") {  // an ObjectId whose time is `since`
+    ObjectId id;
+    uint32_t secs = static_cast<uint32_t>(*since_micros / 1000000);
+    for (int b = 0; b < 4; ++b) id.bytes[b] = static_cast<uint8_t>(secs >> (24 - 8 * b));
+    return Position{id, {}};
+  }
+  Value c = m.engine == Engine::kMongo ? Value(BsonDate{*since_micros / 1000})
+                                       : Value(Timestamp{*since_micros});
+  return Position{c, {}};
+}
+
+// One mapped table's sync into the warehouse, from its warehouse watermark.
+WarehouseLoad SyncWarehouseTable(const RunWorld& world, const TableMapping& m,
+                                 std::optional<int64_t> since_micros, const std::string& run_id) {
+  StateStore& state = *world.state;
+  WarehouseLoad r;
+  r.engine = m.engine;
+  r.table = m.table;
+  auto src = world.sources.Open(m.engine, m.database);
+  auto info = src.ok() ? DescribeMapped(**src, m) : Result<TableInfo>(src.status());
+  auto wm = info.ok() ? state.GetWatermark(m.engine, m.table, "warehouse")
+                      : Result<std::optional<Position>>(info.status());
+  auto wh = wm.ok() ? OpenWarehouse(world.config.analytics_database_url)
+                    : Result<std::unique_ptr<Warehouse>>(wm.status());
+  if (!wh.ok()) {
+    r.status = wh.status();
+    return r;
+  }
+  std::optional<Position> after = since_micros ? SincePosition(m, *info, since_micros) : *wm;
+  return SyncIntoWarehouse(**src, *info, **wh, static_cast<size_t>(world.config.run.batch_size),
+                           after, [&](const Position& p) {
+                             return state.PutWatermark(m.engine, m.table, p, run_id, "warehouse");
+                           });
+}
+
+// One mapped table's sync into DynamoDB, from its watermark.
+TableMigration SyncDynamoTable(const RunWorld& world, const TableMapping& m,
+                               std::optional<int64_t> since_micros, const std::string& run_id,
+                               const Say& say, const RunHooks& hooks) {
+  StateStore& state = *world.state;
+  TableMigration r;
+  r.engine = m.engine;
+  r.table = m.table;
+  r.target = m.dynamodb->table;
+  auto srcs = OpenMigrationSources(world.sources, m);
+  Result<std::optional<Position>> wm = srcs.ok() ? state.GetWatermark(m.engine, m.table)
+                                                 : Result<std::optional<Position>>(srcs.status());
+  if (!wm.ok()) {
+    r.status = wm.status();
+    say("[sync] " + MigrationLine(r));
+    return r;
+  }
+  const TableInfo* info = &srcs->info;
+  WarnWithoutIndex(*srcs->main, *info, m, say);
+  MigrateOptions o = BaseMigrateOptions(world.config, run_id);
+  o.incremental = true;
+  o.after = since_micros ? SincePosition(m, *info, since_micros) : *wm;
+  o.checkpoint = [&](const Position& p, const TableMigration&) {
+    return state.PutWatermark(m.engine, m.table, p, run_id);
+  };
+  o.stop_on_failure = true;
+  o.on_progress = Throttled("sync", m.Name() + " -> " + m.dynamodb->table, -1, say, hooks,
+                            "dynamodb:" + m.Name());
+  o.stop = hooks.stop;
+  if (hooks.batch)
+    o.on_batch = [&](size_t items, double seconds) { hooks.batch(m.Name(), items, seconds); };
+  r = MigrateTable(*srcs->main, *srcs->lookup, *info, *m.dynamodb, *world.dynamodb, world.store, o);
+  say("[sync] " + MigrationLine(r) + (o.after || !r.status.ok() ? "" : " (first sync: all rows)"));
+  return r;
+}
+
+// A run that needs the state table and DynamoDB in a world without them: FAILED, said.
+bool NeedsAws(const RunWorld& world, const std::string& mode, RunOutcome& out) {
+  if (world.state && world.dynamodb) return true;
+  out.status = RunState::kFailed;
+  out.problems.push_back(mode +
+                         " needs DynamoDB (its state table and its targets): set "
+                         "AWS_REGION and credentials, or AWS_ENDPOINT_URL");
+  return false;
+}
+
 }  // namespace
 
-RunOutcome RunBackup(const Config& config, const std::vector<TableMapping>& tables,
-                     ObjectStore& store, std::vector<std::string> problems, const Say& log,
-                     const RunHooks& hooks) {
+RunOutcome RunBackup(const RunWorld& world, const std::vector<TableMapping>& tables,
+                     std::vector<std::string> problems, const Say& log, const RunHooks& hooks) {
   RunOutcome out;
   out.problems = std::move(problems);
-  out.run_id = FreshRunId(store, config.s3.backup_folder, tables);
-  auto started = std::chrono::system_clock::now();
+  out.run_id = FreshRunId(world, tables);
+  auto started = world.clock.Now();
   SerialLog serial(log);
   Say say = std::ref(serial);
   out.tables.resize(tables.size());
-  RunPool(tables.size(), config.run.workers, [&](size_t i) {
-    out.tables[i] = BackupOne(config, tables[i], store, out.run_id, say, hooks);
-  });
+  RunPool(tables.size(), world.config.run.workers,
+          [&](size_t i) { out.tables[i] = BackupOne(world, tables[i], out.run_id, say, hooks); });
   nlohmann::json entries;
   out.status = RunStatus(out, hooks.stop && hooks.stop->load(), &entries);
-  FinishReport(config, store, out, "backup", started, entries, say);
+  FinishReport(world, out, "backup", started, entries, say);
   return out;
 }
 
-RunOutcome RunSync(const Config& config, const std::vector<TableMapping>& mapping,
-                   ObjectStore& store, aws::DynamoDbClient& dynamodb,
+RunOutcome RunSync(const RunWorld& world, const std::vector<TableMapping>& mapping,
                    std::optional<int64_t> since_micros, const Say& log, const RunHooks& hooks) {
   RunOutcome out;
-  out.run_id = MakeRunId(std::chrono::system_clock::now());
-  auto started = std::chrono::system_clock::now();
+  out.run_id = MakeRunId(world.clock.Now());
+  if (!NeedsAws(world, "sync", out)) return out;
+  auto started = world.clock.Now();
   SerialLog serial(log);
   Say say = std::ref(serial);
-  StateStore state(dynamodb, config.dynamodb.state_table);
   std::vector<const TableMapping*> todo = MappedToDynamo(mapping);
-  const bool warehouse = !config.analytics_database_url.empty();
+  const bool warehouse = !world.config.analytics_database_url.empty();
   out.migrations.resize(todo.size());
   out.loads.resize(warehouse ? mapping.size() : 0);
-  // The position `since` stands for, in a table's cursor kind.
-  auto since_position = [&](const TableMapping& m,
-                            const TableInfo& info) -> std::optional<Position> {
-    if (!since_micros) return std::nullopt;
-    if (info.cursor_column == "_id") {  // an ObjectId whose time is `since`
-      ObjectId id;
-      uint32_t secs = static_cast<uint32_t>(*since_micros / 1000000);
-      for (int b = 0; b < 4; ++b) id.bytes[b] = static_cast<uint8_t>(secs >> (24 - 8 * b));
-      return Position{id, {}};
-    }
-    Value c = m.engine == Engine::kMongo ? Value(BsonDate{*since_micros / 1000})
-                                         : Value(Timestamp{*since_micros});
-    return Position{c, {}};
-  };
-  RunPool(todo.size() + out.loads.size(), config.run.workers, [&](size_t k) {
-    if (k >= todo.size()) {
-      const TableMapping& m = mapping[k - todo.size()];
-      WarehouseLoad& r = out.loads[k - todo.size()];
-      r.engine = m.engine;
-      r.table = m.table;
-      auto src = OpenSource(m.engine, config, m.database);
-      auto info = src.ok() ? DescribeMapped(**src, m) : Result<TableInfo>(src.status());
-      auto wm = info.ok() ? state.GetWatermark(m.engine, m.table, "warehouse")
-                          : Result<std::optional<Position>>(info.status());
-      auto wh = wm.ok() ? OpenWarehouse(config.analytics_database_url)
-                        : Result<std::unique_ptr<Warehouse>>(wm.status());
-      if (!wh.ok()) {
-        r.status = wh.status();
-      } else {
-        std::optional<Position> after = since_micros ? since_position(m, *info) : *wm;
-        r = SyncIntoWarehouse(**src, *info, **wh, static_cast<size_t>(config.run.batch_size), after,
-                              [&](const Position& p) {
-                                return state.PutWatermark(m.engine, m.table, p, out.run_id,
-                                                          "warehouse");
-                              });
-      }
-      say("[sync] " + LoadLine(r));
+  RunPool(todo.size() + out.loads.size(), world.config.run.workers, [&](size_t k) {
+    if (k < todo.size()) {
+      out.migrations[k] = SyncDynamoTable(world, *todo[k], since_micros, out.run_id, say, hooks);
       return;
     }
-    const TableMapping& m = *todo[k];
-    TableMigration& r = out.migrations[k];
-    r.engine = m.engine;
-    r.table = m.table;
-    r.target = m.dynamodb->table;
-    auto srcs = OpenMigrationSources(config, m);
-    Result<std::optional<Position>> wm = srcs.ok() ? state.GetWatermark(m.engine, m.table)
-                                                   : Result<std::optional<Position>>(srcs.status());
-    if (!wm.ok()) {
-      r.status = wm.status();
-      say("[sync] " + MigrationLine(r));
-      return;
-    }
-    const TableInfo* info = &srcs->info;
-    WarnWithoutIndex(*srcs->main, *info, m, say);
-    MigrateOptions o = BaseMigrateOptions(config, out.run_id);
-    o.incremental = true;
-    o.after = since_micros ? since_position(m, *info) : *wm;
-    o.checkpoint = [&](const Position& p, const TableMigration&) {
-      return state.PutWatermark(m.engine, m.table, p, out.run_id);
-    };
-    o.stop_on_failure = true;
-    o.on_progress = Throttled("sync", m.Name() + " -> " + m.dynamodb->table, -1, say, hooks,
-                              "dynamodb:" + m.Name());
-    o.stop = hooks.stop;
-    if (hooks.batch)
-      o.on_batch = [&](size_t items, double seconds) { hooks.batch(m.Name(), items, seconds); };
-    r = MigrateTable(*srcs->main, *srcs->lookup, *info, *m.dynamodb, dynamodb, store, o);
-    say("[sync] " + MigrationLine(r) +
-        (o.after || !r.status.ok() ? "" : " (first sync: all rows)"));
+    WarehouseLoad& r = out.loads[k - todo.size()];
+    r = SyncWarehouseTable(world, mapping[k - todo.size()], since_micros, out.run_id);
+    say("[sync] " + LoadLine(r));
   });
   nlohmann::json entries;
   out.status = RunStatus(out, hooks.stop && hooks.stop->load(), &entries);
-  FinishReport(config, store, out, "sync", started, entries, say);
+  FinishReport(world, out, "sync", started, entries, say);
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include "pipeline/backup.h"
 #include "pipeline/migrate.h"
 #include "pipeline/warehouse_load.h"
+#include "pipeline/world.h"
 #include "sinks/object_store.h"
 #include "sources/source.h"
 
@@ -26,7 +27,7 @@ namespace di {
 // some, each "table" or "engine.table"; unknown or ambiguous names are errors that list
 // where they looked. `problems` receives engines that could not be listed (the run goes
 // on without them).
-Result<std::vector<TableMapping>> SelectTables(const Config& config,
+Result<std::vector<TableMapping>> SelectTables(SourceFactory& sources,
                                                const std::vector<TableMapping>* mapping,
                                                const std::vector<std::string>& names,
                                                std::vector<std::string>* problems);
@@ -50,9 +51,14 @@ struct RunHooks {
   std::function<void(const std::string& table, size_t items, double seconds)> batch;
 };
 
+// How a run ended: every table succeeded cleanly; some did; none did; stopped by its caller
+// (docs/formats.md, Migration reports: migration_status).
+enum class RunState { kSuccess, kPartial, kFailed, kStopped };
+std::string RunStateName(RunState state);  // "SUCCESS" | "PARTIAL" | "FAILED" | "STOPPED"
+
 struct RunOutcome {
   std::string run_id;
-  std::string status;  // SUCCESS | PARTIAL | FAILED | STOPPED
+  RunState status = RunState::kFailed;
   std::vector<TableBackup> tables;
   std::vector<TableMigration> migrations;
   std::vector<WarehouseLoad> loads;      // with ANALYTICS_DATABASE_URL
@@ -65,8 +71,8 @@ struct RunOutcome {
 
 // Backs up `tables` with config.run.workers threads; writes the report; prints progress
 // and a line per table to `log` (stderr in the CLI).
-RunOutcome RunBackup(const Config& config, const std::vector<TableMapping>& tables,
-                     ObjectStore& store, std::vector<std::string> problems,
+RunOutcome RunBackup(const RunWorld& world, const std::vector<TableMapping>& tables,
+                     std::vector<std::string> problems,
                      const std::function<void(const std::string&)>& log,
                      const RunHooks& hooks = RunHooks());
 
@@ -77,8 +83,7 @@ RunOutcome RunBackup(const Config& config, const std::vector<TableMapping>& tabl
 // resumed by the next one: same run id, finished tables kept, each target of the others
 // from its own checkpoint (DynamoDB: per batch; a backup: per stored part; the warehouse's
 // load, one transaction: from the start).
-RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& mapping,
-                      ObjectStore& store, aws::DynamoDbClient& dynamodb,
+RunOutcome RunMigrate(const RunWorld& world, const std::vector<TableMapping>& mapping,
                       const std::function<void(const std::string&)>& log,
                       const RunHooks& hooks = RunHooks());
 
@@ -86,14 +91,13 @@ RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& map
 // every mapped table into the warehouse) from the watermarks in the state table (or, with
 // `since_micros`, from that UTC time); each batch's watermark is stored once its rows are
 // written. A run id per second (sync writes no backup).
-RunOutcome RunSync(const Config& config, const std::vector<TableMapping>& mapping,
-                   ObjectStore& store, aws::DynamoDbClient& dynamodb,
+RunOutcome RunSync(const RunWorld& world, const std::vector<TableMapping>& mapping,
                    std::optional<int64_t> since_micros,
                    const std::function<void(const std::string&)>& log,
                    const RunHooks& hooks = RunHooks());
 
-// A run id not used yet by any of `tables` in `store` ("…Z", then "…Z-2", "…Z-3").
-std::string FreshRunId(ObjectStore& store, const std::string& folder,
-                       const std::vector<TableMapping>& tables);
+// A run id of the world's clock not used yet by any of `tables` in its store ("…Z", then
+// "…Z-2", "…Z-3").
+std::string FreshRunId(const RunWorld& world, const std::vector<TableMapping>& tables);
 
 }  // namespace di

@@ -106,9 +106,11 @@ struct TableSinks {
   Status warehouse_status;  // the warehouse could not be opened
 };
 
-TableSinks MakeSinks(const Config& config, const TableMapping& m, MigrationSources& srcs,
-                     ObjectStore& store, aws::DynamoDbClient& dynamodb, const std::string& run_id,
-                     const nlohmann::json& record, const RunHooks& hooks) {
+TableSinks MakeSinks(const RunWorld& world, const TableMapping& m, MigrationSources& srcs,
+                     const std::string& run_id, const nlohmann::json& record,
+                     const RunHooks& hooks) {
+  const Config& config = world.config;
+  ObjectStore& store = world.store;
   TableSinks t;
   const bool by_key = !srcs.info.primary_key.empty();
   const nlohmann::json sinks = record.is_object() && by_key
@@ -142,8 +144,8 @@ TableSinks MakeSinks(const Config& config, const TableMapping& m, MigrationSourc
       };
     std::string dead = config.s3.analytics_folder + "/dead_letters/" + run_id + "/" +
                        EngineName(m.engine) + "." + m.table + "/";
-    t.dynamodb = std::make_unique<DynamoSink>(*srcs.lookup, srcs.info, *m.dynamodb, dynamodb, store,
-                                              dead, s.offset, resume, on_batch);
+    t.dynamodb = std::make_unique<DynamoSink>(*srcs.lookup, srcs.info, *m.dynamodb, *world.dynamodb,
+                                              store, dead, s.offset, resume, on_batch);
     s.sink = t.dynamodb.get();
     t.starts.push_back(s);
   }
@@ -233,13 +235,63 @@ TableResults Collect(const TableMapping& m, TableSinks& sinks, const TableReadOu
   return r;
 }
 
+// The checkpoint of a table read: every sink's place and own state, in the table's record.
+// The last call (`ended`) is marked so, so it is not counted as a read's checkpoint by the
+// crash tests (pipeline/state_faults.h).
+TableReadOptions::Checkpoint CheckpointInto(StateStore& state, const std::string& run_id,
+                                            const std::string& task) {
+  return [&state, run_id, task](const std::vector<SinkStart>& at,
+                                const std::vector<nlohmann::json>& cps, bool ended) {
+    nlohmann::json rec = {{"state", "running"}, {"order", "key"}};
+    if (ended) rec["ended"] = true;
+    for (size_t i = 0; i < at.size(); ++i)
+      rec["sinks"][at[i].sink->name()] = SinkStartJson(at[i], cps[i]);
+    return state.PutTask(run_id, task, rec);
+  };
+}
+
+// A table whose every target succeeded: its snapshot position (where change capture starts)
+// and its done record stored. False when a target failed or the state table did not take them.
+void RecordFinished(StateStore& state, const TableMapping& m, const std::string& run_id,
+                    const std::string& task, const LogPosition& snapshot, TableResults& r,
+                    bool all_ok, const Say& say) {
+  for (const auto* s :
+       {r.backup ? &r.backup->status : nullptr, r.migration ? &r.migration->status : nullptr,
+        r.load ? &r.load->status : nullptr})
+    if (s && !s->ok()) all_ok = false;
+  if (all_ok && !snapshot.empty()) {
+    Status s = state.PutSnapshot(m.engine, m.table,
+                                 {{"run_id", run_id}, {"snapshot", LogPositionJson(snapshot)}});
+    if (!s.ok()) all_ok = false;
+    if (!s.ok()) say("[migrate] " + m.Name() + ": could not record its snapshot: " + s.message());
+  }
+  if (!all_ok) return;
+  Status s = state.PutTask(run_id, task, DoneRecord(r));
+  if (!s.ok() && r.migration) r.migration->status = s;
+}
+
+// Progress of a table read: the throttled line, and hooks.progress for each of its targets.
+std::function<void(int64_t)> TableProgress(const TableMapping& m, const TableSinks& sinks,
+                                           int64_t estimate, const Say& say,
+                                           const RunHooks& hooks) {
+  std::vector<std::string> tasks;  // "backup:<table>", "dynamodb:<table>", "warehouse:<table>"
+  for (const auto& s : sinks.starts)
+    tasks.push_back(TaskName(s.sink->name().substr(0, s.sink->name().find(':')).c_str(), m));
+  auto line = Throttled("migrate", m.Name(), estimate, say, RunHooks(), "");
+  return [line, tasks, &hooks](int64_t rows) {
+    line(rows);
+    if (hooks.progress)
+      for (const auto& t : tasks) hooks.progress(t, rows);
+  };
+}
+
 // One mapped table within a migrate run: read once into each of its targets, each carried
 // on from its own checkpoint when the run is resumed.
-TableResults MigrateTableRun(const Config& config, const TableMapping& m, ObjectStore& store,
-                             aws::DynamoDbClient& dynamodb, StateStore& state,
+TableResults MigrateTableRun(const RunWorld& world, const TableMapping& m,
                              const std::string& run_id, bool resumed, const Say& say,
                              const RunHooks& hooks) {
-  const bool warehouse = !config.analytics_database_url.empty();
+  const bool warehouse = !world.config.analytics_database_url.empty();
+  StateStore& state = *world.state;
   const std::string task = TableTask(m);
   nlohmann::json record;
   if (resumed) {
@@ -251,73 +303,64 @@ TableResults MigrateTableRun(const Config& config, const TableMapping& m, Object
     }
     record = rec->is_object() ? *rec : nlohmann::json::object();
   }
-  auto srcs = OpenMigrationSources(config, m);
+  auto srcs = OpenMigrationSources(world.sources, m);
   if (!srcs.ok()) return AllFailed(m, run_id, warehouse, srcs.status());
   const TableInfo& info = srcs->info;
   if (info.primary_key.empty() && m.backup)
     say("[backup] " + m.Name() +
         ": no primary key; backed up in full (incremental sync and DynamoDB need one)");
-  TableSinks sinks = MakeSinks(config, m, *srcs, store, dynamodb, run_id, record, hooks);
+  TableSinks sinks = MakeSinks(world, m, *srcs, run_id, record, hooks);
   bool fresh = true;  // every target from the start: one read, one snapshot
   for (const auto& s : sinks.starts) fresh = fresh && !s.after;
   if (!fresh) say("[migrate] " + m.Name() + ": " + ResumeLine(sinks.starts));
   TableReadOptions o;
   o.snapshot = PinnedSnapshot(*srcs->main, m, info, fresh, say);
-  o.batch_size = static_cast<size_t>(config.run.batch_size);
+  o.batch_size = static_cast<size_t>(world.config.run.batch_size);
   o.by_key = !info.primary_key.empty();
   o.stop = hooks.stop;
   // Tables with a primary key are read in its order and checkpointed; without one there is
   // no position to carry on from, and a resumed run reads them again whole.
-  if (o.by_key)
-    o.checkpoint = [&](const std::vector<SinkStart>& at, const std::vector<nlohmann::json>& cps,
-                       bool ended) {
-      nlohmann::json rec = {{"state", "running"}, {"order", "key"}};
-      for (size_t i = 0; i < at.size(); ++i)
-        rec["sinks"][at[i].sink->name()] = SinkStartJson(at[i], cps[i]);
-      RETURN_IF_ERROR(state.PutTask(run_id, task, rec));
-      if (!ended) CrashPointForTests();  // (the crash tests count the checkpoints of reads)
-      return Status::Ok();
-    };
-  std::vector<std::string> tasks;  // "backup:<table>", "dynamodb:<table>", "warehouse:<table>"
-  for (const auto& s : sinks.starts)
-    tasks.push_back(TaskName(s.sink->name().substr(0, s.sink->name().find(':')).c_str(), m));
-  auto line = Throttled("migrate", m.Name(), srcs->main->EstimateRows(info), say, RunHooks(), "");
-  o.on_progress = [&](int64_t rows) {
-    line(rows);
-    if (hooks.progress)
-      for (const auto& t : tasks) hooks.progress(t, rows);
-  };
+  if (o.by_key) o.checkpoint = CheckpointInto(state, run_id, task);
+  o.on_progress = TableProgress(m, sinks, srcs->main->EstimateRows(info), say, hooks);
   TableReadOutcome out;
   if (!sinks.starts.empty()) out = ReadIntoSinks(*srcs->main, info, sinks.starts, o);
   srcs->main->ReleaseSnapshot();
-  TableResults r = Collect(m, sinks, out, state, run_id, store, say);
-  bool all_ok = out.status().ok() && sinks.warehouse_status.ok();
-  for (const auto* s :
-       {r.backup ? &r.backup->status : nullptr, r.migration ? &r.migration->status : nullptr,
-        r.load ? &r.load->status : nullptr})
-    if (s && !s->ok()) all_ok = false;
-  if (all_ok && !o.snapshot.empty()) {  // where change capture of the table starts
-    Status s = state.PutSnapshot(m.engine, m.table,
-                                 {{"run_id", run_id}, {"snapshot", LogPositionJson(o.snapshot)}});
-    if (!s.ok()) all_ok = false;
-    if (!s.ok()) say("[migrate] " + m.Name() + ": could not record its snapshot: " + s.message());
-  }
-  if (all_ok) {
-    Status s = state.PutTask(run_id, task, DoneRecord(r));
-    if (!s.ok() && r.migration) r.migration->status = s;
-  }
+  TableResults r = Collect(m, sinks, out, state, run_id, world.store, say);
+  RecordFinished(state, m, run_id, task, o.snapshot, r,
+                 out.status().ok() && sinks.warehouse_status.ok(), say);
   return r;
+}
+
+// The cinema analytics exports of a migrate (when the cinema tables are what it migrated).
+void ExportAnalytics(const RunWorld& world, RunOutcome& out, const Say& say) {
+  std::string date =
+      out.run_id.substr(0, 4) + "-" + out.run_id.substr(4, 2) + "-" + out.run_id.substr(6, 2);
+  out.exports = ExportCinemaAnalytics(world.config, world.sources, world.store, date);
+  for (const auto& e : out.exports) {
+    if (e.status.ok())
+      say("[analytics] " + e.dataset + ": " + std::to_string(e.rows) + " rows -> " +
+          world.store.Describe(e.key));
+    else
+      out.problems.push_back("analytics export " + e.dataset + ": " + e.status.message());
+  }
 }
 
 }  // namespace
 
-RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& mapping,
-                      ObjectStore& store, aws::DynamoDbClient& dynamodb, const Say& log,
-                      const RunHooks& hooks) {
+RunOutcome RunMigrate(const RunWorld& world, const std::vector<TableMapping>& mapping,
+                      const Say& log, const RunHooks& hooks) {
   RunOutcome out;
+  const Config& config = world.config;
+  if (!world.state || !world.dynamodb) {
+    out.status = RunState::kFailed;
+    out.problems.push_back(
+        "migrate needs DynamoDB (its state table and its targets): set AWS_REGION and "
+        "credentials, or AWS_ENDPOINT_URL");
+    return out;
+  }
+  StateStore& state = *world.state;
   SerialLog serial(log);
   Say say = std::ref(serial);
-  StateStore state(dynamodb, config.dynamodb.state_table);
   std::vector<TableMapping> refs;
   for (const auto& m : mapping)
     if (m.backup) refs.push_back(m);
@@ -326,22 +369,19 @@ RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& map
   auto last = state.GetRun("migrate");
   if (!last.ok()) out.problems.push_back("state table: " + last.status().message());
   bool resumed = last.ok() && last->is_object() && (*last)["state"] == "running";
-  out.run_id = resumed ? (*last)["run_id"].get<std::string>()
-                       : FreshRunId(store, config.s3.backup_folder, refs);
+  out.run_id = resumed ? (*last)["run_id"].get<std::string>() : FreshRunId(world, refs);
   out.resumed = resumed;
   if (resumed) say("[migrate] resuming run " + out.run_id + ", which stopped before it finished");
   if (Status s = state.PutRun("migrate", out.run_id, "running"); !s.ok() && last.ok())
     out.problems.push_back("state table: " + s.message());
-  auto started = std::chrono::system_clock::now();
+  auto started = world.clock.Now();
   const bool warehouse = !config.analytics_database_url.empty();
   std::vector<size_t> todo;  // the tables with some target
   for (size_t i = 0; i < mapping.size(); ++i)
     if (mapping[i].backup || mapping[i].dynamodb || warehouse) todo.push_back(i);
   std::vector<TableResults> results(mapping.size());
   RunPool(todo.size(), config.run.workers, [&](size_t k) {
-    const TableMapping& m = mapping[todo[k]];
-    results[todo[k]] =
-        MigrateTableRun(config, m, store, dynamodb, state, out.run_id, resumed, say, hooks);
+    results[todo[k]] = MigrateTableRun(world, mapping[todo[k]], out.run_id, resumed, say, hooks);
   });
   for (const auto& r : results) {
     if (r.backup) out.tables.push_back(*r.backup);
@@ -349,25 +389,12 @@ RunOutcome RunMigrate(const Config& config, const std::vector<TableMapping>& map
     if (r.load) out.loads.push_back(*r.load);
   }
   const bool stopped = hooks.stop && hooks.stop->load();
-  // The cinema analytics exports, when the cinema tables are what was migrated.
-  if (config.run.mapping_file.empty() && !stopped) {
-    std::string date =
-        out.run_id.substr(0, 4) + "-" + out.run_id.substr(4, 2) + "-" + out.run_id.substr(6, 2);
-    out.exports = ExportCinemaAnalytics(config, store, date);
-    for (const auto& e : out.exports) {
-      if (e.status.ok())
-        say("[analytics] " + e.dataset + ": " + std::to_string(e.rows) + " rows -> " +
-            store.Describe(e.key));
-      else
-        out.problems.push_back("analytics export " + e.dataset + ": " + e.status.message());
-    }
-  }
+  if (config.run.mapping_file.empty() && !stopped) ExportAnalytics(world, out, say);
   nlohmann::json entries;
   out.status = RunStatus(out, stopped, &entries);
-  if (stopped) {
+  if (stopped)
     say("[migrate] stopped at a batch boundary; `--mode migrate` resumes run " + out.run_id);
-  }
-  FinishReport(config, store, out, "migrate", started, entries, say);
+  FinishReport(world, out, "migrate", started, entries, say);
   // Finished (whatever its status): the next migrate is a new run. A stopped one is not.
   if (stopped) return out;
   if (Status s = state.PutRun("migrate", out.run_id, "done"); !s.ok())

@@ -1,8 +1,6 @@
 #include "pipeline/run_parts.h"
 
 #include <chrono>
-#include <csignal>
-#include <cstdlib>
 #include <thread>
 
 #include "core/json_encode.h"
@@ -23,13 +21,15 @@ std::string ProgressLine(const std::string& name, int64_t rows, int64_t estimate
   return line;
 }
 
-TableBackup BackupOne(const Config& config, const TableMapping& ref, ObjectStore& store,
-                      const std::string& run_id, const Say& say, const RunHooks& hooks) {
+TableBackup BackupOne(const RunWorld& world, const TableMapping& ref, const std::string& run_id,
+                      const Say& say, const RunHooks& hooks) {
+  const Config& config = world.config;
+  ObjectStore& store = world.store;
   TableBackup r;
   r.engine = ref.engine;
   r.table = ref.table;
   r.run_id = run_id;
-  auto src = OpenSource(ref.engine, config, ref.database);
+  auto src = world.sources.Open(ref.engine, ref.database);
   if (!src.ok()) {
     r.status = src.status();
     say("[backup] " + ref.Name() + ": FAILED: " + r.status.message());
@@ -77,10 +77,10 @@ std::vector<const TableMapping*> MappedToDynamo(const std::vector<TableMapping>&
   return out;
 }
 
-Result<MigrationSources> OpenMigrationSources(const Config& config, const TableMapping& m) {
+Result<MigrationSources> OpenMigrationSources(SourceFactory& sources, const TableMapping& m) {
   MigrationSources s;
-  ASSIGN_OR_RETURN(s.main, OpenSource(m.engine, config, m.database));
-  ASSIGN_OR_RETURN(s.lookup, OpenSource(m.engine, config, m.database));
+  ASSIGN_OR_RETURN(s.main, sources.Open(m.engine, m.database));
+  ASSIGN_OR_RETURN(s.lookup, sources.Open(m.engine, m.database));
   ASSIGN_OR_RETURN(s.info, DescribeMapped(*s.main, m));
   return s;
 }
@@ -150,7 +150,7 @@ nlohmann::json BackupEntry(const TableBackup& r) {
           {"manifest", r.manifest_key}};
 }
 
-std::string RunStatus(const RunOutcome& out, bool stopped, nlohmann::json* entries) {
+RunState RunStatus(const RunOutcome& out, bool stopped, nlohmann::json* entries) {
   *entries = nlohmann::json::array();
   size_t ok = 0;
   bool clean = true;
@@ -168,14 +168,16 @@ std::string RunStatus(const RunOutcome& out, bool stopped, nlohmann::json* entri
     entries->push_back(LoadEntry(r));
   }
   const size_t total = out.tables.size() + out.migrations.size() + out.loads.size();
-  if (stopped) return "STOPPED";
-  if (ok == total && clean && out.problems.empty()) return "SUCCESS";
-  return ok == 0 ? "FAILED" : "PARTIAL";
+  if (stopped) return RunState::kStopped;
+  if (ok == total && clean && out.problems.empty()) return RunState::kSuccess;
+  return ok == 0 ? RunState::kFailed : RunState::kPartial;
 }
 
-void FinishReport(const Config& config, ObjectStore& store, RunOutcome& out,
-                  const std::string& mode, std::chrono::system_clock::time_point started,
-                  nlohmann::json tables, const Say& say) {
+void FinishReport(const RunWorld& world, RunOutcome& out, const std::string& mode,
+                  std::chrono::system_clock::time_point started, nlohmann::json tables,
+                  const Say& say) {
+  const Config& config = world.config;
+  ObjectStore& store = world.store;
   nlohmann::json counts = nlohmann::json::object();
   int64_t total = 0;
   for (const auto& r : out.tables)
@@ -192,10 +194,10 @@ void FinishReport(const Config& config, ObjectStore& store, RunOutcome& out,
   out.report = {{"run_id", out.run_id},
                 {"mode", mode},
                 {"migration_timestamp", FormatTimestamp(Micros(started))},
-                {"finished_at", FormatTimestamp(Micros(std::chrono::system_clock::now()))},
+                {"finished_at", FormatTimestamp(Micros(world.clock.Now()))},
                 {"record_counts", counts},
                 {"total_records_migrated", total},
-                {"migration_status", out.status},
+                {"migration_status", RunStateName(out.status)},
                 {"codec", CodecName(config.s3.compression)},
                 {"tables", tables},
                 {"problems", out.problems}};
@@ -235,22 +237,6 @@ std::function<void(int64_t)> Throttled(const std::string& mode, const std::strin
     say("[" + mode + "] " +
         ProgressLine(name, rows, estimate, std::chrono::duration<double>(now - t0).count()));
   };
-}
-
-// Crash testing: with DI_CRASH_AFTER_CHECKPOINTS=N in the environment the process kills
-// itself (SIGKILL) right after its N-th migrate checkpoint, and with
-// DI_PAUSE_AFTER_CHECKPOINT_MS=M it waits M ms after each one, so tests can stop a run at a
-// known point instead of racing a timer against the run.
-void CrashPointForTests() {
-  auto env = [](const char* name) {
-    const char* v = std::getenv(name);
-    return v ? std::strtol(v, nullptr, 10) : 0L;
-  };
-  static const long limit = env("DI_CRASH_AFTER_CHECKPOINTS");
-  static const long pause_ms = env("DI_PAUSE_AFTER_CHECKPOINT_MS");
-  static std::atomic<long> seen{0};
-  if (limit > 0 && ++seen >= limit) std::raise(SIGKILL);
-  if (pause_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
 }
 
 nlohmann::json LoadEntry(const WarehouseLoad& r) {

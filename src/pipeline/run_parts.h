@@ -44,8 +44,8 @@ std::function<void(int64_t)> Throttled(const std::string& mode, const std::strin
 std::string TaskName(const char* kind, const TableMapping& m);
 
 // One table's backup (`--mode backup`), its lines said.
-TableBackup BackupOne(const Config& config, const TableMapping& ref, ObjectStore& store,
-                      const std::string& run_id, const Say& say, const RunHooks& hooks);
+TableBackup BackupOne(const RunWorld& world, const TableMapping& ref, const std::string& run_id,
+                      const Say& say, const RunHooks& hooks);
 
 std::vector<const TableMapping*> MappedToDynamo(const std::vector<TableMapping>& mapping);
 
@@ -55,7 +55,7 @@ struct MigrationSources {
   std::unique_ptr<Source> main, lookup;
   TableInfo info;
 };
-Result<MigrationSources> OpenMigrationSources(const Config& config, const TableMapping& m);
+Result<MigrationSources> OpenMigrationSources(SourceFactory& sources, const TableMapping& m);
 MigrateOptions BaseMigrateOptions(const Config& config, const std::string& run_id);
 
 // Runs `n` tasks on up to `workers` threads.
@@ -73,19 +73,13 @@ std::string LoadLine(const WarehouseLoad& r);
 // run's status: SUCCESS when every one succeeded cleanly (no dead-lettered or failed items)
 // and the run had no problems, FAILED when none succeeded, else PARTIAL; STOPPED when
 // `stopped`. The one place a run's status is decided.
-std::string RunStatus(const RunOutcome& out, bool stopped, nlohmann::json* entries);
+RunState RunStatus(const RunOutcome& out, bool stopped, nlohmann::json* entries);
 
 // Writes the run's report to "<analytics>/migration_reports/<run-id>.json" and keeps it in
 // `out` (a failure to store it is said, and out.report_key left empty).
-void FinishReport(const Config& config, ObjectStore& store, RunOutcome& out,
-                  const std::string& mode, std::chrono::system_clock::time_point started,
-                  nlohmann::json tables, const Say& say);
-
-// Crash testing: with DI_CRASH_AFTER_CHECKPOINTS=N in the environment the process kills
-// itself (SIGKILL) right after its N-th migrate checkpoint, and with
-// DI_PAUSE_AFTER_CHECKPOINT_MS=M it waits M ms after each one, so tests can stop a run at a
-// known point instead of racing a timer against the run.
-void CrashPointForTests();
+void FinishReport(const RunWorld& world, RunOutcome& out, const std::string& mode,
+                  std::chrono::system_clock::time_point started, nlohmann::json tables,
+                  const Say& say);
 
 // Sync reads a table's changed rows in one pass sorted by (change column, key): without an
 // index that starts with the change column, each run sorts the whole table. Says so.

@@ -79,16 +79,15 @@ Result<Position> DecodePosition(const std::string& text) {
   return p;
 }
 
-namespace {
-
 std::string WatermarkKey(Engine engine, const std::string& table, const std::string& target) {
   return (target.empty() ? "" : target + ":") + EngineName(engine) + "." + table;
 }
 
-}  // namespace
+// DynamoStateStore
 
-Result<std::optional<Position>> StateStore::GetWatermark(Engine engine, const std::string& table,
-                                                         const std::string& target) {
+Result<std::optional<Position>> DynamoStateStore::GetWatermark(Engine engine,
+                                                               const std::string& table,
+                                                               const std::string& target) {
   ASSIGN_OR_RETURN(auto item,
                    ddb_.GetItem(table_, {{"pk", {{"S", "watermark"}}},
                                          {"sk", {{"S", WatermarkKey(engine, table, target)}}}}));
@@ -98,60 +97,130 @@ Result<std::optional<Position>> StateStore::GetWatermark(Engine engine, const st
   return std::optional<Position>(std::move(p));
 }
 
-Status StateStore::PutWatermark(Engine engine, const std::string& table, const Position& p,
-                                const std::string& run_id, const std::string& target) {
+Status DynamoStateStore::PutWatermark(Engine engine, const std::string& table, const Position& p,
+                                      const std::string& run_id, const std::string& target) {
   return ddb_.PutItem(table_, {{"pk", {{"S", "watermark"}}},
                                {"sk", {{"S", WatermarkKey(engine, table, target)}}},
                                {"position", {{"S", EncodePosition(p)}}},
                                {"run_id", {{"S", run_id}}}});
 }
 
-Result<nlohmann::json> StateStore::GetRun(const std::string& mode) {
+Result<nlohmann::json> DynamoStateStore::GetRun(const std::string& mode) {
   ASSIGN_OR_RETURN(auto item,
                    ddb_.GetItem(table_, {{"pk", {{"S", "run"}}}, {"sk", {{"S", mode}}}}));
   if (!item || !item->contains("run_id") || !item->contains("state")) return nlohmann::json();
   return nlohmann::json{{"run_id", (*item)["run_id"]["S"]}, {"state", (*item)["state"]["S"]}};
 }
 
-Status StateStore::PutRun(const std::string& mode, const std::string& run_id,
-                          const std::string& state) {
+Status DynamoStateStore::PutRun(const std::string& mode, const std::string& run_id,
+                                const std::string& state) {
   return ddb_.PutItem(table_, {{"pk", {{"S", "run"}}},
                                {"sk", {{"S", mode}}},
                                {"run_id", {{"S", run_id}}},
                                {"state", {{"S", state}}}});
 }
 
-Result<nlohmann::json> StateStore::GetTask(const std::string& run_id, const std::string& task) {
-  ASSIGN_OR_RETURN(auto item,
-                   ddb_.GetItem(table_, {{"pk", {{"S", "run#" + run_id}}}, {"sk", {{"S", task}}}}));
+Result<nlohmann::json> DynamoStateStore::GetRecord(const std::string& pk, const std::string& sk) {
+  ASSIGN_OR_RETURN(auto item, ddb_.GetItem(table_, {{"pk", {{"S", pk}}}, {"sk", {{"S", sk}}}}));
   if (!item || !item->contains("record")) return nlohmann::json();
   auto record = nlohmann::json::parse((*item)["record"]["S"].get<std::string>(), nullptr, false);
-  if (record.is_discarded()) return Corruption("state table: task " + task + " is not JSON");
+  if (record.is_discarded()) return Corruption("state table: " + pk + " " + sk + " is not JSON");
   return record;
 }
 
-Result<nlohmann::json> StateStore::GetSnapshot(Engine engine, const std::string& table) {
-  const std::string sk = EngineName(engine) + "." + table;
-  ASSIGN_OR_RETURN(auto item,
-                   ddb_.GetItem(table_, {{"pk", {{"S", "snapshot"}}}, {"sk", {{"S", sk}}}}));
-  if (!item || !item->contains("record")) return nlohmann::json();
-  auto record = nlohmann::json::parse((*item)["record"]["S"].get<std::string>(), nullptr, false);
-  if (record.is_discarded()) return Corruption("state table: snapshot " + sk + " is not JSON");
-  return record;
+Status DynamoStateStore::PutRecord(const std::string& pk, const std::string& sk,
+                                   const nlohmann::json& record) {
+  return ddb_.PutItem(
+      table_, {{"pk", {{"S", pk}}}, {"sk", {{"S", sk}}}, {"record", {{"S", record.dump()}}}});
 }
 
-Status StateStore::PutSnapshot(Engine engine, const std::string& table,
-                               const nlohmann::json& record) {
-  return ddb_.PutItem(table_, {{"pk", {{"S", "snapshot"}}},
-                               {"sk", {{"S", EngineName(engine) + "." + table}}},
-                               {"record", {{"S", record.dump()}}}});
+Result<nlohmann::json> DynamoStateStore::GetTask(const std::string& run_id,
+                                                 const std::string& task) {
+  return GetRecord("run#" + run_id, task);
 }
 
-Status StateStore::PutTask(const std::string& run_id, const std::string& task,
-                           const nlohmann::json& record) {
-  return ddb_.PutItem(table_, {{"pk", {{"S", "run#" + run_id}}},
-                               {"sk", {{"S", task}}},
-                               {"record", {{"S", record.dump()}}}});
+Status DynamoStateStore::PutTask(const std::string& run_id, const std::string& task,
+                                 const nlohmann::json& record) {
+  return PutRecord("run#" + run_id, task, record);
+}
+
+Result<nlohmann::json> DynamoStateStore::GetSnapshot(Engine engine, const std::string& table) {
+  return GetRecord("snapshot", EngineName(engine) + "." + table);
+}
+
+Status DynamoStateStore::PutSnapshot(Engine engine, const std::string& table,
+                                     const nlohmann::json& record) {
+  return PutRecord("snapshot", EngineName(engine) + "." + table, record);
+}
+
+Status DynamoStateStore::Check() {
+  auto t = ddb_.DescribeTable(table_);
+  return t.ok() ? Status::Ok() : t.status();
+}
+
+// MemoryStateStore
+
+nlohmann::json MemoryStateStore::Get(const std::string& pk, const std::string& sk) {
+  std::lock_guard lock(mu_);
+  auto it = records_.find(pk + "\n" + sk);
+  return it == records_.end() ? nlohmann::json() : it->second;
+}
+
+void MemoryStateStore::Put(const std::string& pk, const std::string& sk, nlohmann::json record) {
+  std::lock_guard lock(mu_);
+  records_[pk + "\n" + sk] = std::move(record);
+}
+
+std::map<std::string, nlohmann::json> MemoryStateStore::Records() {
+  std::lock_guard lock(mu_);
+  return records_;
+}
+
+Result<std::optional<Position>> MemoryStateStore::GetWatermark(Engine engine,
+                                                               const std::string& table,
+                                                               const std::string& target) {
+  nlohmann::json r = Get("watermark", WatermarkKey(engine, table, target));
+  if (r.is_null()) return std::optional<Position>();
+  ASSIGN_OR_RETURN(Position p, DecodePosition(r["position"].get<std::string>()));
+  return std::optional<Position>(std::move(p));
+}
+
+Status MemoryStateStore::PutWatermark(Engine engine, const std::string& table, const Position& p,
+                                      const std::string& run_id, const std::string& target) {
+  Put("watermark", WatermarkKey(engine, table, target),
+      {{"position", EncodePosition(p)}, {"run_id", run_id}});
+  return Status::Ok();
+}
+
+Result<nlohmann::json> MemoryStateStore::GetRun(const std::string& mode) {
+  return Get("run", mode);
+}
+
+Status MemoryStateStore::PutRun(const std::string& mode, const std::string& run_id,
+                                const std::string& state) {
+  Put("run", mode, {{"run_id", run_id}, {"state", state}});
+  return Status::Ok();
+}
+
+Result<nlohmann::json> MemoryStateStore::GetSnapshot(Engine engine, const std::string& table) {
+  return Get("snapshot", EngineName(engine) + "." + table);
+}
+
+Status MemoryStateStore::PutSnapshot(Engine engine, const std::string& table,
+                                     const nlohmann::json& record) {
+  Put("snapshot", EngineName(engine) + "." + table, record);
+  return Status::Ok();
+}
+
+Result<nlohmann::json> MemoryStateStore::GetTask(const std::string& run_id,
+                                                 const std::string& task) {
+  return Get("run#" + run_id, task);
+}
+
+Status MemoryStateStore::PutTask(const std::string& run_id, const std::string& task,
+                                 const nlohmann::json& record) {
+  Put("run#" + run_id, task, record);
+  return Status::Ok();
 }
 
 }  // namespace di

@@ -47,9 +47,9 @@ struct TableReadOptions {
   // Whenever some sink made more durable: where each sink (in the order given) carries on
   // from now, with its own checkpoint; `ended`: the last call, after the sinks are done.
   // An error stops the read.
-  std::function<Status(const std::vector<SinkStart>& at, const std::vector<nlohmann::json>&,
-                       bool ended)>
-      checkpoint;
+  using Checkpoint = std::function<Status(const std::vector<SinkStart>& at,
+                                          const std::vector<nlohmann::json>&, bool ended)>;
+  Checkpoint checkpoint;
   std::function<void(int64_t rows)> on_progress;  // rows of the table read so far
 };
 

@@ -83,27 +83,19 @@ std::string CanonicalNumber(const std::string& n) {
 
 namespace {
 
-// One pass over the three sides. Unkeyed: counts and order-independent checksums only, in
-// constant memory. Keyed: also a key -> digest map per side, to name the keys that differ.
-TableVerification VerifyPass(Source& source, const TableInfo& table,
-                             const std::optional<DynamoTarget>& target,
-                             aws::DynamoDbClient& dynamodb, ObjectStore& store,
-                             const std::string& backup_folder, size_t batch_size, bool keyed,
-                             bool* differs) {
-  TableVerification r;
-  uint64_t src_lines_sum = 0;
-  r.engine = table.engine;
-  r.table = table.name;
-  // Source: per key, the digest of its DynamoDB attributes and of its backup line.
-  std::map<std::string, uint64_t> src_items, src_lines;
-  auto reader = source.Read(table, {batch_size, std::nullopt, false});
-  if (!reader.ok()) return r.status = reader.status(), r;
+using Digests = std::map<std::string, uint64_t>;  // key -> digest
+
+// The source side: per key, the digest of its DynamoDB attributes (into `items`, summed in
+// r.source_checksum) and of its backup line (into `lines`, summed in `lines_sum`).
+Status SourceSide(Source& source, const TableInfo& table, const std::optional<DynamoTarget>& target,
+                  size_t batch_size, bool keyed, TableVerification& r, Digests* items,
+                  Digests* lines, uint64_t* lines_sum) {
+  ASSIGN_OR_RETURN(auto reader, source.Read(table, {batch_size, std::nullopt, false}));
   RecordBatch batch;
   std::string line;
   while (true) {
-    auto more = (*reader)->Next(&batch);
-    if (!more.ok()) return r.status = more.status(), r;
-    if (!*more) break;
+    ASSIGN_OR_RETURN(bool more, reader->Next(&batch));
+    if (!more) return Status::Ok();
     for (const auto& row : batch.rows) {
       std::string key = KeyOf(row, table);
       r.source_rows++;
@@ -113,99 +105,132 @@ TableVerification VerifyPass(Source& source, const TableInfo& table,
         for (const auto& ik : target->IndexKeys())  // NULL index keys are left out on write
           if (item.contains(ik) && item[ik].contains("NULL")) item.erase(ik);
         uint64_t d = Digest(Normalize(item).dump());
-        if (keyed) src_items[key] = d;
+        if (keyed) (*items)[key] = d;
         r.source_checksum += d;
       }
       line.clear();
       AppendRecord(row, table, line);
       uint64_t d = Digest(line);
-      if (keyed) src_lines[key] = d;
-      src_lines_sum += d;
+      if (keyed) (*lines)[key] = d;
+      *lines_sum += d;
     }
   }
-  // DynamoDB: every item, its source attributes only.
-  if (target) {
-    std::map<std::string, uint64_t> items;
-    std::vector<std::string> columns;
-    for (const auto& c : table.columns) columns.push_back(c.name);
-    J start = nullptr;
-    r.dynamodb_items = 0;
-    do {
-      auto page = dynamodb.Scan(target->table, 1000, start);
-      if (!page.ok()) return r.status = page.status(), r;
-      for (auto& item : page->items) {
-        r.dynamodb_items++;
-        J key_av = item[target->key_attribute];
-        std::string key;
-        if (key_av.contains("N"))
-          key = CanonicalNumber(key_av["N"]);
-        else if (key_av.contains("S"))
-          key = J(key_av["S"].get<std::string>()).dump();
-        J kept = J::object();
-        if (table.engine == Engine::kMongo) {
-          kept = item;  // documents: every attribute but the added ones
-          for (const char* extra : {"genre", "genre_names"}) kept.erase(extra);
-          kept.erase(target->key_attribute);
-        } else {
-          for (const auto& c : columns)
-            if (c != target->key_column && item.contains(c)) kept[c] = item[c];
-        }
-        uint64_t d = Digest(Normalize(kept).dump());
-        if (keyed) items[key] = d;
-        r.dynamodb_checksum += d;
+}
+
+// The DynamoDB side: every item, its source attributes only.
+Status DynamoSide(const TableInfo& table, const DynamoTarget& target, aws::DynamoDbClient& dynamodb,
+                  bool keyed, TableVerification& r, Digests* items) {
+  std::vector<std::string> columns;
+  for (const auto& c : table.columns) columns.push_back(c.name);
+  J start = nullptr;
+  r.dynamodb_items = 0;
+  do {
+    ASSIGN_OR_RETURN(auto page, dynamodb.Scan(target.table, 1000, start));
+    for (auto& item : page.items) {
+      r.dynamodb_items++;
+      J key_av = item[target.key_attribute];
+      std::string key;
+      if (key_av.contains("N"))
+        key = CanonicalNumber(key_av["N"]);
+      else if (key_av.contains("S"))
+        key = J(key_av["S"].get<std::string>()).dump();
+      J kept = J::object();
+      if (table.engine == Engine::kMongo) {
+        kept = item;  // documents: every attribute but the added ones
+        for (const char* extra : {"genre", "genre_names"}) kept.erase(extra);
+        kept.erase(target.key_attribute);
+      } else {
+        for (const auto& c : columns)
+          if (c != target.key_column && item.contains(c)) kept[c] = item[c];
       }
-      start = page->last_evaluated_key;
-    } while (!start.is_null());
+      uint64_t d = Digest(Normalize(kept).dump());
+      if (keyed) (*items)[key] = d;
+      r.dynamodb_checksum += d;
+    }
+    start = page.last_evaluated_key;
+  } while (!start.is_null());
+  return Status::Ok();
+}
+
+// The records of one backup part (decompressed), each line's digest by its key.
+void PartLines(std::string_view plain, const TableInfo& table, bool keyed, TableVerification& r,
+               Digests* lines) {
+  size_t start = 0;
+  while (start < plain.size()) {
+    size_t nl = plain.find('\n', start);
+    std::string_view l = plain.substr(start, (nl == std::string::npos ? plain.size() : nl) - start);
+    start = nl == std::string::npos ? plain.size() : nl + 1;
+    if (l.empty()) continue;
+    r.backup_rows++;
+    J obj = J::parse(l, nullptr, false);
+    std::string key;
+    for (const auto& k : table.primary_key) {
+      J v = obj.is_object() && obj.contains(k) ? obj[k] : J(nullptr);
+      if (table.engine == Engine::kMongo && v.is_object() && v.contains("$oid")) v = v["$oid"];
+      key += (key.empty() ? "" : ",") + v.dump();
+    }
+    uint64_t d = Digest(std::string(l));
+    if (keyed) (*lines)[key] = d;
+    r.backup_checksum += d;
+  }
+}
+
+// The backup side: the latest complete backup (one with a manifest), if there is one.
+Status BackupSide(ObjectStore& store, const std::string& backup_folder, const TableInfo& table,
+                  bool keyed, TableVerification& r, Digests* lines, bool* found) {
+  std::string prefix = backup_folder + "/" + EngineName(table.engine) + "/" + table.name + "/";
+  ASSIGN_OR_RETURN(auto listed, store.List(prefix));
+  std::string manifest_key;
+  for (const auto& o : listed)
+    if (o.key.size() > 14 && o.key.compare(o.key.size() - 14, 14, "/manifest.json") == 0 &&
+        o.key > manifest_key)
+      manifest_key = o.key;
+  *found = !manifest_key.empty();
+  if (!*found) return Status::Ok();
+  ASSIGN_OR_RETURN(std::string text, store.Get(manifest_key));
+  J m = J::parse(text, nullptr, false);
+  r.backup_run_id = m.value("run_id", "");
+  r.backup_rows = 0;
+  for (const auto& p : m["parts"]) {
+    ASSIGN_OR_RETURN(std::string raw, store.Get(p["key"]));
+    if (aws::Sha256Hex(raw) != p["sha256"]) {
+      r.mismatches.push_back("part " + p["key"].get<std::string>() + " fails its sha256");
+      r.mismatch_count++;
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::string plain, Decompress(m["codec"], raw));
+    PartLines(plain, table, keyed, r, lines);
+  }
+  return Status::Ok();
+}
+
+// One pass over the three sides. Unkeyed: counts and order-independent checksums only, in
+// constant memory. Keyed: also a key -> digest map per side, to name the keys that differ.
+TableVerification VerifyPass(Source& source, const TableInfo& table,
+                             const std::optional<DynamoTarget>& target,
+                             aws::DynamoDbClient& dynamodb, ObjectStore& store,
+                             const std::string& backup_folder, size_t batch_size, bool keyed,
+                             bool* differs) {
+  TableVerification r;
+  r.engine = table.engine;
+  r.table = table.name;
+  Digests src_items, src_lines;
+  uint64_t src_lines_sum = 0;
+  r.status = SourceSide(source, table, target, batch_size, keyed, r, &src_items, &src_lines,
+                        &src_lines_sum);
+  if (!r.status.ok()) return r;
+  if (target) {
+    Digests items;
+    if (!(r.status = DynamoSide(table, *target, dynamodb, keyed, r, &items)).ok()) return r;
     if (keyed) Compare(src_items, items, "DynamoDB", r);
     if (r.dynamodb_items != r.source_rows || r.dynamodb_checksum != r.source_checksum)
       *differs = true;
   }
-  // The latest complete backup (one with a manifest).
-  std::string prefix = backup_folder + "/" + EngineName(table.engine) + "/" + table.name + "/";
-  auto listed = store.List(prefix);
-  if (!listed.ok()) return r.status = listed.status(), r;
-  std::string manifest_key;
-  for (const auto& o : *listed)
-    if (o.key.size() > 14 && o.key.compare(o.key.size() - 14, 14, "/manifest.json") == 0 &&
-        o.key > manifest_key)
-      manifest_key = o.key;
-  if (!manifest_key.empty()) {
-    auto text = store.Get(manifest_key);
-    if (!text.ok()) return r.status = text.status(), r;
-    J m = J::parse(*text, nullptr, false);
-    r.backup_run_id = m.value("run_id", "");
-    std::map<std::string, uint64_t> lines;
-    r.backup_rows = 0;
-    for (const auto& p : m["parts"]) {
-      auto raw = store.Get(p["key"]);
-      if (!raw.ok()) return r.status = raw.status(), r;
-      if (aws::Sha256Hex(*raw) != p["sha256"]) {
-        r.mismatches.push_back("part " + p["key"].get<std::string>() + " fails its sha256");
-        r.mismatch_count++;
-        continue;
-      }
-      auto plain = Decompress(m["codec"], *raw);
-      if (!plain.ok()) return r.status = plain.status(), r;
-      size_t start = 0;
-      while (start < plain->size()) {
-        size_t nl = plain->find('\n', start);
-        std::string_view l(plain->data() + start,
-                           (nl == std::string::npos ? plain->size() : nl) - start);
-        start = nl == std::string::npos ? plain->size() : nl + 1;
-        if (l.empty()) continue;
-        r.backup_rows++;
-        J obj = J::parse(l, nullptr, false);
-        std::string key;
-        for (const auto& k : table.primary_key) {
-          J v = obj.is_object() && obj.contains(k) ? obj[k] : J(nullptr);
-          if (table.engine == Engine::kMongo && v.is_object() && v.contains("$oid")) v = v["$oid"];
-          key += (key.empty() ? "" : ",") + v.dump();
-        }
-        uint64_t d = Digest(std::string(l));
-        if (keyed) lines[key] = d;
-        r.backup_checksum += d;
-      }
-    }
+  Digests lines;
+  bool found = false;
+  if (!(r.status = BackupSide(store, backup_folder, table, keyed, r, &lines, &found)).ok())
+    return r;
+  if (found) {
     if (keyed) Compare(src_lines, lines, "backup " + r.backup_run_id, r);
     if (r.backup_rows != r.source_rows || r.backup_checksum != src_lines_sum) *differs = true;
   }

@@ -58,6 +58,12 @@ class S3Store : public ObjectStore {
   std::string Describe(const std::string& key) const override {
     return "s3://" + bucket_ + "/" + key;
   }
+  Status Check() override {
+    ASSIGN_OR_RETURN(bool exists, s3_.BucketExists(bucket_));
+    return exists ? Status::Ok()
+                  : NotFound("S3 bucket '" + bucket_ +
+                             "' does not exist. Run `data-ingestion --mode setup` to create it");
+  }
 
  private:
   aws::S3Client& s3_;
@@ -167,6 +173,12 @@ class LocalStore : public ObjectStore {
     return Status::Ok();
   }
   std::string Describe(const std::string& key) const override { return Path(key).string(); }
+  Status Check() override {
+    return fs::is_directory(root_) ? Status::Ok()
+                                   : NotFound(root_ +
+                                              " is not a directory. Run `data-ingestion --mode "
+                                              "setup` to create it");
+  }
 
  private:
   fs::path Path(const std::string& key) const { return fs::path(root_) / key; }

@@ -38,6 +38,8 @@ class ObjectStore {
   virtual Result<std::vector<aws::ObjectInfo>> List(const std::string& prefix) = 0;
   virtual Status Delete(const std::vector<std::string>& keys) = 0;
   virtual std::string Describe(const std::string& key) const = 0;  // s3://b/k or /path/k
+  // Whether the store answers and its bucket or folder exists (the health check).
+  virtual Status Check() = 0;
 };
 
 // S3 with SSE (`sse` empty for none) and multipart uploads of `part_size` bytes.

@@ -1,10 +1,5 @@
 #include "sources/factory.h"
 
-#include <chrono>
-#include <mutex>
-#include <string>
-#include <vector>
-
 #include "core/time_util.h"
 #include "sources/mongo_source.h"
 #include "sources/mysql_source.h"
@@ -13,13 +8,6 @@
 namespace di {
 namespace {
 
-struct Parked {
-  std::string key;
-  std::unique_ptr<Source> source;
-  std::chrono::steady_clock::time_point at;
-};
-std::mutex parked_mu;
-std::vector<Parked> parked;
 // Long enough for a run to go from listing its tables to its first worker; short enough that
 // a parked connection is not one the server has since dropped.
 constexpr std::chrono::seconds kParkedFor{5};
@@ -35,20 +23,24 @@ std::string KeyOf(Engine engine, const Config& config, const std::string& databa
          config.run.source_tz;
 }
 
+}  // namespace
+
+void SourceFactory::Park(Engine, const std::string&, std::unique_ptr<Source>) {}
+
 // The source parked under `key`, if one is; expired ones are closed.
-std::unique_ptr<Source> TakeParked(const std::string& key) {
+std::unique_ptr<Source> ServerSources::TakeParked(const std::string& key) {
   std::vector<std::unique_ptr<Source>> expired;  // closed outside the lock
   std::unique_ptr<Source> found;
   {
-    std::lock_guard lock(parked_mu);
+    std::lock_guard lock(mu_);
     const auto now = std::chrono::steady_clock::now();
-    for (auto it = parked.begin(); it != parked.end();) {
+    for (auto it = parked_.begin(); it != parked_.end();) {
       if (now - it->at > kParkedFor) {
         expired.push_back(std::move(it->source));
-        it = parked.erase(it);
+        it = parked_.erase(it);
       } else if (!found && it->key == key) {
         found = std::move(it->source);
-        it = parked.erase(it);
+        it = parked_.erase(it);
       } else {
         ++it;
       }
@@ -57,19 +49,21 @@ std::unique_ptr<Source> TakeParked(const std::string& key) {
   return found;
 }
 
-}  // namespace
-
-void ParkSource(Engine engine, const Config& config, const std::string& database,
-                std::unique_ptr<Source> source) {
+void ServerSources::Park(Engine engine, const std::string& database,
+                         std::unique_ptr<Source> source) {
   if (!source) return;
-  std::lock_guard lock(parked_mu);
-  parked.push_back(
-      {KeyOf(engine, config, database), std::move(source), std::chrono::steady_clock::now()});
+  std::lock_guard lock(mu_);
+  parked_.push_back(
+      {KeyOf(engine, config_, database), std::move(source), std::chrono::steady_clock::now()});
+}
+
+Result<std::unique_ptr<Source>> ServerSources::Open(Engine engine, const std::string& database) {
+  if (auto source = TakeParked(KeyOf(engine, config_, database))) return source;
+  return OpenSource(engine, config_, database);
 }
 
 Result<std::unique_ptr<Source>> OpenSource(Engine engine, const Config& config,
                                            const std::string& database) {
-  if (auto source = TakeParked(KeyOf(engine, config, database))) return source;
   if (engine == Engine::kMongo) {
     MongoSettings m = config.mongo;
     if (!database.empty()) m.database = database;

@@ -54,7 +54,8 @@ std::vector<json> ReadLines(const fs::path& file) {
 TEST(Analytics, ExportsMatchWhatTheDatabasesCount) {
   fs::path dir = fs::temp_directory_path() / UniqueName("di-analytics");
   auto store = MakeLocalStore(dir.string());
-  auto exports = ExportCinemaAnalytics(StackConfig(), *store, "2026-11-28");
+  ServerSources sources(StackConfig());
+  auto exports = ExportCinemaAnalytics(StackConfig(), sources, *store, "2026-11-28");
   ASSERT_EQ(exports.size(), 2u);
   for (const auto& e : exports)
     ASSERT_TRUE(e.status.ok()) << e.dataset << ": " << e.status.message();

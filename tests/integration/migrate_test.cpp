@@ -119,8 +119,11 @@ TEST(Migrate, ABatchFailingEveryRetryIsRecordedAndTheRunIsPartial) {
   std::vector<TableMapping> mapping;
   for (auto& m : CinemaMapping(config.dynamodb))
     if (m.table == "users" || m.table == "rooms") mapping.push_back(m);
-  RunOutcome o = RunMigrate(config, mapping, *store, *clients->dynamodb, [](const std::string&) {});
-  EXPECT_EQ(o.status, "PARTIAL");
+  ServerSources sources(config);
+  DynamoStateStore state(*clients->dynamodb, config.dynamodb.state_table);
+  RunWorld world{config, sources, *store, &state, clients->dynamodb.get()};
+  RunOutcome o = RunMigrate(world, mapping, [](const std::string&) {});
+  EXPECT_EQ(o.status, RunState::kPartial);
   bool saw_users = false;
   for (const auto& t : o.report["tables"]) {
     if (t["kind"] != "dynamodb") continue;
@@ -168,9 +171,11 @@ TEST(Migrate, DeadLettersOfABatchWhoseWriteFailsAreStored) {
     return true;
   });
   auto store = MakeS3Store(*clients->s3, config.s3.bucket, config.s3.sse);
-  RunOutcome o =
-      RunMigrate(config, *mapping, *store, *clients->dynamodb, [](const std::string&) {});
-  EXPECT_EQ(o.status, "PARTIAL");
+  ServerSources sources(config);
+  DynamoStateStore state(*clients->dynamodb, config.dynamodb.state_table);
+  RunWorld world{config, sources, *store, &state, clients->dynamodb.get()};
+  RunOutcome o = RunMigrate(world, *mapping, [](const std::string&) {});
+  EXPECT_EQ(o.status, RunState::kPartial);
   ASSERT_EQ(o.migrations.size(), 1u);
   EXPECT_EQ(o.migrations[0].failed, 4);
   EXPECT_EQ(o.migrations[0].dead_lettered, 1);

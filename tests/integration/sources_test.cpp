@@ -340,22 +340,30 @@ TEST(Sources, AnOrderedReadHeldBackByItsSinksIsNotEndedByTheServer) {
 // A run's table listing parks its connection for the first worker on that database.
 TEST(Sources, AParkedSourceServesTheNextOpenOfItsDatabase) {
   const Config& c = StackConfig();
-  auto a = OpenSource(Engine::kPostgres, c);
+  ServerSources sources(c);
+  auto a = sources.Open(Engine::kPostgres);
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   const Source* parked = a->get();
-  ParkSource(Engine::kPostgres, c, "", std::move(*a));
-  auto other = OpenSource(Engine::kPostgres, c, "postgres");  // another database
+  sources.Park(Engine::kPostgres, "", std::move(*a));
+  auto other = sources.Open(Engine::kPostgres, "postgres");  // another database
   ASSERT_TRUE(other.ok()) << other.status().ToString();
   EXPECT_NE(other->get(), parked);
-  auto mysql = OpenSource(Engine::kMySql, c);  // another engine
+  auto mysql = sources.Open(Engine::kMySql);  // another engine
   ASSERT_TRUE(mysql.ok()) << mysql.status().ToString();
-  auto same = OpenSource(Engine::kPostgres, c, c.postgres.database);
+  auto same = sources.Open(Engine::kPostgres, c.postgres.database);
   ASSERT_TRUE(same.ok()) << same.status().ToString();
   EXPECT_EQ(same->get(), parked);
   EXPECT_TRUE((*same)->ListTables().ok());
-  auto again = OpenSource(Engine::kPostgres, c);  // taken: a new connection
+  auto again = sources.Open(Engine::kPostgres);  // taken: a new connection
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_NE(again->get(), parked);
+  // Another factory (another run's world) has its own cache.
+  const Source* parked_again = again->get();
+  sources.Park(Engine::kPostgres, "", std::move(*again));
+  ServerSources elsewhere(c);
+  auto fresh = elsewhere.Open(Engine::kPostgres);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  EXPECT_NE(fresh->get(), parked_again);  // still parked in `sources`, not handed here
 }
 
 TEST(Sources, DiscoveryListsTablesWithTypesAndKeys) {

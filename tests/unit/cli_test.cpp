@@ -16,13 +16,13 @@ TEST(Cli, ModesAndOptions) {
   for (const auto& mode : KnownModes()) {
     auto r = Parse({"--mode", mode.c_str()});
     ASSERT_TRUE(r.options) << mode << ": " << r.status.ToString();
-    EXPECT_EQ(r.options->mode, mode);
+    EXPECT_EQ(ModeName(r.options->mode), mode);
     EXPECT_EQ(r.options->port, 3006);
   }
   auto r = Parse({"--mode", "SYNC", "--table", "rooms", "--table", "seats", "--since",
                   "2024-01-01T00:00:00Z"});
   ASSERT_TRUE(r.options);
-  EXPECT_EQ(r.options->mode, "sync");
+  EXPECT_EQ(r.options->mode, Mode::kSync);
   EXPECT_EQ(r.options->tables, (std::vector<std::string>{"rooms", "seats"}));
   EXPECT_EQ(r.options->since, "2024-01-01T00:00:00Z");
   r = Parse({"--mode", "api", "--port", "8080", "--with-scheduler"});

@@ -4,6 +4,8 @@
 // and none misses a row — also across many stops at random batches.
 #include "pipeline/table_run.h"
 
+#include "fakes.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,99 +19,10 @@
 namespace di {
 namespace {
 
-const TableInfo kTable{Engine::kPostgres, "db", "t", {{"id", "bigint", false, {}, ""}}, {"id"}, ""};
-
-// A reader's cell decoder, which lives as long as its reader (core/cells.h); the decoders
-// alive are registered, so a sink given a batch whose reader is gone can tell.
-class IntDecoder : public CellDecoder {
- public:
-  IntDecoder() {
-    std::lock_guard lock(mu());
-    alive().insert(this);
-  }
-  ~IntDecoder() override {
-    std::lock_guard lock(mu());
-    alive().erase(this);
-  }
-  Value Decode(size_t, std::string_view text) const override {
-    return Value(static_cast<int64_t>(std::stoll(std::string(text))));
-  }
-  static bool Alive(const CellDecoder* d) {
-    std::lock_guard lock(mu());
-    return alive().count(d) > 0;
-  }
-
- private:
-  static std::mutex& mu() {
-    static std::mutex m;
-    return m;
-  }
-  static std::set<const CellDecoder*>& alive() {
-    static std::set<const CellDecoder*> s;
-    return s;
-  }
-};
-
-// A table of integer keys read in key order over (after, until]; counts the reads opened.
-// With `cells`, its readers give cells (their decoder theirs) as the SQL readers do.
-class FakeSource : public Source {
- public:
-  explicit FakeSource(std::vector<int64_t> keys, bool cells = false)
-      : keys_(std::move(keys)), cells_(cells) {}
-  Engine engine() const override { return Engine::kPostgres; }
-  Result<std::vector<std::string>> ListTables() override { return std::vector<std::string>{"t"}; }
-  Result<TableInfo> Describe(const std::string&, const std::string&) override { return kTable; }
-  Result<std::unique_ptr<RowReader>> Read(const TableInfo&, const ReadOptions& o) override {
-    ++reads;
-    auto key = [](const std::optional<Position>& p, int64_t none) {
-      return p ? p->key.at(0).as<int64_t>() : none;
-    };
-    std::vector<int64_t> range;
-    for (int64_t k : keys_)
-      if (k > key(o.after, INT64_MIN) && k <= key(o.until, INT64_MAX)) range.push_back(k);
-    return std::unique_ptr<RowReader>(new Reader(std::move(range), o.batch_size, cells_));
-  }
-  int64_t EstimateRows(const TableInfo&) override { return -1; }
-  Result<std::vector<std::vector<Value>>> Lookup(const TableInfo&, const std::string&,
-                                                 const std::vector<Value>&) override {
-    return std::vector<std::vector<Value>>{};
-  }
-  int reads = 0;
-
- private:
-  class Reader : public RowReader {
-   public:
-    Reader(std::vector<int64_t> keys, size_t batch, bool cells)
-        : keys_(std::move(keys)), batch_(batch), cells_(cells) {}
-    bool CanReadCells() const override { return cells_; }
-    Result<bool> NextCells(CellBatch* b) override {
-      b->clear();
-      b->kinds = {CellText::kInteger};
-      b->decoder = &decoder_;
-      for (size_t n = 0; at_ < keys_.size() && n < batch_; ++at_, ++n)
-        b->Add(std::to_string(keys_[at_]), false);
-      if (b->rows() == 0) return false;
-      b->last = Position{Null{}, {b->value(b->rows() - 1, 0)}};
-      return true;
-    }
-    Result<bool> Next(RecordBatch* b) override {
-      b->clear();
-      for (; at_ < keys_.size() && b->rows.size() < batch_; ++at_)
-        b->rows.push_back({Value(keys_[at_])});
-      if (b->rows.empty()) return false;
-      b->last = Position{Null{}, {b->rows.back()[0]}};
-      return true;
-    }
-
-   private:
-    std::vector<int64_t> keys_;
-    size_t batch_, at_ = 0;
-    bool cells_;
-    IntDecoder decoder_;
-  };
-  std::vector<int64_t> keys_;
-  bool cells_;
-};
+using fakes::FakeSource;
+using fakes::IntDecoder;
+using fakes::Keys;
+const TableInfo& kTable = fakes::FakeTable();
 
 // A target: what it has made durable (`stored`, kept across runs) and what it was given
 // since (lost when a run stops). Durable every `every` batches (a part), or at Finish.
@@ -151,12 +64,6 @@ class TargetSink : public Sink {
   std::vector<int64_t> pending_;
 };
 
-std::vector<int64_t> Keys(int64_t n) {
-  std::vector<int64_t> v;
-  for (int64_t i = 1; i <= n; ++i) v.push_back(i * 10);
-  return v;
-}
-
 TEST(TableRun, AFreshRunIsOneReadAndEverySinkGetsEveryRowOnce) {
   FakeSource source(Keys(100));
   std::vector<int64_t> a, b;
@@ -171,7 +78,7 @@ TEST(TableRun, AFreshRunIsOneReadAndEverySinkGetsEveryRowOnce) {
   };
   TableReadOutcome out = ReadIntoSinks(source, kTable, {{&sa}, {&sb}}, o);
   ASSERT_TRUE(out.status().ok()) << out.status().message();
-  EXPECT_EQ(source.reads, 1);
+  EXPECT_EQ(source.reads(), 1);
   EXPECT_EQ(a, Keys(100));
   EXPECT_EQ(b, Keys(100));
   EXPECT_GT(checkpoints, 0);
@@ -189,7 +96,7 @@ TEST(TableRun, AResumedRunCarriesEachSinkOnFromItsOwnCheckpoint) {
   TableReadOutcome out = ReadIntoSinks(
       source, kTable, {{&s1, at_key(400), 40, {}}, {&s2, at_key(200), 20, {}}, {&s3}}, o);
   ASSERT_TRUE(out.status().ok()) << out.status().message();
-  EXPECT_EQ(source.reads, 3);  // (start, 200], (200, 400], (400, end)
+  EXPECT_EQ(source.reads(), 3);  // (start, 200], (200, 400], (400, end)
   const std::vector<int64_t> all = Keys(100);
   EXPECT_EQ(none, all);
   EXPECT_EQ(behind, std::vector<int64_t>(all.begin() + 20, all.end()));

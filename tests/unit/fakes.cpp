@@ -1,0 +1,162 @@
+#include "fakes.h"
+
+#include <string>
+
+#include "aws/client.h"
+
+namespace di::fakes {
+namespace {
+
+std::mutex& DecodersMu() {
+  static std::mutex m;
+  return m;
+}
+std::set<const CellDecoder*>& Decoders() {
+  static std::set<const CellDecoder*> s;
+  return s;
+}
+
+// Reads `keys` a batch at a time; with `drop_after` >= 0 it fails (a lost connection) once it
+// has given that many rows.
+class Reader : public RowReader {
+ public:
+  Reader(std::vector<int64_t> keys, size_t batch, bool cells, int64_t drop_after)
+      : keys_(std::move(keys)), batch_(batch), cells_(cells), drop_after_(drop_after) {}
+  bool CanReadCells() const override { return cells_; }
+  Result<bool> NextCells(CellBatch* b) override {
+    RETURN_IF_ERROR(Dropped());
+    b->clear();
+    b->kinds = {CellText::kInteger};
+    b->decoder = &decoder_;
+    for (size_t n = 0; at_ < End() && n < batch_; ++at_, ++n)
+      b->Add(std::to_string(keys_[at_]), false);
+    if (b->rows() == 0) return false;
+    b->last = Position{Null{}, {b->value(b->rows() - 1, 0)}};
+    return true;
+  }
+  Result<bool> Next(RecordBatch* b) override {
+    RETURN_IF_ERROR(Dropped());
+    b->clear();
+    for (; at_ < End() && b->rows.size() < batch_; ++at_) b->rows.push_back({Value(keys_[at_])});
+    if (b->rows.empty()) return false;
+    b->last = Position{Null{}, {b->rows.back()[0]}};
+    return true;
+  }
+
+ private:
+  // Rows are given up to the drop; the call after the last of them fails.
+  size_t End() const {
+    return drop_after_ < 0 ? keys_.size()
+                           : std::min(keys_.size(), static_cast<size_t>(drop_after_));
+  }
+  Status Dropped() const {
+    if (drop_after_ >= 0 && at_ >= static_cast<size_t>(drop_after_) && at_ < keys_.size())
+      return Unavailable("fake source: server closed the connection unexpectedly");
+    return Status::Ok();
+  }
+  std::vector<int64_t> keys_;
+  size_t batch_, at_ = 0;
+  bool cells_;
+  int64_t drop_after_;
+  IntDecoder decoder_;
+};
+
+}  // namespace
+
+const TableInfo& FakeTable() {
+  static const TableInfo t{
+      Engine::kPostgres, "db", "t", {{"id", "bigint", false, {}, ""}}, {"id"}, ""};
+  return t;
+}
+
+IntDecoder::IntDecoder() {
+  std::lock_guard lock(DecodersMu());
+  Decoders().insert(this);
+}
+IntDecoder::~IntDecoder() {
+  std::lock_guard lock(DecodersMu());
+  Decoders().erase(this);
+}
+Value IntDecoder::Decode(size_t, std::string_view text) const {
+  return Value(static_cast<int64_t>(std::stoll(std::string(text))));
+}
+bool IntDecoder::Alive(const CellDecoder* d) {
+  std::lock_guard lock(DecodersMu());
+  return Decoders().count(d) > 0;
+}
+
+FakeSource::FakeSource(std::vector<int64_t> keys, bool cells)
+    : data_(std::make_shared<FakeTableData>()) {
+  data_->keys = std::move(keys);
+  data_->cells = cells;
+}
+
+Result<TableInfo> FakeSource::Describe(const std::string&, const std::string&) {
+  return FakeTable();
+}
+
+int64_t FakeSource::EstimateRows(const TableInfo&) {
+  return static_cast<int64_t>(data_->keys.size());
+}
+
+Result<std::unique_ptr<RowReader>> FakeSource::Read(const TableInfo&, const ReadOptions& o) {
+  ++data_->reads;
+  auto key = [](const std::optional<Position>& p, int64_t none) {
+    return p ? p->key.at(0).as<int64_t>() : none;
+  };
+  std::vector<int64_t> range;
+  for (int64_t k : data_->keys)
+    if (k > key(o.after, INT64_MIN) && k <= key(o.until, INT64_MAX)) range.push_back(k);
+  int64_t drop = -1;
+  if (data_->drops.load() > 0 && --data_->drops >= 0) drop = data_->drop_after;
+  return std::unique_ptr<RowReader>(new Reader(std::move(range), o.batch_size, data_->cells, drop));
+}
+
+Result<std::unique_ptr<Source>> FakeSources::Open(Engine, const std::string&) {
+  ++opened;
+  return std::unique_ptr<Source>(new FakeSource(data_));
+}
+
+Result<aws::HttpResponse> MemoryDynamo::Send(const aws::HttpRequest& request) {
+  if (unavailable) return Unavailable("memory dynamodb: connection refused");
+  const std::string* target = request.FindHeader("X-Amz-Target");
+  aws::HttpResponse r;
+  if (!target || target->find("BatchWriteItem") == std::string::npos) {
+    r.status = 400;
+    r.body = R"({"__type":"ValidationException","message":"not served by the fake"})";
+    return r;
+  }
+  auto body = nlohmann::json::parse(request.body);
+  std::lock_guard lock(mu_);
+  for (const auto& [table, writes] : body["RequestItems"].items())
+    for (const auto& w : writes)
+      if (w.contains("PutRequest")) ++puts_[table][w["PutRequest"]["Item"]["id"].dump()];
+  r.status = 200;
+  r.body = R"({"UnprocessedItems":{}})";
+  return r;
+}
+
+std::map<std::string, int> MemoryDynamo::Puts(const std::string& table) {
+  std::lock_guard lock(mu_);
+  return puts_[table];
+}
+
+std::unique_ptr<aws::DynamoDbClient> DynamoOver(std::shared_ptr<aws::HttpTransport> transport) {
+  aws::ServiceOptions o;
+  o.service = "dynamodb";
+  o.region = "us-east-1";
+  o.endpoint = "http://127.0.0.1:1";
+  o.credentials = {"fake", "fake", ""};
+  o.retry.max_attempts = 1;
+  o.retry.base_delay = std::chrono::milliseconds(1);
+  return std::make_unique<aws::DynamoDbClient>(
+      std::make_shared<aws::AwsClient>(o, std::move(transport)));
+}
+
+std::vector<int64_t> Keys(int64_t n) {
+  std::vector<int64_t> v;
+  for (int64_t i = 1; i <= n; ++i) v.push_back(i * 10);
+  return v;
+}
+
+}  // namespace di::fakes

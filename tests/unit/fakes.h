@@ -1,0 +1,99 @@
+// Fakes of the world a run is handed (pipeline/world.h), for unit tests without the stack: a
+// table of integer keys (FakeSource) that can drop its connection in mid-read, a factory of
+// them (FakeSources), and a DynamoDB that keeps what BatchWriteItem wrote in memory
+// (MemoryDynamo). Thread-safe where a run's workers share them (the factory, the DynamoDB).
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "aws/dynamodb_client.h"
+#include "aws/http.h"
+#include "sources/factory.h"
+#include "sources/source.h"
+
+namespace di::fakes {
+
+// The one table of the fakes: postgresql "t", key "id" (bigint).
+const TableInfo& FakeTable();
+
+// A reader's cell decoder, which lives as long as its reader (core/cells.h); the decoders
+// alive are registered, so a sink given a batch whose reader is gone can tell.
+class IntDecoder : public CellDecoder {
+ public:
+  IntDecoder();
+  ~IntDecoder() override;
+  Value Decode(size_t, std::string_view text) const override;
+  static bool Alive(const CellDecoder* d);
+};
+
+// What the sources of one fake table share: its keys and the connection drops still to come.
+struct FakeTableData {
+  std::vector<int64_t> keys;
+  bool cells = false;  // readers give cells (their decoder theirs), as the SQL readers do
+  // The next `drops` reads lose their connection after `drop_after` rows of theirs.
+  std::atomic<int> drops{0};
+  int64_t drop_after = 0;
+  std::atomic<int> reads{0};  // reads opened, by every source of the table
+};
+
+// The table of `data` read in key order over (after, until].
+class FakeSource : public Source {
+ public:
+  explicit FakeSource(std::shared_ptr<FakeTableData> data) : data_(std::move(data)) {}
+  // A source of its own table.
+  explicit FakeSource(std::vector<int64_t> keys, bool cells = false);
+  Engine engine() const override { return Engine::kPostgres; }
+  Result<std::vector<std::string>> ListTables() override { return std::vector<std::string>{"t"}; }
+  Result<TableInfo> Describe(const std::string&, const std::string&) override;
+  Result<std::unique_ptr<RowReader>> Read(const TableInfo&, const ReadOptions& o) override;
+  int64_t EstimateRows(const TableInfo&) override;
+  Result<std::vector<std::vector<Value>>> Lookup(const TableInfo&, const std::string&,
+                                                 const std::vector<Value>&) override {
+    return std::vector<std::vector<Value>>{};
+  }
+  int reads() const { return data_->reads.load(); }
+
+ private:
+  std::shared_ptr<FakeTableData> data_;
+};
+
+// Every Open gives a new FakeSource of the same table; counts them.
+class FakeSources : public SourceFactory {
+ public:
+  explicit FakeSources(std::shared_ptr<FakeTableData> data) : data_(std::move(data)) {}
+  Result<std::unique_ptr<Source>> Open(Engine, const std::string& = "") override;
+  std::atomic<int> opened{0};
+
+ private:
+  std::shared_ptr<FakeTableData> data_;
+};
+
+// DynamoDB's BatchWriteItem kept in memory: every put, in order, per table. Anything else is
+// answered 400 (the runs under test make no other call). `unavailable` set: every call fails
+// as a dropped connection would.
+class MemoryDynamo : public aws::HttpTransport {
+ public:
+  Result<aws::HttpResponse> Send(const aws::HttpRequest& request) override;
+  // The keys ("id" attribute, as written) put into `table`, each with how often.
+  std::map<std::string, int> Puts(const std::string& table);
+  std::atomic<bool> unavailable{false};
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::map<std::string, int>> puts_;
+};
+
+// A DynamoDB client over `transport` (no retries: a failure is seen at once).
+std::unique_ptr<aws::DynamoDbClient> DynamoOver(std::shared_ptr<aws::HttpTransport> transport);
+
+std::vector<int64_t> Keys(int64_t n);  // 10, 20, … 10·n
+
+}  // namespace di::fakes
