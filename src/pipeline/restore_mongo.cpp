@@ -1,0 +1,120 @@
+// Restore's MongoDB target (pipeline/restore_internal.h): the backed-up canonical Extended
+// JSON documents inserted with insertMany, a new or replacing collection staged and renamed.
+#include <memory>
+
+#include "pipeline/restore_internal.h"
+#include "sources/mongo_source.h"
+
+namespace di::restore_internal {
+namespace {
+
+// MongoDB: insertMany of the canonical Extended JSON documents (every BSON type comes
+// back); a new or replacing collection is loaded as a staging one and renamed into place.
+class MongoTarget : public Target {
+ public:
+  MongoTarget(MongoSettings s, std::string collection)
+      : s_(std::move(s)), name_(std::move(collection)) {}
+  ~MongoTarget() override {
+    if (into_) mongoc_collection_destroy(into_);
+    if (client_) mongoc_client_destroy(client_);
+  }
+  Status Connect() {
+    ASSIGN_OR_RETURN(client_, OpenMongoClient(s_, &where_));
+    return Status::Ok();
+  }
+  std::string Describe() const override { return where_ + " collection " + name_; }
+  Result<std::optional<std::vector<std::string>>> Columns() override {
+    mongoc_database_t* db = mongoc_client_get_database(client_, s_.database.c_str());
+    bson_error_t error;
+    char** names = mongoc_database_get_collection_names_with_opts(db, nullptr, &error);
+    mongoc_database_destroy(db);
+    if (!names) return Unavailable(Describe() + ": " + error.message);
+    bool found = false;
+    for (char** n = names; *n; ++n) found = found || name_ == *n;
+    bson_strfreev(names);
+    if (!found) return std::optional<std::vector<std::string>>();
+    return std::optional<std::vector<std::string>>(std::vector<std::string>{});
+  }
+  Result<bool> HasRows() override {
+    mongoc_collection_t* c =
+        mongoc_client_get_collection(client_, s_.database.c_str(), name_.c_str());
+    bson_t filter = BSON_INITIALIZER;
+    bson_error_t error;
+    int64_t n = mongoc_collection_count_documents(c, &filter, nullptr, nullptr, nullptr, &error);
+    mongoc_collection_destroy(c);
+    if (n < 0) return Unavailable(Describe() + ": " + error.message);
+    return n > 0;
+  }
+  Status Begin(bool create, bool replace) override {
+    staged_ = create || replace;
+    replace_ = replace;
+    std::string into = staged_ ? name_ + "__di_restore" : name_;
+    into_ = mongoc_client_get_collection(client_, s_.database.c_str(), into.c_str());
+    if (staged_) {
+      bson_error_t error;
+      if (!mongoc_collection_drop(into_, &error) &&
+          std::string(error.message).find("not found") == std::string::npos && error.code != 26)
+        return Unavailable(Describe() + ": " + error.message);
+    }
+    return Status::Ok();
+  }
+  Status Write(const std::vector<std::string_view>& lines) override {
+    // A plain array: bson_t's alignment attribute does not survive a template argument.
+    const bson_t** docs =
+        static_cast<const bson_t**>(bson_malloc0(sizeof(bson_t*) * (lines.size() + 1)));
+    size_t n = 0;
+    Status s = Status::Ok();
+    for (auto line : lines) {
+      bson_error_t error;
+      bson_t* d = bson_new_from_json(reinterpret_cast<const uint8_t*>(line.data()),
+                                     static_cast<ssize_t>(line.size()), &error);
+      if (!d) {
+        s = Corruption("a backup line is not Extended JSON: " + std::string(error.message));
+        break;
+      }
+      docs[n++] = d;
+    }
+    if (s.ok() && n > 0) {
+      bson_error_t error;
+      bson_t reply;
+      if (!mongoc_collection_insert_many(into_, docs, n, nullptr, &reply, &error))
+        s = Unavailable(Describe() + ": insertMany failed: " + error.message);
+      bson_destroy(&reply);
+    }
+    for (size_t i = 0; i < n; ++i) bson_destroy(const_cast<bson_t*>(docs[i]));
+    bson_free(docs);
+    return s;
+  }
+  Status Commit() override {
+    if (!staged_) return Status::Ok();
+    bson_error_t error;
+    if (!mongoc_collection_rename(into_, s_.database.c_str(), name_.c_str(), replace_, &error))
+      return Unavailable(Describe() +
+                         ": renaming the restored collection into place failed: " + error.message);
+    return Status::Ok();
+  }
+  void Abort() override {
+    bson_error_t error;
+    if (staged_ && into_) (void)mongoc_collection_drop(into_, &error);
+  }
+  // Appending to an existing collection writes it directly: no transaction to undo.
+  bool AllOrNothing(bool create, bool replace) const override { return create || replace; }
+
+ private:
+  MongoSettings s_;
+  std::string name_, where_;
+  mongoc_client_t* client_ = nullptr;
+  mongoc_collection_t* into_ = nullptr;
+  bool staged_ = false, replace_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Target>> ConnectMongoTarget(const MongoSettings& s,
+                                                   const std::string& table) {
+  auto t = std::make_unique<MongoTarget>(s, table);
+  RETURN_IF_ERROR(t->Connect());
+  return std::unique_ptr<Target>(std::move(t));
+}
+
+}  // namespace di::restore_internal
