@@ -1,0 +1,57 @@
+// The PostgreSQL source's pinned snapshot (sources/postgres_internal.h): a temporary logical
+// replication slot, made on a walsender connection, exports the snapshot that the ordered
+// reads' transaction imports, and gives its LSN, where change capture starts.
+#include <libpq-fe.h>
+
+#include <unistd.h>
+
+#include <atomic>
+
+#include "core/strings.h"
+#include "sources/postgres_internal.h"
+
+namespace di::postgres_internal {
+
+Result<LogPosition> PgSource::PinSnapshot() {
+  ReleaseSnapshot();
+  ASSIGN_OR_RETURN(auto wal, Query("SHOW wal_level", {}));
+  if (wal.empty() || wal[0][0] != "logical")
+    return InvalidArgument(
+        Where() + ": wal_level is '" + (wal.empty() ? "" : wal[0][0]) +
+        "', so a snapshot's place in the WAL cannot be pinned for change capture; set "
+        "wal_level = logical (with max_replication_slots and max_wal_senders above 0) and "
+        "restart the server");
+  repl_ = Open(true);
+  if (PQstatus(repl_) != CONNECTION_OK) {
+    Status s = InvalidArgument(Where() +
+                               ": no replication connection to pin a snapshot (the user needs the "
+                               "REPLICATION attribute and pg_hba.conf a 'replication' line): " +
+                               std::string(Trim(PQerrorMessage(repl_))));
+    ReleaseSnapshot();
+    return s;
+  }
+  static std::atomic<int> slots{0};
+  const std::string slot =
+      "di_snapshot_" + std::to_string(::getpid()) + "_" + std::to_string(++slots);
+  PGresult* r = PQexec(
+      repl_, ("CREATE_REPLICATION_SLOT " + slot + " TEMPORARY LOGICAL pgoutput (SNAPSHOT 'export')")
+                 .c_str());
+  const bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+  std::string lsn = ok ? PQgetvalue(r, 0, 1) : "", name = ok ? PQgetvalue(r, 0, 2) : "";
+  std::string err = ok ? "" : std::string(Trim(PQresultErrorMessage(r)));
+  PQclear(r);
+  if (!ok) {
+    ReleaseSnapshot();
+    return InvalidArgument(Where() + ": could not pin a snapshot: " + err);
+  }
+  snapshot_ = name;  // the slot's session stays open and idle: the snapshot lives with it
+  return LogPosition{Engine::kPostgres, lsn, "", 0};
+}
+
+void PgSource::ReleaseSnapshot() {
+  if (repl_) PQfinish(repl_);  // (the temporary slot goes with its session)
+  repl_ = nullptr;
+  snapshot_.clear();
+}
+
+}  // namespace di::postgres_internal
