@@ -394,29 +394,32 @@ TEST(Sources, DiscoveryListsTablesWithTypesAndKeys) {
 }
 
 TEST(Sources, ErrorsNameEngineHostAndDatabase) {
-  Config c = StackConfig();
+  Config c = StackConfig();  // the stack's ports, whichever stack.env or the environment gives
+  const std::string mysql = "MySQL 127.0.0.1:" + std::to_string(c.mysql.port) + "/cinema_rooms";
+  const std::string mongo_port = c.mongo.uri.substr(c.mongo.uri.rfind(':') + 1);
   auto missing = Open(Engine::kMySql)->Describe("no_such_table");
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
-  EXPECT_NE(missing.status().message().find(
-                "MySQL 127.0.0.1:3306/cinema_rooms: table 'no_such_table' does not exist"),
+  EXPECT_NE(missing.status().message().find(mysql + ": table 'no_such_table' does not exist"),
             std::string::npos)
       << missing.status().message();
   auto pgmissing = Open(Engine::kPostgres)->Describe("nope");
   EXPECT_EQ(pgmissing.status().code(), StatusCode::kNotFound);
-  EXPECT_NE(pgmissing.status().message().find("PostgreSQL 127.0.0.1:5432/cinema_reservations"),
+  EXPECT_NE(pgmissing.status().message().find(
+                "PostgreSQL 127.0.0.1:" + std::to_string(c.postgres.port) + "/cinema_reservations"),
             std::string::npos);
   auto mgmissing = Open(Engine::kMongo)->Describe("nope");
   EXPECT_EQ(mgmissing.status().code(), StatusCode::kNotFound);
-  EXPECT_NE(mgmissing.status().message().find("MongoDB 127.0.0.1:27017/cinema_movies"),
-            std::string::npos)
+  EXPECT_NE(
+      mgmissing.status().message().find(
+          "MongoDB 127.0.0.1:" + mongo_port.substr(0, mongo_port.find('/')) + "/cinema_movies"),
+      std::string::npos)
       << mgmissing.status().message();
 
   SqlSettings bad_pw = c.mysql;
   bad_pw.password = "wrong";
   auto r = OpenMySqlSource({bad_pw});
   EXPECT_EQ(r.status().code(), StatusCode::kUnauthenticated);
-  EXPECT_NE(r.status().message().find("MySQL 127.0.0.1:3306/cinema_rooms: cannot connect"),
-            std::string::npos)
+  EXPECT_NE(r.status().message().find(mysql + ": cannot connect"), std::string::npos)
       << r.status().message();
   SqlSettings refused = c.postgres;
   refused.port = 1;
