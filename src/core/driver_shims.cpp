@@ -232,6 +232,9 @@ DI_LAZY(kMongocLibrary, bool, mongoc_cursor_error, (mongoc_cursor_t * cursor, bs
 DI_LAZY(kMongocLibrary, bool, mongoc_cursor_next, (mongoc_cursor_t * cursor, const bson_t** bson),
         (cursor, bson))
 DI_LAZY(kMongocLibrary, void, mongoc_database_destroy, (mongoc_database_t * database), (database))
+DI_LAZY(kMongocLibrary, bool, mongoc_database_has_collection,
+        (mongoc_database_t * database, const char* name, bson_error_t* error),
+        (database, name, error))
 DI_LAZY(kMongocLibrary, char**, mongoc_database_get_collection_names_with_opts,
         (mongoc_database_t * database, const bson_t* opts, bson_error_t* error),
         (database, opts, error))

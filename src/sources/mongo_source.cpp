@@ -6,6 +6,8 @@
 #include <mongoc/mongoc.h>
 
 #include <algorithm>
+#include <optional>
+#include <utility>
 
 #include "core/strings.h"
 
@@ -158,6 +160,30 @@ class MongoSource : public Source {
     return rows;
   }
 
+  // The place in the change log a read that starts now sees, "<seconds>:<increment>" of the
+  // oplog (local.oplog.rs, which a replica set keeps and the local FerretDB keeps once the
+  // stack has created it): the server's operationTime where it gives one (a replica set),
+  // else its clock's second (FerretDB, whose oplog times are its clock's seconds and a
+  // counter above 0). Asked of the server, not read off the oplog's end, which FerretDB
+  // cannot find without reading the whole oplog. Every change committed after the read began
+  // is after this place; FerretDB's reads are not isolated, so a change during the read may
+  // be in it too, and replaying from here (whole documents, deletes by _id) converges.
+  Result<LogPosition> PinSnapshot() override {
+    bson_error_t error;
+    mongoc_database_t* local = mongoc_client_get_database(client_, "local");
+    const bool exists = mongoc_database_has_collection(local, "oplog.rs", &error);
+    mongoc_database_destroy(local);
+    if (!exists)
+      return Unavailable(where_ +
+                         ": the server keeps no oplog (local.oplog.rs), so a read has no place "
+                         "in a change log; a replica set has one, and on FerretDB create it "
+                         "capped: db.getSiblingDB('local').createCollection('oplog.rs', "
+                         "{capped: true, size: 268435456})");
+    ASSIGN_OR_RETURN(auto at, ServerTime());
+    return LogPosition{Engine::kMongo, std::to_string(at.first) + ":" + std::to_string(at.second),
+                       "", 0};
+  }
+
   mongoc_client_t* client() { return client_; }
   const MongoSettings& settings() const { return s_; }
   Status Error(const std::string& what, const bson_error_t& e) const {
@@ -168,6 +194,32 @@ class MongoSource : public Source {
   }
 
  private:
+  // `hello`'s operationTime (seconds, increment), or its localTime's second with increment 0.
+  Result<std::pair<uint32_t, uint32_t>> ServerTime() {
+    bson_t* cmd = BCON_NEW("hello", BCON_INT32(1));
+    bson_t reply;
+    bson_error_t error;
+    const bool ok = mongoc_client_command_simple(client_, "admin", cmd, nullptr, &reply, &error);
+    bson_destroy(cmd);
+    if (!ok) {
+      bson_destroy(&reply);
+      return Error("asking the server's time (hello) failed", error);
+    }
+    std::optional<std::pair<uint32_t, uint32_t>> at;
+    bson_iter_t it;
+    uint32_t t = 0, i = 0;
+    if (bson_iter_init_find(&it, &reply, "operationTime") && BSON_ITER_HOLDS_TIMESTAMP(&it)) {
+      bson_iter_timestamp(&it, &t, &i);
+      at = std::pair<uint32_t, uint32_t>{t, i};
+    } else if (bson_iter_init_find(&it, &reply, "localTime") && BSON_ITER_HOLDS_DATE_TIME(&it)) {
+      at = std::pair<uint32_t, uint32_t>{static_cast<uint32_t>(bson_iter_date_time(&it) / 1000), 0};
+    }
+    bson_destroy(&reply);
+    if (!at)
+      return Unavailable(where_ + ": the server's hello gives neither operationTime nor localTime");
+    return *at;
+  }
+
   MongoSettings s_;
   std::string where_;
   mongoc_client_t* client_ = nullptr;

@@ -272,5 +272,54 @@ TEST_F(VerifyTest, OnMariaDbTheSnapshotOfARunIsRecordedAtItsExactBinlogPlace) {
   std::remove(SnapMapping("snapm").c_str());
 }
 
+// On MongoDB (FerretDB keeps its oplog in local.oplog.rs, which the stack creates): the
+// manifest records the oplog's place when the read began, and the collection's oplog entries
+// after it, replayed on the backup, give the live collection (FerretDB's reads are not
+// isolated, so the position is where replaying converges, not a snapshot's).
+TEST_F(VerifyTest, OnMongoDbTheSnapshotOfARunIsRecordedAtItsOplogPlace) {
+  const std::string coll = SnapTable();
+  const std::string py =
+      StackEnvShell() + VenvPython() + " " + DI_SOURCE_DIR + "/tests/integration/";
+  std::string out, before;
+  ASSERT_EQ(RunCommand(py + "mongo_writer.py seed " + coll + " 3000", &out), 0) << out;
+  const std::string mapping = SnapMapping("snapg");
+  std::ofstream(mapping) << R"({"tables": [{"source": "mongodb", "table": ")" + coll +
+                                R"(", "dynamodb": {"table": "snapg-)" + s_ +
+                                R"(", "key": {"id": "_id"}}}]})";
+  const std::string env = Env() + "export MAPPING_FILE=" + mapping + " BATCH_SIZE=100 && ";
+  ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode setup", &out), 0) << out;
+  ASSERT_EQ(RunCommand(py + "mongo_writer.py now", &before), 0) << before;
+  before = before.substr(0, before.find('\n'));
+  const std::string started = "/tmp/" + s_ + "-mongo.started", done = "/tmp/" + s_ + "-mongo.done";
+  std::remove(started.c_str());
+  std::remove(done.c_str());
+  ASSERT_EQ(RunCommand("(" + py + "mongo_writer.py write " + coll + " 150 " + started + " " + done +
+                           ") >/dev/null 2>&1 &",
+                       &out),
+            0);
+  std::string ignored;
+  for (int i = 0; i < 300 && RunCommand("test -e " + started, &ignored) != 0; ++i)
+    RunCommand("sleep 0.1", &ignored);
+  const int rc =
+      RunCommand(env + "DI_PAUSE_AFTER_CHECKPOINT_MS=40 " + DI_BINARY + " --mode migrate", &out);
+  for (int i = 0; i < 600 && RunCommand("test -e " + done, &ignored) != 0; ++i)
+    RunCommand("sleep 0.1", &ignored);
+  ASSERT_EQ(rc, 0) << out;
+  const size_t at = out.find("s3://di-" + s_ + "/");
+  ASSERT_NE(at, std::string::npos) << out;
+  const size_t key_at = at + std::string("s3://di-/").size() + s_.size();
+  const std::string manifest = out.substr(key_at, out.find('\n', key_at) - key_at);
+  std::string cmp;
+  EXPECT_EQ(RunCommand(py + "check_mongo_snapshot.py " + StackConfig().aws.endpoint_url + " di-" +
+                           s_ + " " + manifest + " " + coll + " " + before,
+                       &cmp),
+            0)
+      << cmp << out;
+  RunCommand(py + "mongo_writer.py drop " + coll, &ignored);
+  std::remove(started.c_str());
+  std::remove(done.c_str());
+  std::remove(mapping.c_str());
+}
+
 }  // namespace
 }  // namespace di::testing
