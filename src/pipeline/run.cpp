@@ -198,16 +198,6 @@ TableMigration SyncDynamoTable(const RunWorld& world, const TableMapping& m,
   return r;
 }
 
-// A run that needs the state table and DynamoDB in a world without them: FAILED, said.
-bool NeedsAws(const RunWorld& world, const std::string& mode, RunOutcome& out) {
-  if (world.state && world.dynamodb) return true;
-  out.status = RunState::kFailed;
-  out.problems.push_back(mode +
-                         " needs DynamoDB (its state table and its targets): set "
-                         "AWS_REGION and credentials, or AWS_ENDPOINT_URL");
-  return false;
-}
-
 }  // namespace
 
 RunOutcome RunBackup(const RunWorld& world, const std::vector<TableMapping>& tables,

@@ -351,13 +351,7 @@ RunOutcome RunMigrate(const RunWorld& world, const std::vector<TableMapping>& ma
                       const Say& log, const RunHooks& hooks) {
   RunOutcome out;
   const Config& config = world.config;
-  if (!world.state || !world.dynamodb) {
-    out.status = RunState::kFailed;
-    out.problems.push_back(
-        "migrate needs DynamoDB (its state table and its targets): set AWS_REGION and "
-        "credentials, or AWS_ENDPOINT_URL");
-    return out;
-  }
+  if (!NeedsAws(world, "migrate", out)) return out;
   StateStore& state = *world.state;
   SerialLog serial(log);
   Say say = std::ref(serial);

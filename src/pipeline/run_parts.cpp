@@ -93,6 +93,15 @@ MigrateOptions BaseMigrateOptions(const Config& config, const std::string& run_i
   return o;
 }
 
+bool NeedsAws(const RunWorld& world, const std::string& mode, RunOutcome& out) {
+  if (world.state && world.dynamodb) return true;
+  out.status = RunState::kFailed;
+  out.problems.push_back(mode +
+                         " needs DynamoDB (its state table and its targets): set "
+                         "AWS_REGION and credentials, or AWS_ENDPOINT_URL");
+  return false;
+}
+
 // Runs `n` tasks on up to `workers` threads.
 void RunPool(size_t n, int workers, const std::function<void(size_t)>& task) {
   std::atomic<size_t> next{0};

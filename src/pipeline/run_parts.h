@@ -58,6 +58,10 @@ struct MigrationSources {
 Result<MigrationSources> OpenMigrationSources(SourceFactory& sources, const TableMapping& m);
 MigrateOptions BaseMigrateOptions(const Config& config, const std::string& run_id);
 
+// A run that needs the state table and DynamoDB (migrate, sync) in a world without them:
+// false, `out` FAILED with what to set.
+bool NeedsAws(const RunWorld& world, const std::string& mode, RunOutcome& out);
+
 // Runs `n` tasks on up to `workers` threads.
 void RunPool(size_t n, int workers, const std::function<void(size_t)>& task);
 int64_t Micros(std::chrono::system_clock::time_point tp);

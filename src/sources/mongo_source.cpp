@@ -169,10 +169,12 @@ class MongoSource : public Source {
   // is after this place; FerretDB's reads are not isolated, so a change during the read may
   // be in it too, and replaying from here (whole documents, deletes by _id) converges.
   Result<LogPosition> PinSnapshot() override {
-    bson_error_t error;
+    bson_error_t error{};
     mongoc_database_t* local = mongoc_client_get_database(client_, "local");
     const bool exists = mongoc_database_has_collection(local, "oplog.rs", &error);
     mongoc_database_destroy(local);
+    if (!exists && error.code != 0)  // the question failed: not an answer
+      return Error("looking for the oplog (local.oplog.rs) failed", error);
     if (!exists)
       return Unavailable(where_ +
                          ": the server keeps no oplog (local.oplog.rs), so a read has no place "
