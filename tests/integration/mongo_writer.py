@@ -3,8 +3,9 @@ writers, and the server's clock.
 
 usage: mongo_writer.py seed COLLECTION N      N documents, ids 1..N
        mongo_writer.py now                    the server's clock as an oplog time, "<seconds>:0"
-       mongo_writer.py write COLLECTION N STARTED DONE
-                                              N rounds of an update, an insert and a delete;
+       mongo_writer.py write COLLECTION STARTED STOP DONE
+                                              rounds of an update, an insert and a delete, until
+                                              STOP exists (20 rounds at least, 5000 at most);
                                               touches STARTED after 10 rounds, DONE at the end
        mongo_writer.py drop COLLECTION
 MONGODB_URI comes from the environment (stack.env).
@@ -29,9 +30,11 @@ elif cmd == "now":  # the server's clock, as an oplog time (FerretDB's oplog tim
     now = db.client.admin.command("hello")["localTime"]
     print(f"{calendar.timegm(now.utctimetuple())}:0")  # pymongo gives naive UTC
 elif cmd == "write":
-    coll, n, started, done = db[sys.argv[2]], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+    coll, started, stop, done = db[sys.argv[2]], sys.argv[3], sys.argv[4], sys.argv[5]
     top = coll.count_documents({})
-    for r in range(n):
+    for r in range(5000):
+        if r >= 20 and os.path.exists(stop):
+            break
         coll.update_one({"id": random.randint(1, top)},
                         {"$set": {"name": hashlib.md5(os.urandom(8)).hexdigest()},
                          "$inc": {"n": 1}})

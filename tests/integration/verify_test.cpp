@@ -47,23 +47,33 @@ class VerifyTest : public ::testing::Test {
     return RunCommand(env + DI_BINARY + " --mode setup", &setup_output_) == 0 ? env : "";
   }
   std::string setup_output_;  // SnapEnv's setup, for a failure message
-  // Runs `writer` (a shell loop over the stack's databases) in the background through a
-  // migrate that pauses 40 ms at each checkpoint, then waits for the writers; the run's
-  // manifest key (empty, with the output in `out`, when the run failed).
-  std::string MigrateUnderWrites(const std::string& env, const std::string& writer,
+  // Runs `transaction` (a shell command writing one transaction to the stack's databases)
+  // over and over in the background through a migrate that pauses 40 ms at each checkpoint:
+  // the migrate starts once the writers have committed 5 transactions, and the writers stop
+  // once it has ended (after 20 at least, 5000 at most), so the run's snapshot always falls
+  // among the writes however fast or slow the machine. The run's manifest key (empty, with
+  // the output in `out`, when the run failed).
+  std::string MigrateUnderWrites(const std::string& env, const std::string& transaction,
                                  std::string* out) {
-    const std::string done = "/tmp/" + s_ + "-writers.done";
-    std::remove(done.c_str());
-    if (RunCommand(StackEnvShell() + "export PGPASSWORD=\"$POSTGRES_PASSWORD\" && (" + writer +
-                       "; touch " + done + ") >/dev/null 2>&1 &",
+    const std::string base = "/tmp/" + s_ + "-writers.";
+    for (const char* f : {"started", "stop", "done"}) std::remove((base + f).c_str());
+    const std::string loop = "i=0; while [ $i -lt 20 ] || { [ ! -e " + base +
+                             "stop ] && [ $i -lt " + "5000 ]; }; do " + transaction +
+                             "; i=$((i + 1)); [ $i -eq 5 ] && " + "touch " + base +
+                             "started; done; touch " + base + "done";
+    if (RunCommand(StackEnvShell() + "export PGPASSWORD=\"$POSTGRES_PASSWORD\" && (" + loop +
+                       ") >/dev/null 2>&1 &",
                    out) != 0)
       return "";
+    std::string ignored;
+    for (int i = 0; i < 300 && RunCommand("test -e " + base + "started", &ignored) != 0; ++i)
+      RunCommand("sleep 0.1", &ignored);
     const int rc =
         RunCommand(env + "DI_PAUSE_AFTER_CHECKPOINT_MS=40 " + DI_BINARY + " --mode migrate", out);
-    std::string ignored;
-    for (int i = 0; i < 600 && RunCommand("test -e " + done, &ignored) != 0; ++i)
+    RunCommand("touch " + base + "stop", &ignored);
+    for (int i = 0; i < 600 && RunCommand("test -e " + base + "done", &ignored) != 0; ++i)
       RunCommand("sleep 0.1", &ignored);
-    std::remove(done.c_str());
+    for (const char* f : {"started", "stop", "done"}) std::remove((base + f).c_str());
     const size_t at = out->find("s3://di-" + s_ + "/");
     if (rc != 0 || at == std::string::npos) return "";
     const size_t key_at = at + std::string("s3://di-/").size() + s_.size();
@@ -193,16 +203,16 @@ TEST_F(VerifyTest, UnderContinuousWritesTheBackupAndTheItemsOfARunAreOneSnapshot
   std::string out;
   const std::string slot = "test_" + table;  // sees every change from here on
   exec("SELECT pg_create_logical_replication_slot('" + slot + "', 'test_decoding')");
-  // Writers: updates, inserts and deletes, one transaction each, through the whole run (it
+  // Writers: an update, an insert and a delete in each transaction, through the whole run (it
   // pauses 40 ms at each of its 30 checkpoints).
-  const std::string writer =
-      "for i in $(seq 1 150); do psql -X -q -h " + StackConfig().postgres.host + " -p " +
-      std::to_string(StackConfig().postgres.port) + " -U " + StackConfig().postgres.user + " -d " +
-      StackConfig().postgres.database + " -c \"UPDATE " + table +
-      " SET name = md5(random()::text), n = n + 1, updated_at = now() "
-      "WHERE id = 1 + (random() * 2999)::int; INSERT INTO " +
-      table + " (name, n) VALUES ('new', 0); DELETE FROM " + table +
-      " WHERE id = 1 + (random() * 2999)::int;\"; done";
+  const std::string writer = "psql -X -q -h " + StackConfig().postgres.host + " -p " +
+                             std::to_string(StackConfig().postgres.port) + " -U " +
+                             StackConfig().postgres.user + " -d " +
+                             StackConfig().postgres.database + " -c \"UPDATE " + table +
+                             " SET name = md5(random()::text), n = n + 1, updated_at = now() "
+                             "WHERE id = 1 + (random() * 2999)::int; INSERT INTO " +
+                             table + " (name, n) VALUES ('new', 0); DELETE FROM " + table +
+                             " WHERE id = 1 + (random() * 2999)::int;\"";
   const std::string manifest = MigrateUnderWrites(env, writer, &out);
   ASSERT_FALSE(manifest.empty()) << out;
   std::string cmp;
@@ -247,11 +257,11 @@ TEST_F(VerifyTest, OnMariaDbTheSnapshotOfARunIsRecordedAtItsExactBinlogPlace) {
   std::string out;
   const auto& my = StackConfig().mysql;
   const std::string writer =
-      "for i in $(seq 1 150); do mariadb -h " + my.host + " -P " + std::to_string(my.port) +
-      " -u " + my.user + " -p\"$MYSQL_PASSWORD\" " + db + " -e \"BEGIN; UPDATE " + table +
+      "mariadb -h " + my.host + " -P " + std::to_string(my.port) + " -u " + my.user +
+      " -p\"$MYSQL_PASSWORD\" " + db + " -e \"BEGIN; UPDATE " + table +
       " SET name = md5(rand()), n = n + 1 WHERE id = 1 + floor(rand() * 2999); INSERT INTO " +
       table + " (name, n) VALUES ('new', 0); DELETE FROM " + table +
-      " WHERE id = 1 + floor(rand() * 2999); COMMIT;\"; done";
+      " WHERE id = 1 + floor(rand() * 2999); COMMIT;\"";
   const std::string manifest = MigrateUnderWrites(env, writer, &out);
   ASSERT_FALSE(manifest.empty()) << out;
   std::string cmp;
@@ -290,19 +300,20 @@ TEST_F(VerifyTest, OnMongoDbTheSnapshotOfARunIsRecordedAtItsOplogPlace) {
   ASSERT_EQ(RunCommand(env + DI_BINARY + " --mode setup", &out), 0) << out;
   ASSERT_EQ(RunCommand(py + "mongo_writer.py now", &before), 0) << before;
   before = before.substr(0, before.find('\n'));
-  const std::string started = "/tmp/" + s_ + "-mongo.started", done = "/tmp/" + s_ + "-mongo.done";
-  std::remove(started.c_str());
-  std::remove(done.c_str());
-  ASSERT_EQ(RunCommand("(" + py + "mongo_writer.py write " + coll + " 150 " + started + " " + done +
-                           ") >/dev/null 2>&1 &",
+  // The writers run from before the migrate until after it, whatever the machine's speed.
+  const std::string base = "/tmp/" + s_ + "-mongo.";
+  for (const char* f : {"started", "stop", "done"}) std::remove((base + f).c_str());
+  ASSERT_EQ(RunCommand("(" + py + "mongo_writer.py write " + coll + " " + base + "started " + base +
+                           "stop " + base + "done) >/dev/null 2>&1 &",
                        &out),
             0);
   std::string ignored;
-  for (int i = 0; i < 300 && RunCommand("test -e " + started, &ignored) != 0; ++i)
+  for (int i = 0; i < 300 && RunCommand("test -e " + base + "started", &ignored) != 0; ++i)
     RunCommand("sleep 0.1", &ignored);
   const int rc =
       RunCommand(env + "DI_PAUSE_AFTER_CHECKPOINT_MS=40 " + DI_BINARY + " --mode migrate", &out);
-  for (int i = 0; i < 600 && RunCommand("test -e " + done, &ignored) != 0; ++i)
+  RunCommand("touch " + base + "stop", &ignored);
+  for (int i = 0; i < 600 && RunCommand("test -e " + base + "done", &ignored) != 0; ++i)
     RunCommand("sleep 0.1", &ignored);
   ASSERT_EQ(rc, 0) << out;
   const size_t at = out.find("s3://di-" + s_ + "/");
@@ -316,8 +327,7 @@ TEST_F(VerifyTest, OnMongoDbTheSnapshotOfARunIsRecordedAtItsOplogPlace) {
             0)
       << cmp << out;
   RunCommand(py + "mongo_writer.py drop " + coll, &ignored);
-  std::remove(started.c_str());
-  std::remove(done.c_str());
+  for (const char* f : {"started", "stop", "done"}) std::remove((base + f).c_str());
   std::remove(mapping.c_str());
 }
 
