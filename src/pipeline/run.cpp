@@ -97,7 +97,11 @@ std::string FreshRunId(const RunWorld& world, const std::vector<TableMapping>& t
   std::string base = MakeRunId(world.clock.Now());
   for (int n = 1;; ++n) {
     std::string id = n == 1 ? base : base + "-" + std::to_string(n);
-    bool used = false;
+    // Used: by a backup of one of the tables, or by another run's report (runs of any mode in
+    // one second would otherwise write one report over the other).
+    auto report =
+        world.store.List(world.config.s3.analytics_folder + "/migration_reports/" + id + ".json");
+    bool used = report.ok() && !report->empty();
     for (const auto& t : tables) {
       auto l = world.store.List(BackupPrefix(folder, t.engine, t.table, id));
       if (l.ok() && !l->empty()) used = true;
@@ -120,85 +124,7 @@ std::string RunStateName(RunState state) {
   return "FAILED";
 }
 
-namespace {
 using namespace runs;
-
-// The position `since` (UTC micros) stands for, in a table's cursor kind.
-std::optional<Position> SincePosition(const TableMapping& m, const TableInfo& info,
-                                      std::optional<int64_t> since_micros) {
-  if (!since_micros) return std::nullopt;
-  if (info.cursor_column == "_id") {  // an ObjectId whose time is `since`
-    ObjectId id;
-    uint32_t secs = static_cast<uint32_t>(*since_micros / 1000000);
-    for (int b = 0; b < 4; ++b) id.bytes[b] = static_cast<uint8_t>(secs >> (24 - 8 * b));
-    return Position{id, {}};
-  }
-  Value c = m.engine == Engine::kMongo ? Value(BsonDate{*since_micros / 1000})
-                                       : Value(Timestamp{*since_micros});
-  return Position{c, {}};
-}
-
-// One mapped table's sync into the warehouse, from its warehouse watermark.
-WarehouseLoad SyncWarehouseTable(const RunWorld& world, const TableMapping& m,
-                                 std::optional<int64_t> since_micros, const std::string& run_id) {
-  StateStore& state = *world.state;
-  WarehouseLoad r;
-  r.engine = m.engine;
-  r.table = m.table;
-  auto src = world.sources.Open(m.engine, m.database);
-  auto info = src.ok() ? DescribeMapped(**src, m) : Result<TableInfo>(src.status());
-  auto wm = info.ok() ? state.GetWatermark(m.engine, m.table, "warehouse")
-                      : Result<std::optional<Position>>(info.status());
-  auto wh = wm.ok() ? OpenWarehouse(world.config.analytics_database_url)
-                    : Result<std::unique_ptr<Warehouse>>(wm.status());
-  if (!wh.ok()) {
-    r.status = wh.status();
-    return r;
-  }
-  std::optional<Position> after = since_micros ? SincePosition(m, *info, since_micros) : *wm;
-  return SyncIntoWarehouse(**src, *info, **wh, static_cast<size_t>(world.config.run.batch_size),
-                           after, [&](const Position& p) {
-                             return state.PutWatermark(m.engine, m.table, p, run_id, "warehouse");
-                           });
-}
-
-// One mapped table's sync into DynamoDB, from its watermark.
-TableMigration SyncDynamoTable(const RunWorld& world, const TableMapping& m,
-                               std::optional<int64_t> since_micros, const std::string& run_id,
-                               const Say& say, const RunHooks& hooks) {
-  StateStore& state = *world.state;
-  TableMigration r;
-  r.engine = m.engine;
-  r.table = m.table;
-  r.target = m.dynamodb->table;
-  auto srcs = OpenMigrationSources(world.sources, m);
-  Result<std::optional<Position>> wm = srcs.ok() ? state.GetWatermark(m.engine, m.table)
-                                                 : Result<std::optional<Position>>(srcs.status());
-  if (!wm.ok()) {
-    r.status = wm.status();
-    say("[sync] " + MigrationLine(r));
-    return r;
-  }
-  const TableInfo* info = &srcs->info;
-  WarnWithoutIndex(*srcs->main, *info, m, say);
-  MigrateOptions o = BaseMigrateOptions(world.config, run_id);
-  o.incremental = true;
-  o.after = since_micros ? SincePosition(m, *info, since_micros) : *wm;
-  o.checkpoint = [&](const Position& p, const TableMigration&) {
-    return state.PutWatermark(m.engine, m.table, p, run_id);
-  };
-  o.stop_on_failure = true;
-  o.on_progress = Throttled("sync", m.Name() + " -> " + m.dynamodb->table, -1, say, hooks,
-                            "dynamodb:" + m.Name());
-  o.stop = hooks.stop;
-  if (hooks.batch)
-    o.on_batch = [&](size_t items, double seconds) { hooks.batch(m.Name(), items, seconds); };
-  r = MigrateTable(*srcs->main, *srcs->lookup, *info, *m.dynamodb, *world.dynamodb, world.store, o);
-  say("[sync] " + MigrationLine(r) + (o.after || !r.status.ok() ? "" : " (first sync: all rows)"));
-  return r;
-}
-
-}  // namespace
 
 RunOutcome RunBackup(const RunWorld& world, const std::vector<TableMapping>& tables,
                      std::vector<std::string> problems, const Say& log, const RunHooks& hooks) {
@@ -214,33 +140,6 @@ RunOutcome RunBackup(const RunWorld& world, const std::vector<TableMapping>& tab
   nlohmann::json entries;
   out.status = RunStatus(out, hooks.stop && hooks.stop->load(), &entries);
   FinishReport(world, out, "backup", started, entries, say);
-  return out;
-}
-
-RunOutcome RunSync(const RunWorld& world, const std::vector<TableMapping>& mapping,
-                   std::optional<int64_t> since_micros, const Say& log, const RunHooks& hooks) {
-  RunOutcome out;
-  out.run_id = MakeRunId(world.clock.Now());
-  if (!NeedsAws(world, "sync", out)) return out;
-  auto started = world.clock.Now();
-  SerialLog serial(log);
-  Say say = std::ref(serial);
-  std::vector<const TableMapping*> todo = MappedToDynamo(mapping);
-  const bool warehouse = !world.config.analytics_database_url.empty();
-  out.migrations.resize(todo.size());
-  out.loads.resize(warehouse ? mapping.size() : 0);
-  RunPool(todo.size() + out.loads.size(), world.config.run.workers, [&](size_t k) {
-    if (k < todo.size()) {
-      out.migrations[k] = SyncDynamoTable(world, *todo[k], since_micros, out.run_id, say, hooks);
-      return;
-    }
-    WarehouseLoad& r = out.loads[k - todo.size()];
-    r = SyncWarehouseTable(world, mapping[k - todo.size()], since_micros, out.run_id);
-    say("[sync] " + LoadLine(r));
-  });
-  nlohmann::json entries;
-  out.status = RunStatus(out, hooks.stop && hooks.stop->load(), &entries);
-  FinishReport(world, out, "sync", started, entries, say);
   return out;
 }
 

@@ -185,16 +185,6 @@ std::string ResumeLine(const std::vector<SinkStart>& starts) {
   return "resuming: " + line;
 }
 
-// The status of one sink of a table read: its own error, else the read's.
-Status SinkStatus(const TableReadOutcome& out, size_t i) {
-  const SinkOutcome& so = out.fan.sinks[i];
-  if (!so.status.ok()) return so.status;
-  if (!out.fan.read_status.ok()) return out.fan.read_status;
-  if (out.fan.stopped)
-    return Aborted("stopped after " + std::to_string(out.fan.rows) + " rows (checkpointed)");
-  return Status::Ok();
-}
-
 // The results of a table read, each target's watermark stored once it holds the whole
 // table, and the lines said.
 TableResults Collect(const TableMapping& m, TableSinks& sinks, const TableReadOutcome& out,

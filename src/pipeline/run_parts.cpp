@@ -85,12 +85,13 @@ Result<MigrationSources> OpenMigrationSources(SourceFactory& sources, const Tabl
   return s;
 }
 
-MigrateOptions BaseMigrateOptions(const Config& config, const std::string& run_id) {
-  MigrateOptions o;
-  o.batch_size = static_cast<size_t>(config.run.batch_size);
-  o.run_id = run_id;
-  o.dead_letter_prefix = config.s3.analytics_folder + "/dead_letters/" + run_id + "/";
-  return o;
+Status SinkStatus(const TableReadOutcome& out, size_t i) {
+  const SinkOutcome& so = out.fan.sinks[i];
+  if (!so.status.ok()) return so.status;
+  if (!out.fan.read_status.ok()) return out.fan.read_status;
+  if (out.fan.stopped)
+    return Aborted("stopped after " + std::to_string(out.fan.rows) + " rows (checkpointed)");
+  return Status::Ok();
 }
 
 bool NeedsAws(const RunWorld& world, const std::string& mode, RunOutcome& out) {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline/run.h"
+#include "pipeline/table_run.h"
 
 namespace di::runs {
 
@@ -56,11 +57,13 @@ struct MigrationSources {
   TableInfo info;
 };
 Result<MigrationSources> OpenMigrationSources(SourceFactory& sources, const TableMapping& m);
-MigrateOptions BaseMigrateOptions(const Config& config, const std::string& run_id);
 
 // A run that needs the state table and DynamoDB (migrate, sync) in a world without them:
 // false, `out` FAILED with what to set.
 bool NeedsAws(const RunWorld& world, const std::string& mode, RunOutcome& out);
+
+// The status of sink `i` of a table read: its own error, else the read's (a stop named).
+Status SinkStatus(const TableReadOutcome& out, size_t i);
 
 // Runs `n` tasks on up to `workers` threads.
 void RunPool(size_t n, int workers, const std::function<void(size_t)>& task);

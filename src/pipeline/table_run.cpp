@@ -106,6 +106,32 @@ class LateSink : public Sink {
   bool finished_ = false;
 };
 
+// A sink a sync's read reaches before its start: the batches that end at or before `start`
+// it had, and they are passed over (counted durable); it writes from the first batch that
+// goes past it.
+class AheadSink : public Sink {
+ public:
+  AheadSink(Sink& inner, Position start) : inner_(inner), start_(std::move(start)) {}
+  std::string name() const override { return inner_.name(); }
+  Status Open(const TableInfo& t, const LogPosition& p) override { return inner_.Open(t, p); }
+  Status Write(const ChangeBatch& batch) override {
+    if (passing_ && (!batch.last || ComparePositions(*batch.last, start_) > 0)) passing_ = false;
+    if (!passing_) return inner_.Write(batch);
+    passed_ = batch.sequence;
+    return Status::Ok();
+  }
+  uint64_t Durable() const override { return std::max(passed_, inner_.Durable()); }
+  Status Finish() override { return inner_.Finish(); }
+  nlohmann::json Checkpoint() const override { return inner_.Checkpoint(); }
+  bool TakesCells() const override { return inner_.TakesCells(); }
+
+ private:
+  Sink& inner_;
+  const Position start_;
+  bool passing_ = true;
+  uint64_t passed_ = 0;
+};
+
 nlohmann::json OptionalPosition(const std::optional<Position>& p) {
   return p ? nlohmann::json(EncodePosition(*p)) : nlohmann::json(nullptr);
 }
@@ -201,6 +227,67 @@ TableReadOutcome ReadIntoSinks(Source& source, const TableInfo& table,
   };
   TableReadOutcome out;
   out.fan = RunFanOut(reader, table, options.snapshot, lanes, fan);
+  if (out.fan.read_status.ok() && !out.fan.stopped) out.high_water = reader.high_water();
+  return out;
+}
+
+int ComparePositions(const Position& a, const Position& b) {
+  int c = CompareValues(a.cursor, b.cursor);
+  for (size_t i = 0; c == 0 && i < a.key.size() && i < b.key.size(); ++i)
+    c = CompareValues(a.key[i], b.key[i]);
+  return c;
+}
+
+TableReadOutcome SyncIntoSinks(Source& source, const TableInfo& table,
+                               const std::vector<SinkStart>& sinks,
+                               const TableReadOptions& options) {
+  // The read starts after the earliest start; an unset one is the table's beginning.
+  std::optional<Position> from;
+  bool all = sinks.empty();
+  for (const auto& s : sinks) {
+    if (!s.after) all = true;
+    if (s.after && (!from || ComparePositions(*s.after, *from) < 0)) from = s.after;
+  }
+  if (all) from.reset();
+  bool cells = true;
+  for (const auto& s : sinks) cells = cells && s.sink->TakesCells();
+  ReadOptions read;
+  read.batch_size = options.batch_size;
+  read.incremental = true;
+  PhasedReader reader(source, table, read, {from}, cells, std::nullopt);
+  std::vector<std::unique_ptr<AheadSink>> ahead;
+  std::vector<Sink*> lanes;
+  for (const auto& s : sinks) {
+    const bool behind = !s.after || (from && ComparePositions(*s.after, *from) == 0);
+    if (behind) {
+      lanes.push_back(s.sink);
+      continue;
+    }
+    ahead.push_back(std::make_unique<AheadSink>(*s.sink, *s.after));
+    lanes.push_back(ahead.back().get());
+  }
+  std::vector<SinkStart> at = sinks;
+  std::vector<nlohmann::json> checkpoints(sinks.size());
+  FanOutOptions fan;
+  fan.stop = options.stop;
+  int64_t read_rows = 0;
+  fan.on_batch = [&](size_t rows) {
+    read_rows += static_cast<int64_t>(rows);
+    if (options.on_progress) options.on_progress(read_rows);
+  };
+  fan.progress = [&](const std::vector<SinkProgress>& p, bool ended) -> Status {
+    for (size_t i = 0; i < p.size(); ++i) {
+      if (!p[i].mark || !p[i].mark->last) continue;
+      if (at[i].after && ComparePositions(*p[i].mark->last, *at[i].after) <= 0) continue;
+      at[i].after = p[i].mark->last;
+      at[i].offset = static_cast<int64_t>(p[i].mark->rows);
+      at[i].high_water = p[i].mark->high_water;
+      checkpoints[i] = p[i].checkpoint;
+    }
+    return options.checkpoint ? options.checkpoint(at, checkpoints, ended) : Status::Ok();
+  };
+  TableReadOutcome out;
+  out.fan = RunFanOut(reader, table, LogPosition(), lanes, fan);
   if (out.fan.read_status.ok() && !out.fan.stopped) out.high_water = reader.high_water();
   return out;
 }

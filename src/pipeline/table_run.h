@@ -63,4 +63,17 @@ TableReadOutcome ReadIntoSinks(Source& source, const TableInfo& table,
                                const std::vector<SinkStart>& sinks,
                                const TableReadOptions& options);
 
+// A sync's read: the rows changed after the earliest sink's start (`after`; unset: every
+// row), in (cursor, key) order, in one pass fanned out to every sink. A sink that starts
+// further on passes over the batches that end at or before its own start and writes from
+// the batch that goes past it, whole: at most a batch of rows it already had, upserted again
+// (sync's sinks are idempotent upserts). A checkpoint never moves a sink back before its start
+// (SinkStart::offset counts the rows of this read).
+TableReadOutcome SyncIntoSinks(Source& source, const TableInfo& table,
+                               const std::vector<SinkStart>& sinks,
+                               const TableReadOptions& options);
+
+// <0, 0, >0 as `a` is before, at or after `b` in (cursor, key) order.
+int ComparePositions(const Position& a, const Position& b);
+
 }  // namespace di

@@ -7,6 +7,18 @@ double Since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// A batch's rows as Values: its own, or its cells decoded into `scratch`.
+const std::vector<std::vector<Value>>& RowsOf(const ChangeBatch& batch, const TableInfo& table,
+                                              std::vector<std::vector<Value>>& scratch) {
+  if (!batch.has_cells) return batch.rows;
+  scratch.resize(batch.cells.rows());
+  for (size_t r = 0; r < scratch.size(); ++r) {
+    scratch[r].resize(table.columns.size());
+    for (size_t c = 0; c < table.columns.size(); ++c) scratch[r][c] = batch.cells.value(r, c);
+  }
+  return scratch;
+}
+
 }  // namespace
 
 BackupSink::BackupSink(ObjectStore& store, const TableInfo& table, const BackupOptions& options,
@@ -76,6 +88,7 @@ Status DynamoSink::Open(const TableInfo&, const LogPosition&) {
 
 Status DynamoSink::Write(const ChangeBatch& batch) {
   last_ = batch.sequence;
+  if (batch.high_water) r_.high_water = batch.high_water;
   ItemRows rows{&batch.rows, nullptr, nullptr, 0};
   if (batch.has_cells) {  // the values the items ask for, decoded once per row
     asked_values_.clear();
@@ -125,28 +138,27 @@ void DynamoSink::AddCounts(TableMigration& r, const nlohmann::json& c) {
   if (r.dead_letter_key.empty()) r.dead_letter_key = c.value("dead_letter_key", "");
 }
 
-WarehouseSink::WarehouseSink(std::unique_ptr<Warehouse> warehouse, const TableInfo& table)
-    : warehouse_(std::move(warehouse)), table_(table) {}
+WarehouseSink::WarehouseSink(std::unique_ptr<Warehouse> warehouse, const TableInfo& table,
+                             Kind kind)
+    : warehouse_(std::move(warehouse)), table_(table), kind_(kind) {}
 
 Status WarehouseSink::Open(const TableInfo&, const LogPosition&) {
-  return warehouse_->BeginLoad(table_);
+  return kind_ == Kind::kFullLoad ? warehouse_->BeginLoad(table_) : Status::Ok();
 }
 
 Status WarehouseSink::Write(const ChangeBatch& batch) {
+  const auto& rows = RowsOf(batch, table_, rows_);
+  RETURN_IF_ERROR(kind_ == Kind::kFullLoad ? warehouse_->Write(rows)
+                                           : warehouse_->Upsert(table_, rows));
   last_ = batch.sequence;
   if (batch.high_water) high_water_ = batch.high_water;
   count_ += static_cast<int64_t>(batch.size());
-  if (!batch.has_cells) return warehouse_->Write(batch.rows);
-  rows_.resize(batch.cells.rows());
-  for (size_t r = 0; r < rows_.size(); ++r) {
-    rows_[r].resize(table_.columns.size());
-    for (size_t c = 0; c < table_.columns.size(); ++c) rows_[r][c] = batch.cells.value(r, c);
-  }
-  return warehouse_->Write(rows_);
+  if (kind_ == Kind::kUpsert) durable_ = last_;
+  return Status::Ok();
 }
 
 Status WarehouseSink::Finish() {
-  RETURN_IF_ERROR(warehouse_->CommitLoad());
+  if (kind_ == Kind::kFullLoad) RETURN_IF_ERROR(warehouse_->CommitLoad());
   durable_ = last_;
   return Status::Ok();
 }

@@ -1,7 +1,8 @@
-// The sinks of a migrate run (sinks/sink.h), one per target of a table: the S3 backup
-// (BackupWriter's parts and manifest), the DynamoDB items (DynamoItems) and the warehouse's
-// full load. Each owns its encoding, says what it has made durable, keeps the counts of its
-// report, and gives a checkpoint a resumed run carries it on from.
+// The sinks of a migrate or sync run (sinks/sink.h), one per target of a table: the S3
+// backup (BackupWriter's parts and manifest), the DynamoDB items (DynamoItems) and the
+// warehouse (a migrate's full load, a sync's upserts). Each owns its encoding, says what it has
+// made durable, keeps the counts of its report, and gives a checkpoint a resumed run carries it on
+// from.
 //
 // Like every sink, each is called from one thread at a time (the fan-out's lane); its
 // result() is read after the fan-out has ended. Errors are returned from Write and Finish;
@@ -88,11 +89,15 @@ class DynamoSink : public Sink {
   std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
 };
 
-// The warehouse's full load: one transaction that replaces the table, so durable only at
-// Finish (a stopped load is rolled back and a resumed run loads the table again).
+// The warehouse. A migrate's full load (kFullLoad) is one transaction that replaces the
+// table, so durable only at Finish (a stopped load is rolled back and a resumed run loads the
+// table again). A sync's upserts (kUpsert) go by primary key a batch at a time, each its own
+// transaction, durable once it returns; the table is created when missing.
 class WarehouseSink : public Sink {
  public:
-  WarehouseSink(std::unique_ptr<Warehouse> warehouse, const TableInfo& table);
+  enum class Kind { kFullLoad, kUpsert };
+  WarehouseSink(std::unique_ptr<Warehouse> warehouse, const TableInfo& table,
+                Kind kind = Kind::kFullLoad);
   std::string name() const override { return "warehouse"; }
   Status Open(const TableInfo& table, const LogPosition& snapshot) override;
   Status Write(const ChangeBatch& batch) override;
@@ -103,6 +108,7 @@ class WarehouseSink : public Sink {
  private:
   std::unique_ptr<Warehouse> warehouse_;
   const TableInfo& table_;
+  const Kind kind_;
   std::vector<std::vector<Value>> rows_;  // a batch of cells, decoded
   std::optional<Position> high_water_;
   int64_t count_ = 0;

@@ -127,6 +127,17 @@ TEST_F(WarehouseTest, AnUnreachableWarehouseIsNamedWithoutItsPassword) {
   EXPECT_NE(out.find("postgresql://u:****@127.0.0.1:1/x"), std::string::npos) << out;
   EXPECT_EQ(out.find("s3cr3t-pw"), std::string::npos) << out;
   EXPECT_NE(out.find("PARTIAL"), std::string::npos) << out;  // backups still made
+  // A sync with the warehouse down still brings DynamoDB up to date, and names the warehouse.
+  std::ofstream(dir_ / "dynamo.json") << R"({"tables": [{"source": "postgresql", "table": "users",
+      "dynamodb": {"table": "whu-)" + s_ + R"(", "key": {"user_id": "id"}}}]})";
+  bad += "export MAPPING_FILE=" + (dir_ / "dynamo.json").string() + " && ";
+  ASSERT_EQ(RunCommand(bad + DI_BINARY + " --mode setup", &out), 0) << out;
+  EXPECT_EQ(RunCommand(bad + DI_BINARY + " --mode sync", &out), 1) << out;
+  EXPECT_NE(out.find("postgresql.users -> whu-" + s_ + ": 1000 items written"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("cannot connect to the warehouse"), std::string::npos) << out;
+  EXPECT_EQ(out.find("s3cr3t-pw"), std::string::npos) << out;
+  EXPECT_NE(out.find("PARTIAL"), std::string::npos) << out;
 }
 
 }  // namespace

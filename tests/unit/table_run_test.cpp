@@ -135,5 +135,43 @@ TEST(TableRun, RunsStoppedAtRandomBatchesAndResumedLeaveEveryTargetWholeWithoutD
   }
 }
 
+// A sync's targets at three watermarks (none, 200, 500): one read from the earliest; each
+// target gets every row after its own watermark, once, plus at most the rest of the batch
+// that goes past it; no checkpoint moves a target back before its watermark.
+TEST(TableRun, ASyncIsOneReadFromTheEarliestWatermarkAndEachTargetJoinsAtItsOwn) {
+  FakeSource source(Keys(100), true);
+  std::vector<int64_t> none, at200, at500;
+  TargetSink s1("none", 1, &none), s2("at200", 1, &at200), s3("at500", 2, &at500);
+  s2.slow = true;
+  auto at_key = [](int64_t k) { return std::optional<Position>(Position{Null{}, {Value(k)}}); };
+  TableReadOptions o;
+  o.batch_size = 4;  // batches end at 40, 80, ..., 200, ..., 480, 520
+  std::vector<int64_t> lowest = {INT64_MAX, INT64_MAX, INT64_MAX};
+  o.checkpoint = [&](const std::vector<SinkStart>& at, const std::vector<nlohmann::json>&, bool) {
+    for (size_t i = 0; i < at.size(); ++i)
+      if (at[i].after) lowest[i] = std::min(lowest[i], at[i].after->key[0].as<int64_t>());
+    return Status::Ok();
+  };
+  TableReadOutcome out =
+      SyncIntoSinks(source, kTable, {{&s1}, {&s2, at_key(200)}, {&s3, at_key(500)}}, o);
+  ASSERT_TRUE(out.status().ok()) << out.status().message();
+  EXPECT_EQ(source.reads(), 1);
+  const std::vector<int64_t> all = Keys(100);
+  EXPECT_EQ(none, all);
+  EXPECT_EQ(at200, std::vector<int64_t>(all.begin() + 20, all.end()));  // 210...
+  EXPECT_EQ(at500, std::vector<int64_t>(all.begin() + 48, all.end()));  // 490, 500 again
+  EXPECT_GE(lowest[1], 200);
+  EXPECT_GE(lowest[2], 500);
+
+  // Every target with a watermark: the read starts after the earliest of them.
+  FakeSource later(Keys(100));
+  std::vector<int64_t> a, b;
+  TargetSink sa("a", 1, &a), sb("b", 1, &b);
+  out = SyncIntoSinks(later, kTable, {{&sa, at_key(900)}, {&sb, at_key(700)}}, o);
+  ASSERT_TRUE(out.status().ok()) << out.status().message();
+  EXPECT_EQ(b, std::vector<int64_t>(all.begin() + 70, all.end()));
+  EXPECT_EQ(a, std::vector<int64_t>(all.begin() + 90, all.end()));  // 900 ended a batch
+}
+
 }  // namespace
 }  // namespace di
