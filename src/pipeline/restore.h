@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "pipeline/backup_read.h"
 #include "sinks/object_store.h"
 #include "sources/source.h"
 
@@ -44,25 +45,6 @@ struct RestoreResult {
   double seconds = 0;
   std::vector<std::string> warnings;  // e.g. a type missing in the target, restored as text
 };
-
-// A complete backup as its manifest describes it.
-struct BackupListing {
-  Engine engine = Engine::kMySql;
-  std::string table;
-  std::string run_id;
-  std::string manifest_key;
-  int64_t rows = 0;
-  size_t parts = 0;
-  uint64_t bytes = 0;
-  std::string codec;
-  std::string finished_at;
-};
-
-// Complete backups (those with a manifest) under the backup folder, newest first; `engine`
-// and `table` filter when given.
-Result<std::vector<BackupListing>> ListBackups(ObjectStore& store, const std::string& folder,
-                                               std::optional<Engine> engine,
-                                               const std::string& table);
 
 Result<RestoreResult> RunRestore(const Config& config, ObjectStore& store,
                                  const RestoreOptions& options,

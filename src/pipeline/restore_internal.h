@@ -2,7 +2,7 @@
 // Target each engine's writer implements, and reading a part into a target. Internal to
 // restore_*.cpp and restore.cpp; nothing here is a contract.
 //   restore.cpp           the orchestration: options, --target-url, checks, the load
-//   restore_backup.cpp    the backup read: listing, the manifest, a part streamed in batches
+//   restore_backup.cpp    the backup read (pipeline/backup_read.h) as restore reports it
 //   restore_values.cpp    backed-up values as a target's text (instants, bytes)
 //   restore_mysql.cpp     MySqlTarget      restore_postgres.cpp  PgTarget
 //   restore_mongo.cpp     MongoTarget
@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "core/status.h"
 #include "core/time_util.h"
+#include "pipeline/backup_read.h"
 #include "pipeline/restore.h"
 #include "sinks/object_store.h"
 
@@ -30,20 +31,8 @@ namespace di::restore_internal {
 using OJ = nlohmann::ordered_json;
 using Say = std::function<void(const std::string&)>;
 
-struct Column {
-  std::string name, type;
-  bool nullable = true;
-  std::vector<std::string> enum_values;  // PostgreSQL enum: its labels
-  std::string domain_of;                 // PostgreSQL domain: its base type
-};
-
-struct Manifest {
-  std::string key;
-  OJ doc;
-  std::vector<Column> columns;
-  std::vector<std::string> primary_key;
-  std::string codec;
-};
+using Column = BackupColumn;
+using Manifest = BackupManifest;
 
 bool EndsWith(const std::string& s, const std::string& tail);
 

@@ -76,8 +76,8 @@ Result<SyncSinks> MakeSyncSinks(const RunWorld& world, const TableMapping& m,
       t.warehouse_status = wh.status();
       return t;
     }
-    t.warehouse = std::make_unique<WarehouseSink>(std::move(*wh), srcs.info,
-                                                  WarehouseSink::Kind::kUpsert);
+    t.warehouse =
+        std::make_unique<WarehouseSink>(std::move(*wh), srcs.info, WarehouseSink::Kind::kUpsert);
     RETURN_IF_ERROR(start(t.warehouse.get(), "warehouse"));
   }
   return t;

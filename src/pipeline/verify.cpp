@@ -5,7 +5,7 @@
 #include "aws/crypto.h"
 #include "core/json_encode.h"
 #include "pipeline/backup.h"
-#include "sinks/compressor.h"
+#include "pipeline/backup_read.h"
 
 namespace di {
 namespace {
@@ -152,54 +152,60 @@ Status DynamoSide(const TableInfo& table, const DynamoTarget& target, aws::Dynam
   return Status::Ok();
 }
 
-// The records of one backup part (decompressed), each line's digest by its key.
-void PartLines(std::string_view plain, const TableInfo& table, bool keyed, TableVerification& r,
-               Digests* lines) {
-  size_t start = 0;
-  while (start < plain.size()) {
-    size_t nl = plain.find('\n', start);
-    std::string_view l = plain.substr(start, (nl == std::string::npos ? plain.size() : nl) - start);
-    start = nl == std::string::npos ? plain.size() : nl + 1;
-    if (l.empty()) continue;
-    r.backup_rows++;
+// What one backup part gave: its records' count, the sum of their digests, and (keyed) each
+// line's digest by its key — merged into the table's only once the part is whole.
+struct PartDigests {
+  int64_t rows = 0;
+  uint64_t sum = 0;
+  Digests lines;
+};
+
+// A batch of one part's records, each line's digest by its key.
+void AddLines(const std::vector<std::string_view>& batch, const TableInfo& table, bool keyed,
+              PartDigests& part) {
+  for (std::string_view l : batch) {
+    part.rows++;
     J obj = J::parse(l, nullptr, false);
+    uint64_t d = Digest(std::string(l));
+    part.sum += d;
+    if (!keyed) continue;
     std::string key;
     for (const auto& k : table.primary_key) {
       J v = obj.is_object() && obj.contains(k) ? obj[k] : J(nullptr);
       if (table.engine == Engine::kMongo && v.is_object() && v.contains("$oid")) v = v["$oid"];
       key += (key.empty() ? "" : ",") + v.dump();
     }
-    uint64_t d = Digest(std::string(l));
-    if (keyed) (*lines)[key] = d;
-    r.backup_checksum += d;
+    part.lines[key] = d;
   }
 }
 
-// The backup side: the latest complete backup (one with a manifest), if there is one.
+// The backup side: the latest complete backup (one with a manifest), if there is one, each
+// part streamed (memory: a batch, and with `keyed` a digest per row). A part that does not
+// match its sha256 or does not decode is a mismatch, and its records are not counted.
 Status BackupSide(ObjectStore& store, const std::string& backup_folder, const TableInfo& table,
-                  bool keyed, TableVerification& r, Digests* lines, bool* found) {
-  std::string prefix = backup_folder + "/" + EngineName(table.engine) + "/" + table.name + "/";
-  ASSIGN_OR_RETURN(auto listed, store.List(prefix));
-  std::string manifest_key;
-  for (const auto& o : listed)
-    if (o.key.size() > 14 && o.key.compare(o.key.size() - 14, 14, "/manifest.json") == 0 &&
-        o.key > manifest_key)
-      manifest_key = o.key;
-  *found = !manifest_key.empty();
+                  bool keyed, size_t batch_size, TableVerification& r, Digests* lines,
+                  bool* found) {
+  ASSIGN_OR_RETURN(auto key, LatestManifestKey(store, backup_folder, table.engine, table.name));
+  *found = key.has_value();
   if (!*found) return Status::Ok();
-  ASSIGN_OR_RETURN(std::string text, store.Get(manifest_key));
-  J m = J::parse(text, nullptr, false);
-  r.backup_run_id = m.value("run_id", "");
+  ASSIGN_OR_RETURN(BackupManifest m, ReadManifest(store, *key));
+  r.backup_run_id = m.doc.value("run_id", "");
   r.backup_rows = 0;
-  for (const auto& p : m["parts"]) {
-    ASSIGN_OR_RETURN(std::string raw, store.Get(p["key"]));
-    if (aws::Sha256Hex(raw) != p["sha256"]) {
-      r.mismatches.push_back("part " + p["key"].get<std::string>() + " fails its sha256");
+  for (const auto& p : m.doc["parts"]) {
+    PartDigests part;
+    Status s = StreamPart(store, m, p, batch_size, [&](const std::vector<std::string_view>& b) {
+      AddLines(b, table, keyed, part);
+      return Status::Ok();
+    });
+    if (s.code() == StatusCode::kCorruption) {
+      r.mismatches.push_back(s.message());
       r.mismatch_count++;
       continue;
     }
-    ASSIGN_OR_RETURN(std::string plain, Decompress(m["codec"], raw));
-    PartLines(plain, table, keyed, r, lines);
+    RETURN_IF_ERROR(s);
+    r.backup_rows += part.rows;
+    r.backup_checksum += part.sum;
+    for (const auto& [k, d] : part.lines) (*lines)[k] = d;
   }
   return Status::Ok();
 }
@@ -228,7 +234,8 @@ TableVerification VerifyPass(Source& source, const TableInfo& table,
   }
   Digests lines;
   bool found = false;
-  if (!(r.status = BackupSide(store, backup_folder, table, keyed, r, &lines, &found)).ok())
+  if (!(r.status = BackupSide(store, backup_folder, table, keyed, batch_size, r, &lines, &found))
+           .ok())
     return r;
   if (found) {
     if (keyed) Compare(src_lines, lines, "backup " + r.backup_run_id, r);

@@ -130,6 +130,23 @@ TEST_F(VerifyTest, KilledMigrationsRerunToAnExactCopyAndTamperingIsFound) {
   EXPECT_NE(out.find("different in backup"), std::string::npos) << out;
   EXPECT_NE(out.find("OK        mysql.rooms"), std::string::npos) << out;
   EXPECT_EQ(out.find("reservations"), std::string::npos) << out;  // --table selects
+
+  // A byte of the latest backup's part changed in S3: verify names the part, corrupted.
+  const std::string part = "/tmp/" + s_ + "-part";
+  ASSERT_EQ(RunCommand("k=$(" + AwsCli() + "s3api list-objects-v2 --bucket di-" + s_ +
+                           " --prefix backups/mysql/rooms/ --query 'Contents[].Key' --output "
+                           "text | tr '\\t' '\\n' | grep -v manifest | sort | tail -1) && " +
+                           AwsCli() + "s3 cp s3://di-" + s_ + "/$k " + part + " && " +
+                           "python3 -c \"import sys; b = bytearray(open(sys.argv[1], 'rb')" +
+                           ".read()); b[len(b) // 2] ^= 32; open(sys.argv[1], 'wb').write(b)\" " +
+                           part + " && " + AwsCli() + "s3 cp " + part + " s3://di-" + s_ + "/$k",
+                       &out),
+            0)
+      << out;
+  std::remove(part.c_str());
+  EXPECT_EQ(RunCommand(Env() + DI_BINARY + " --mode verify --table rooms", &out), 1) << out;
+  EXPECT_NE(out.find("MISMATCH  mysql.rooms"), std::string::npos) << out;
+  EXPECT_NE(out.find("does not match its sha256"), std::string::npos) << out;
 }
 
 TEST_F(VerifyTest, AKilledMigrationIsResumedFromItsLastCheckpoint) {

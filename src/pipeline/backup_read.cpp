@@ -1,0 +1,178 @@
+// A backup read back (pipeline/backup_read.h).
+#include "pipeline/backup_read.h"
+
+#include <algorithm>
+
+#include "aws/crypto.h"
+#include "core/strings.h"
+#include "pipeline/backup.h"
+#include "sinks/compressor.h"
+#include "sources/factory.h"
+
+namespace di {
+namespace {
+
+using OJ = nlohmann::ordered_json;
+
+bool EndsWith(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// Lines of decompressed text gathered into batches of `batch_size` for `on_lines`; memory is
+// one batch (and the line being read), not a part.
+class LineBatcher {
+ public:
+  LineBatcher(const RecordLines& on_lines, size_t batch_size)
+      : on_lines_(on_lines), batch_size_(std::max<size_t>(batch_size, 1)) {}
+  Status Add(std::string_view text) {
+    size_t from = text_.size();
+    text_.append(text);
+    while (true) {
+      size_t nl = text_.find('\n', from);
+      if (nl == std::string::npos) return Status::Ok();
+      if (nl > line_start_) ends_.push_back({line_start_, nl});
+      line_start_ = from = nl + 1;
+      if (ends_.size() >= batch_size_) {
+        RETURN_IF_ERROR(Flush());
+        from = 0;  // the text before it is gone
+      }
+    }
+  }
+  // The end of the part: its last line (even without a final newline) and the batch.
+  Status Finish() {
+    if (text_.size() > line_start_) ends_.push_back({line_start_, text_.size()});
+    line_start_ = text_.size();
+    return Flush();
+  }
+
+ private:
+  Status Flush() {
+    if (!ends_.empty() && on_lines_) {
+      views_.clear();
+      for (auto [b, e] : ends_) views_.emplace_back(text_.data() + b, e - b);
+      RETURN_IF_ERROR(on_lines_(views_));
+    }
+    ends_.clear();
+    text_.erase(0, line_start_);  // keeps the line being read
+    line_start_ = 0;
+    return Status::Ok();
+  }
+
+  const RecordLines& on_lines_;  // null: the lines are only read through (a check)
+  size_t batch_size_;
+  std::string text_;
+  size_t line_start_ = 0;
+  std::vector<std::pair<size_t, size_t>> ends_;
+  std::vector<std::string_view> views_;
+};
+
+}  // namespace
+
+Result<std::vector<BackupListing>> ListBackups(ObjectStore& store, const std::string& folder,
+                                               std::optional<Engine> engine,
+                                               const std::string& table) {
+  std::string prefix = folder + "/";
+  if (engine) {
+    prefix += EngineName(*engine) + "/";
+    if (!table.empty()) prefix += table + "/";
+  }
+  ASSIGN_OR_RETURN(auto objects, store.List(prefix));
+  std::vector<BackupListing> out;
+  for (const auto& o : objects) {
+    if (!EndsWith(o.key, "/manifest.json")) continue;
+    // <folder>/<engine>/<table>/<run-id>/manifest.json
+    std::string rest = o.key.substr(folder.size() + 1);
+    auto parts = Split(rest, '/');
+    if (parts.size() != 4) continue;
+    auto e = ParseEngine(parts[0]);
+    if (!e.ok() || (!table.empty() && parts[1] != table)) continue;
+    auto text = store.Get(o.key);
+    if (!text.ok()) continue;
+    auto m = nlohmann::json::parse(*text, nullptr, false);
+    if (m.is_discarded()) continue;
+    BackupListing b;
+    b.engine = *e;
+    b.table = std::string(parts[1]);
+    b.run_id = std::string(parts[2]);
+    b.manifest_key = o.key;
+    b.rows = m.value("row_count", int64_t{0});
+    b.codec = m.value("codec", "");
+    b.finished_at = m.value("finished_at", "");
+    for (const auto& p : m.value("parts", nlohmann::json::array())) {
+      b.parts++;
+      b.bytes += p.value("bytes", uint64_t{0});
+    }
+    out.push_back(b);
+  }
+  std::sort(out.begin(), out.end(), [](const BackupListing& a, const BackupListing& b) {
+    return a.run_id != b.run_id ? a.run_id > b.run_id : a.manifest_key < b.manifest_key;
+  });
+  return out;
+}
+
+Result<std::optional<std::string>> LatestManifestKey(ObjectStore& store, const std::string& folder,
+                                                     Engine engine, const std::string& table) {
+  const std::string prefix = folder + "/" + EngineName(engine) + "/" + table + "/";
+  ASSIGN_OR_RETURN(auto listed, store.List(prefix));
+  std::optional<std::string> latest;
+  for (const auto& o : listed) {
+    // Only <prefix><run-id>/manifest.json: a table named "t/x" has its own prefix.
+    const std::string rest = o.key.substr(prefix.size());
+    if (!EndsWith(rest, "/manifest.json") || Split(rest, '/').size() != 2) continue;
+    if (!latest || o.key > *latest) latest = o.key;  // run ids sort by time
+  }
+  return latest;
+}
+
+Result<BackupManifest> ReadManifest(ObjectStore& store, const std::string& key) {
+  ASSIGN_OR_RETURN(std::string text, store.Get(key));
+  BackupManifest m;
+  m.key = key;
+  m.doc = OJ::parse(text, nullptr, false);
+  if (m.doc.is_discarded() || !m.doc.is_object() || !m.doc.contains("parts") ||
+      !m.doc.contains("columns"))
+    return Corruption(store.Describe(key) + " is not a backup manifest");
+  for (const auto& c : m.doc["columns"]) {
+    BackupColumn col{c.value("name", ""),
+                     c.value("source_type", "text"),
+                     c.value("nullable", true),
+                     {},
+                     c.value("domain_of", "")};
+    for (const auto& l : c.value("enum_values", OJ::array())) col.enum_values.push_back(l);
+    m.columns.push_back(std::move(col));
+  }
+  for (const auto& k : m.doc.value("primary_key", OJ::array())) m.primary_key.push_back(k);
+  m.codec = m.doc.value("codec", "gzip");
+  return m;
+}
+
+Status StreamPart(ObjectStore& store, const BackupManifest& m, const OJ& part, size_t batch_size,
+                  const RecordLines& on_lines) {
+  std::string key = part.value("key", "");
+  ASSIGN_OR_RETURN(auto decoder, MakeDecompressor(m.codec));
+  aws::Sha256Stream sha;
+  LineBatcher lines(on_lines, batch_size);
+  Status decoded;  // the first error of the decompressor or of on_lines
+  auto to_lines = [&](std::string_view text) { return lines.Add(text); };
+  Status read = store.GetStream(key, [&](std::string_view chunk) {
+    sha.Update(chunk);
+    if (decoded.ok()) decoded = decoder->Write(chunk, to_lines);
+    // An error of on_lines stops the read; a decoding error waits for the sha256.
+    return decoded.ok() || decoded.code() == StatusCode::kCorruption ? Status::Ok() : decoded;
+  });
+  if (!read.ok()) {
+    if (read.code() == StatusCode::kNotFound)
+      return NotFound("missing part " + store.Describe(key) + " (" + read.message() + ")");
+    return read;
+  }
+  if (aws::Hex(sha.Finish()) != part.value("sha256", ""))
+    return Corruption("part " + store.Describe(key) +
+                      " does not match its sha256 in the manifest (corrupted)");
+  if (decoded.ok()) decoded = decoder->Finish(to_lines);
+  if (decoded.ok()) decoded = lines.Finish();
+  if (!decoded.ok() && decoded.code() == StatusCode::kCorruption)
+    return Corruption("part " + store.Describe(key) + ": " + decoded.message());
+  return decoded;
+}
+
+}  // namespace di
