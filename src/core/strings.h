@@ -14,6 +14,7 @@ std::string ToLower(std::string_view s);
 std::string ToUpper(std::string_view s);
 std::vector<std::string_view> Split(std::string_view s, char sep);
 bool StartsWith(std::string_view s, std::string_view prefix);
+bool EndsWith(std::string_view s, std::string_view tail);
 bool AllDigits(std::string_view s);  // true for "" too
 // An integer in its shortest spelling ("-12", "0"; not "007", "-0", "+1") of at most 18
 // digits: parsing it as int64 and writing it back gives the same text (a source's integer

@@ -14,10 +14,6 @@ namespace {
 
 using OJ = nlohmann::ordered_json;
 
-bool EndsWith(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 // Lines of decompressed text gathered into batches of `batch_size` for `on_lines`; memory is
 // one batch (and the line being read), not a part.
 class LineBatcher {

@@ -34,8 +34,6 @@ using Say = std::function<void(const std::string&)>;
 using Column = BackupColumn;
 using Manifest = BackupManifest;
 
-bool EndsWith(const std::string& s, const std::string& tail);
-
 // "2024-01-02T03:04:05.000006Z" (an instant) -> wall time in `tz`, "2024-01-02 03:04:05.000006";
 // other text is returned as it is (e.g. "infinity", a year past 9999).
 std::string WallTime(const std::string& iso, const TimeZone& tz);

@@ -6,10 +6,6 @@
 
 namespace di::restore_internal {
 
-bool EndsWith(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 // "2024-01-02T03:04:05.000006Z" (an instant) -> wall time in `tz`, "2024-01-02 03:04:05.000006";
 // other text is returned as it is (e.g. "infinity", a year past 9999).
 std::string WallTime(const std::string& iso, const TimeZone& tz) {

@@ -132,6 +132,13 @@ class AheadSink : public Sink {
   uint64_t passed_ = 0;
 };
 
+// Whether every sink takes batches as cells (else the read gives Values).
+bool AllTakeCells(const std::vector<SinkStart>& sinks) {
+  for (const auto& s : sinks)
+    if (!s.sink->TakesCells()) return false;
+  return true;
+}
+
 nlohmann::json OptionalPosition(const std::optional<Position>& p) {
   return p ? nlohmann::json(EncodePosition(*p)) : nlohmann::json(nullptr);
 }
@@ -186,12 +193,10 @@ TableReadOutcome ReadIntoSinks(Source& source, const TableInfo& table,
   const int64_t base = placed ? offset[order[0]] : 0;
   const std::optional<Position> seed = placed ? sinks[order[0]].high_water : std::nullopt;
 
-  bool cells = true;
-  for (const auto& s : sinks) cells = cells && s.sink->TakesCells();
   ReadOptions read;
   read.batch_size = options.batch_size;
   read.by_key = options.by_key;
-  PhasedReader reader(source, table, read, starts, cells, seed);
+  PhasedReader reader(source, table, read, starts, AllTakeCells(sinks), seed);
   std::vector<std::unique_ptr<LateSink>> late;
   std::vector<Sink*> lanes;
   for (size_t i = 0; i < sinks.size(); ++i) {
@@ -249,12 +254,10 @@ TableReadOutcome SyncIntoSinks(Source& source, const TableInfo& table,
     if (s.after && (!from || ComparePositions(*s.after, *from) < 0)) from = s.after;
   }
   if (all) from.reset();
-  bool cells = true;
-  for (const auto& s : sinks) cells = cells && s.sink->TakesCells();
   ReadOptions read;
   read.batch_size = options.batch_size;
   read.incremental = true;
-  PhasedReader reader(source, table, read, {from}, cells, std::nullopt);
+  PhasedReader reader(source, table, read, {from}, AllTakeCells(sinks), std::nullopt);
   std::vector<std::unique_ptr<AheadSink>> ahead;
   std::vector<Sink*> lanes;
   for (const auto& s : sinks) {

@@ -165,10 +165,10 @@ void AddLines(const std::vector<std::string_view>& batch, const TableInfo& table
               PartDigests& part) {
   for (std::string_view l : batch) {
     part.rows++;
-    J obj = J::parse(l, nullptr, false);
     uint64_t d = Digest(std::string(l));
     part.sum += d;
     if (!keyed) continue;
+    J obj = J::parse(l, nullptr, false);
     std::string key;
     for (const auto& k : table.primary_key) {
       J v = obj.is_object() && obj.contains(k) ? obj[k] : J(nullptr);
