@@ -128,16 +128,18 @@ Result<BackupManifest> ReadManifest(ObjectStore& store, const std::string& key) 
   if (m.doc.is_discarded() || !m.doc.is_object() || !m.doc.contains("parts") ||
       !m.doc.contains("columns"))
     return Corruption(store.Describe(key) + " is not a backup manifest");
+  if (auto engine = ParseEngine(m.doc.value("engine", "")); engine.ok()) m.table.engine = *engine;
+  m.table.name = m.doc.value("table", "");
   for (const auto& c : m.doc["columns"]) {
-    BackupColumn col{c.value("name", ""),
-                     c.value("source_type", "text"),
-                     c.value("nullable", true),
-                     {},
-                     c.value("domain_of", "")};
+    ColumnInfo col{c.value("name", ""),
+                   c.value("source_type", "text"),
+                   c.value("nullable", true),
+                   {},
+                   c.value("domain_of", "")};
     for (const auto& l : c.value("enum_values", OJ::array())) col.enum_values.push_back(l);
-    m.columns.push_back(std::move(col));
+    m.table.columns.push_back(std::move(col));
   }
-  for (const auto& k : m.doc.value("primary_key", OJ::array())) m.primary_key.push_back(k);
+  for (const auto& k : m.doc.value("primary_key", OJ::array())) m.table.primary_key.push_back(k);
   m.codec = m.doc.value("codec", "gzip");
   return m;
 }

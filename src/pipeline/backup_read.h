@@ -47,18 +47,12 @@ Result<std::vector<BackupListing>> ListBackups(ObjectStore& store, const std::st
 Result<std::optional<std::string>> LatestManifestKey(ObjectStore& store, const std::string& folder,
                                                      Engine engine, const std::string& table);
 
-struct BackupColumn {
-  std::string name, type;  // type: the source's
-  bool nullable = true;
-  std::vector<std::string> enum_values;  // PostgreSQL enum: its labels
-  std::string domain_of;                 // PostgreSQL domain: its base type
-};
-
 struct BackupManifest {
   std::string key;
   nlohmann::ordered_json doc;  // as stored
-  std::vector<BackupColumn> columns;
-  std::vector<std::string> primary_key;
+  // The table as backed up: engine, name, columns (source types, nullability, PostgreSQL
+  // enum labels and domain base types; none for MongoDB) and primary key.
+  TableInfo table;
   std::string codec;
 };
 

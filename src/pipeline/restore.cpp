@@ -1,7 +1,7 @@
 // Restore's orchestration (pipeline/restore.h): the options and --target-url, the checks
 // made before anything is written (every part listed, the target table's columns and rows),
-// then the load, part by part, into the engine's target. The backup read is in
-// restore_backup.cpp, each engine's writer in restore_<engine>.cpp.
+// then the load, part by part, into the engine's database sink. The backup read is in
+// restore_backup.cpp, each engine's writer is its sink (sinks/database_sink.h).
 #include "pipeline/restore.h"
 
 #include <chrono>
@@ -17,7 +17,6 @@ namespace {
 using restore_internal::Manifest;
 using restore_internal::OJ;
 using restore_internal::Say;
-using restore_internal::Target;
 
 std::string Join(const std::vector<std::string>& items, const std::string& sep) {
   std::string out;
@@ -59,8 +58,8 @@ Result<SqlSettings> ParseSqlUrl(const std::string& url, SqlSettings base, const 
   return base;
 }
 
-Result<std::unique_ptr<Target>> OpenTarget(const Config& config, const RestoreOptions& o,
-                                           const std::string& table, const Manifest& m) {
+Result<std::unique_ptr<DatabaseSink>> OpenSink(const Config& config, const RestoreOptions& o,
+                                               const std::string& table) {
   ASSIGN_OR_RETURN(auto tz, TimeZone::Load(config.run.source_tz));
   if (o.engine == Engine::kMySql) {
     SqlSettings s = config.mysql;
@@ -69,7 +68,7 @@ Result<std::unique_ptr<Target>> OpenTarget(const Config& config, const RestoreOp
       if (StartsWith(url, "mariadb://")) url = "mysql://" + url.substr(10);
       ASSIGN_OR_RETURN(s, ParseSqlUrl(url, s, "mysql"));
     }
-    return restore_internal::ConnectMySqlTarget(s, table, m, tz);
+    return ConnectMySqlSink(s, table, tz);
   }
   if (o.engine == Engine::kPostgres) {
     SqlSettings s = config.postgres;
@@ -78,7 +77,7 @@ Result<std::unique_ptr<Target>> OpenTarget(const Config& config, const RestoreOp
       if (StartsWith(url, "postgres://")) url = "postgresql://" + url.substr(11);
       ASSIGN_OR_RETURN(s, ParseSqlUrl(url, s, "postgresql"));
     }
-    return restore_internal::ConnectPgTarget(s, table, m, tz);
+    return ConnectPostgresSink(s, table, tz);
   }
   MongoSettings s = config.mongo;
   if (!o.target_url.empty()) {
@@ -95,7 +94,7 @@ Result<std::unique_ptr<Target>> OpenTarget(const Config& config, const RestoreOp
                              "' names no database (mongodb://host:27017/<database>)");
     s.database = db;
   }
-  return restore_internal::ConnectMongoTarget(s, table);
+  return ConnectMongoSink(s, table);
 }
 
 // 1. Every part present (one listing) before anything is written; their bytes are checked
@@ -121,33 +120,29 @@ Status CheckPartsListed(ObjectStore& store, const Manifest& m, const OJ& parts,
   return Status::Ok();
 }
 
-// How the load meets the target table: create it (missing), replace it, or add to it.
-struct LoadMode {
-  bool create = false, replace = false;
-};
-
 // 2. The target table: created when missing; an existing one is checked against the options
 // and the backup (its columns; its rows unless appending).
-Result<LoadMode> CheckTargetTable(Target& target, const Manifest& m, const RestoreOptions& o) {
+Result<LoadMode> CheckTargetTable(DatabaseSink& target, const Manifest& m,
+                                  const RestoreOptions& o) {
   ASSIGN_OR_RETURN(auto existing, target.Columns());
   LoadMode mode{!existing.has_value(), false};
   if (existing) {
     if (o.if_exists == IfExists::kFail)
-      return AlreadyExists(target.Describe() + " exists (--if-exists fail); nothing was restored");
+      return AlreadyExists(target.name() + " exists (--if-exists fail); nothing was restored");
     if (o.if_exists == IfExists::kReplace) {
       mode.replace = true;
     } else {
       if (o.engine != Engine::kMongo) {
         std::vector<std::string> want;
-        for (const auto& c : m.columns) want.push_back(c.name);
+        for (const auto& c : m.table.columns) want.push_back(c.name);
         if (*existing != want)
-          return AlreadyExists(target.Describe() + " exists with other columns (" +
+          return AlreadyExists(target.name() + " exists with other columns (" +
                                Join(*existing, ", ") + ") than the backup (" + Join(want, ", ") +
                                "); restore with --target-table NEW_NAME or --if-exists replace");
       }
       ASSIGN_OR_RETURN(bool rows, target.HasRows());
       if (rows && o.if_exists != IfExists::kAppend)
-        return AlreadyExists(target.Describe() +
+        return AlreadyExists(target.name() +
                              " is not empty; restore with --if-exists append (add the rows), "
                              "--if-exists replace (replace the table) or --target-table");
     }
@@ -156,28 +151,28 @@ Result<LoadMode> CheckTargetTable(Target& target, const Manifest& m, const Resto
 }
 
 // 3. Load, part by part as it streams in, a batch at a time; a part that does not match its
-// sha256 (or does not decode) fails the load before the commit, which undoes it. A target that
-// cannot undo a load that fails midway (MongoDB appending to an existing collection) has
-// every part read and verified once before the first write.
+// sha256 (or does not decode) fails the load before Finish, and the sink, destroyed
+// unfinished, undoes it. A sink that cannot undo a load that fails midway (MongoDB appending
+// to an existing collection) has every part read and verified once before the first write.
 Status LoadParts(ObjectStore& store, const Manifest& m, const OJ& parts, const RestoreOptions& o,
-                 Target& target, LoadMode mode, RestoreResult* result, const Say& say) {
-  if (!target.AllOrNothing(mode.create, mode.replace)) {
+                 DatabaseSink& sink, LoadMode mode, RestoreResult* result, const Say& say) {
+  uint64_t sequence = 0;
+  if (!sink.AllOrNothing(mode)) {
     for (const auto& p : parts)
-      RETURN_IF_ERROR(restore_internal::ReadPart(store, m, p, o.batch_size, nullptr, result));
+      RETURN_IF_ERROR(
+          restore_internal::ReadPart(store, m, p, o.batch_size, nullptr, &sequence, result));
     say("[restore] " + std::to_string(parts.size()) + " part(s) verified before appending");
   }
-  RETURN_IF_ERROR(target.Begin(mode.create, mode.replace));
+  sink.SetLoad(mode);
+  RETURN_IF_ERROR(sink.Open(m.table, LogPosition()));
   for (const auto& p : parts) {
-    Status s = restore_internal::ReadPart(store, m, p, o.batch_size, &target, result);
-    if (!s.ok()) {
-      target.Abort();
-      return s;
-    }
+    RETURN_IF_ERROR(
+        restore_internal::ReadPart(store, m, p, o.batch_size, &sink, &sequence, result));
     result->parts++;
     say("[restore] part " + std::to_string(result->parts) + "/" + std::to_string(parts.size()) +
         ": " + std::to_string(result->rows) + " rows so far");
   }
-  return target.Commit();
+  return sink.Finish();
 }
 
 }  // namespace
@@ -208,11 +203,11 @@ Result<RestoreResult> RunRestore(const Config& config, ObjectStore& store, const
       std::to_string(m.doc.value("row_count", int64_t{0})) + " rows");
 
   std::string table = o.target_table.empty() ? o.table : o.target_table;
-  ASSIGN_OR_RETURN(auto target, OpenTarget(config, o, table, m));
-  result.target = target->Describe();
-  ASSIGN_OR_RETURN(LoadMode mode, CheckTargetTable(*target, m, o));
-  RETURN_IF_ERROR(LoadParts(store, m, parts, o, *target, mode, &result, say));
-  result.warnings = target->warnings;
+  ASSIGN_OR_RETURN(auto sink, OpenSink(config, o, table));
+  result.target = sink->name();
+  ASSIGN_OR_RETURN(LoadMode mode, CheckTargetTable(*sink, m, o));
+  RETURN_IF_ERROR(LoadParts(store, m, parts, o, *sink, mode, &result, say));
+  result.warnings = sink->warnings();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
 }

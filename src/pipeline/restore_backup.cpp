@@ -1,6 +1,6 @@
 // The backup as restore reads it (pipeline/restore_internal.h): the backup asked for, and its
-// parts streamed (pipeline/backup_read.h) into a target, with errors that say nothing was
-// restored.
+// parts streamed (pipeline/backup_read.h) into a database sink as batches of records, with
+// errors that say nothing was restored.
 #include "pipeline/backup.h"
 #include "pipeline/restore_internal.h"
 
@@ -31,15 +31,16 @@ Result<Manifest> FindManifest(ObjectStore& store, const Config& config, const Re
   return m;
 }
 
-// One part read once: its bytes through SHA-256 and the decompressor, its lines to `target`
-// (null: only verified). A part that does not decode is still read to its end, so that a
-// corrupted one is reported as such; the sha256 is compared when its stream ends.
 Status ReadPart(ObjectStore& store, const Manifest& m, const OJ& part, size_t batch_size,
-                Target* target, RestoreResult* result) {
+                DatabaseSink* sink, uint64_t* sequence, RestoreResult* result) {
   RecordLines to_target;
-  if (target)
+  ChangeBatch batch;
+  batch.has_records = true;
+  if (sink)
     to_target = [&](const std::vector<std::string_view>& lines) {
-      RETURN_IF_ERROR(target->Write(lines));
+      batch.sequence = ++*sequence;
+      batch.records = lines;
+      RETURN_IF_ERROR(sink->Write(batch));
       result->rows += static_cast<int64_t>(lines.size());
       return Status::Ok();
     };

@@ -45,6 +45,9 @@ class Sink {
   virtual nlohmann::json Checkpoint() const { return nullptr; }
   // Whether batches may come as cells (core/cells.h) rather than Values.
   virtual bool TakesCells() const { return true; }
+  // Whether batches may come as backup records (ChangeBatch::records); a reader of records
+  // feeds only sinks that take them (the database sinks of restore).
+  virtual bool TakesRecords() const { return false; }
 };
 
 using SinkPtr = std::unique_ptr<Sink>;

@@ -1,32 +1,36 @@
-// Restore's PostgreSQL target (pipeline/restore_internal.h): the backed-up rows as COPY FROM
+// The PostgreSQL database sink of restore (sinks/database_sink.h): backup records as COPY FROM
 // STDIN text in one transaction (a new or replaced table included), enums and domains the
-// target lacks created from the manifest.
+// target lacks created from the backup's columns.
 #include <libpq-fe.h>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/lazy_lib.h"
 #include "core/strings.h"
-#include "pipeline/restore_internal.h"
 #include "sinks/backup_record.h"
+#include "sinks/database_sink.h"
 #include "sinks/pg_text.h"
+#include "sinks/record_text.h"
 #include "sources/postgres_source.h"
 
-namespace di::restore_internal {
+namespace di {
 namespace {
 
+using OJ = nlohmann::ordered_json;
+
 // PostgreSQL: COPY FROM STDIN inside one transaction (a new or replaced table included).
-class PgTarget : public Target {
+class PostgresSink : public DatabaseSink {
  public:
-  PgTarget(std::string conninfo, std::string where, std::string table, const Manifest& m,
-           std::shared_ptr<const TimeZone> tz)
+  PostgresSink(std::string conninfo, std::string where, std::string table,
+               std::shared_ptr<const TimeZone> tz)
       : conninfo_(std::move(conninfo)),
         where_(std::move(where)),
         table_(std::move(table)),
-        m_(m),
         tz_(std::move(tz)) {}
-  ~PgTarget() override {
+  ~PostgresSink() override {
+    if (open()) Abort();
     if (conn_) PQfinish(conn_);
   }
   Status Connect() {
@@ -37,7 +41,7 @@ class PgTarget : public Target {
     RETURN_IF_ERROR(Exec("SET client_min_messages = warning"));
     return Exec("SET TIME ZONE 'UTC'");
   }
-  std::string Describe() const override { return where_ + " table " + table_; }
+  std::string name() const override { return where_ + " table " + table_; }
   Result<std::optional<std::vector<std::string>>> Columns() override {
     auto [schema, name] = Split();
     ASSIGN_OR_RETURN(auto rows, Query("SELECT column_name FROM information_schema.columns WHERE "
@@ -53,15 +57,39 @@ class PgTarget : public Target {
     ASSIGN_OR_RETURN(auto rows, Query("SELECT 1 FROM " + QTable() + " LIMIT 1", {}));
     return !rows.empty();
   }
-  Status Begin(bool create, bool replace) override {
-    // Types the target lacks: an enum or domain of the source database is created from the
-    // manifest (a domain without its constraints); any other becomes text, with a warning.
+  // Enums and domains, the table (created or replaced), then the COPY, in one transaction.
+  Status Begin() override {
     RETURN_IF_ERROR(Exec("BEGIN"));
+    RETURN_IF_ERROR(MakeTypes());
+    if (mode_.replace) RETURN_IF_ERROR(Exec("DROP TABLE IF EXISTS " + QTable()));
+    if (mode_.create || mode_.replace) RETURN_IF_ERROR(CreateTable());
+    return BeginCopy();
+  }
+  Status Commit() override {
+    Status s = EndCopyIn(conn_);
+    if (!s.ok()) {
+      Exec("ROLLBACK").ok();
+      return Unavailable(name() + ": COPY failed: " + s.message());
+    }
+    return Exec("COMMIT");
+  }
+  void Abort() override {
+    Closed();
+    if (PQputCopyEnd(conn_, "restore stopped") == 1)
+      while (PGresult* r = PQgetResult(conn_)) PQclear(r);
+    (void)Exec("ROLLBACK");
+  }
+
+ private:
+  // Types the target lacks: an enum or domain of the source database is created from the
+  // backup's columns (a domain without its constraints); any other becomes text, with a
+  // warning.
+  Status MakeTypes() {
     SetKinds();
     types_.clear();
     std::set<std::string> made;
-    for (const auto& c : m_.columns) {
-      std::string t = c.type;
+    for (const auto& c : backed_up_.columns) {
+      std::string t = c.source_type;
       bool array = EndsWith(t, "[]");
       std::string base = array ? t.substr(0, t.size() - 2) : t;
       ASSIGN_OR_RETURN(auto known, Query("SELECT to_regtype($1) IS NOT NULL", {base}));
@@ -79,41 +107,45 @@ class PgTarget : public Target {
           RETURN_IF_ERROR(Exec("CREATE DOMAIN " + base + " AS " + c.domain_of));
           made.insert(base);
         } else {
-          warnings.push_back("column " + c.name + ": type " + t +
-                             " is not in the target; restored as " + (array ? "text[]" : "text"));
+          warnings_.push_back("column " + c.name + ": type " + t +
+                              " is not in the target; restored as " + (array ? "text[]" : "text"));
           t = array ? "text[]" : "text";
         }
       }
       types_.push_back(t);
     }
-    if (replace) RETURN_IF_ERROR(Exec("DROP TABLE IF EXISTS " + QTable()));
-    if (create || replace) {
-      auto [schema, name] = Split();
-      if (schema != "public")
-        RETURN_IF_ERROR(Exec("CREATE SCHEMA IF NOT EXISTS " + QuoteIdentifier(schema, '"')));
-      std::string sql = "CREATE TABLE " + QTable() + " (";
-      for (size_t i = 0; i < m_.columns.size(); ++i)
-        sql += (i ? ", " : "") + QuoteIdentifier(m_.columns[i].name, '"') + " " + types_[i] +
-               (m_.columns[i].nullable ? "" : " NOT NULL");
-      if (!m_.primary_key.empty()) {
-        sql += ", PRIMARY KEY (";
-        for (size_t i = 0; i < m_.primary_key.size(); ++i)
-          sql += (i ? ", " : "") + QuoteIdentifier(m_.primary_key[i], '"');
-        sql += ")";
-      }
-      RETURN_IF_ERROR(Exec(sql + ")"));
+    return Status::Ok();
+  }
+  // The table of the backup's columns (in the types MakeTypes chose) and key.
+  Status CreateTable() {
+    auto [schema, name] = Split();
+    if (schema != "public")
+      RETURN_IF_ERROR(Exec("CREATE SCHEMA IF NOT EXISTS " + QuoteIdentifier(schema, '"')));
+    const auto& columns = backed_up_.columns;
+    std::string sql = "CREATE TABLE " + QTable() + " (";
+    for (size_t i = 0; i < columns.size(); ++i)
+      sql += (i ? ", " : "") + QuoteIdentifier(columns[i].name, '"') + " " + types_[i] +
+             (columns[i].nullable ? "" : " NOT NULL");
+    if (!backed_up_.primary_key.empty()) {
+      sql += ", PRIMARY KEY (";
+      for (size_t i = 0; i < backed_up_.primary_key.size(); ++i)
+        sql += (i ? ", " : "") + QuoteIdentifier(backed_up_.primary_key[i], '"');
+      sql += ")";
     }
+    return Exec(sql + ")");
+  }
+  Status BeginCopy() {
     std::string cols;
-    for (const auto& c : m_.columns)
+    for (const auto& c : backed_up_.columns)
       cols += (cols.empty() ? "" : ", ") + QuoteIdentifier(c.name, '"');
     PGresult* r = PQexec(conn_, ("COPY " + QTable() + " (" + cols + ") FROM STDIN").c_str());
     bool ok = PQresultStatus(r) == PGRES_COPY_IN;
     std::string message = ok ? "" : PQresultErrorMessage(r);
     PQclear(r);
-    if (!ok) return Unavailable(Describe() + ": COPY failed: " + std::string(Trim(message)));
+    if (!ok) return Unavailable(name() + ": COPY failed: " + std::string(Trim(message)));
     return Status::Ok();
   }
-  Status Write(const std::vector<std::string_view>& lines) override {
+  Status Load(const std::vector<std::string_view>& lines) override {
     buf_.clear();
     for (auto line : lines) {
       // The fast path: the record's fields in the manifest's column order, each value turned
@@ -121,7 +153,7 @@ class PgTarget : public Target {
       if (!SplitRecord(line, &fields_)) return Corruption("a backup line is not a JSON object");
       bool in_order = fields_.size() == kinds_.size();
       for (size_t i = 0; in_order && i < fields_.size(); ++i)
-        in_order = !fields_[i].key_escaped && fields_[i].key == m_.columns[i].name;
+        in_order = !fields_[i].key_escaped && fields_[i].key == backed_up_.columns[i].name;
       if (in_order) {
         for (size_t i = 0; i < fields_.size(); ++i) {
           if (i) buf_ += '\t';
@@ -132,9 +164,9 @@ class PgTarget : public Target {
       }
       OJ row = OJ::parse(line, nullptr, false);
       if (!row.is_object()) return Corruption("a backup line is not a JSON object");
-      for (size_t i = 0; i < m_.columns.size(); ++i) {
+      for (size_t i = 0; i < backed_up_.columns.size(); ++i) {
         if (i) buf_ += '\t';
-        auto it = row.find(m_.columns[i].name);
+        auto it = row.find(backed_up_.columns[i].name);
         if (it == row.end() || it->is_null()) {
           buf_ += "\\N";
           continue;
@@ -146,24 +178,9 @@ class PgTarget : public Target {
       buf_ += '\n';
     }
     if (PQputCopyData(conn_, buf_.data(), static_cast<int>(buf_.size())) != 1)
-      return Unavailable(Describe() + ": COPY failed: " + std::string(Trim(PQerrorMessage(conn_))));
+      return Unavailable(name() + ": COPY failed: " + std::string(Trim(PQerrorMessage(conn_))));
     return Status::Ok();
   }
-  void Abort() override {
-    if (PQputCopyEnd(conn_, "restore stopped") == 1)
-      while (PGresult* r = PQgetResult(conn_)) PQclear(r);
-    (void)Exec("ROLLBACK");
-  }
-  Status Commit() override {
-    Status s = EndCopyIn(conn_);
-    if (!s.ok()) {
-      Exec("ROLLBACK").ok();
-      return Unavailable(Describe() + ": COPY failed: " + s.message());
-    }
-    return Exec("COMMIT");
-  }
-
- private:
   std::pair<std::string, std::string> Split() const {
     size_t dot = table_.find('.');
     if (dot == std::string::npos) return {"public", table_};
@@ -181,8 +198,8 @@ class PgTarget : public Target {
   };
   void SetKinds() {
     kinds_.clear();
-    for (const auto& c : m_.columns) {
-      ColumnKind k{ToLower(c.type)};
+    for (const auto& c : backed_up_.columns) {
+      ColumnKind k{ToLower(c.source_type)};
       if (k.type == "bytea")
         k.text = ColumnKind::kBytea;
       else if (StartsWith(k.type, "timestamp") &&
@@ -337,7 +354,7 @@ class PgTarget : public Target {
     PQclear(r);
     if (!ok) {
       if (sql != "ROLLBACK") PQclear(PQexec(conn_, "ROLLBACK"));
-      return Unavailable(Describe() + ": " + sql.substr(0, 60) +
+      return Unavailable(name() + ": " + sql.substr(0, 60) +
                          "… failed: " + std::string(Trim(message)));
     }
     return Status::Ok();
@@ -351,7 +368,7 @@ class PgTarget : public Target {
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
       std::string message = PQresultErrorMessage(r);
       PQclear(r);
-      return Unavailable(Describe() + ": " + std::string(Trim(message)));
+      return Unavailable(name() + ": " + std::string(Trim(message)));
     }
     std::vector<std::vector<std::string>> rows;
     for (int i = 0; i < PQntuples(r); ++i) {
@@ -363,7 +380,6 @@ class PgTarget : public Target {
   }
 
   std::string conninfo_, where_, table_;
-  const Manifest& m_;
   std::shared_ptr<const TimeZone> tz_;
   PGconn* conn_ = nullptr;
   std::vector<std::string> types_;
@@ -375,13 +391,13 @@ class PgTarget : public Target {
 
 }  // namespace
 
-Result<std::unique_ptr<Target>> ConnectPgTarget(const SqlSettings& s, const std::string& table,
-                                                const Manifest& m,
-                                                std::shared_ptr<const TimeZone> tz) {
+Result<std::unique_ptr<DatabaseSink>> ConnectPostgresSink(const SqlSettings& s,
+                                                          const std::string& table,
+                                                          std::shared_ptr<const TimeZone> tz) {
   std::string where = "postgresql://" + s.host + ":" + std::to_string(s.port) + "/" + s.database;
-  auto t = std::make_unique<PgTarget>(PgConninfo(s), where, table, m, tz);
+  auto t = std::make_unique<PostgresSink>(PgConninfo(s), where, table, tz);
   RETURN_IF_ERROR(t->Connect());
-  return std::unique_ptr<Target>(std::move(t));
+  return std::unique_ptr<DatabaseSink>(std::move(t));
 }
 
-}  // namespace di::restore_internal
+}  // namespace di

@@ -1,14 +1,18 @@
-// Restore's MySQL / MariaDB target (pipeline/restore_internal.h): the backed-up rows as
+// The MySQL / MariaDB database sink of restore (sinks/database_sink.h): backup records as
 // multi-row INSERTs in one transaction, values turned into MySQL literals.
 #include <mysql.h>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "core/strings.h"
-#include "pipeline/restore_internal.h"
+#include "sinks/database_sink.h"
+#include "sinks/record_text.h"
 
-namespace di::restore_internal {
+namespace di {
 namespace {
+
+using OJ = nlohmann::ordered_json;
 
 bool IsBinaryType(const std::string& t) {
   return StartsWith(t, "binary") || StartsWith(t, "varbinary") ||
@@ -19,12 +23,12 @@ bool IsBinaryType(const std::string& t) {
 
 // MySQL / MariaDB: multi-row INSERTs in one transaction; a new or replacing table is loaded
 // as `<table>__di_restore` and renamed into place.
-class MySqlTarget : public Target {
+class MySqlSink : public DatabaseSink {
  public:
-  MySqlTarget(SqlSettings s, std::string table, const Manifest& m,
-              std::shared_ptr<const TimeZone> tz)
-      : s_(std::move(s)), table_(std::move(table)), m_(m), tz_(std::move(tz)) {}
-  ~MySqlTarget() override {
+  MySqlSink(SqlSettings s, std::string table, std::shared_ptr<const TimeZone> tz)
+      : s_(std::move(s)), table_(std::move(table)), tz_(std::move(tz)) {}
+  ~MySqlSink() override {
+    if (open()) Abort();
     if (db_) mysql_close(db_);
   }
   Status Connect() {
@@ -33,13 +37,13 @@ class MySqlTarget : public Target {
     mysql_options(db_, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
     if (!mysql_real_connect(db_, s_.host.c_str(), s_.user.c_str(), s_.password.c_str(),
                             s_.database.c_str(), static_cast<unsigned>(s_.port), nullptr, 0))
-      return Unavailable(Describe() + ": cannot connect: " + mysql_error(db_));
+      return Unavailable(name() + ": cannot connect: " + mysql_error(db_));
     RETURN_IF_ERROR(Exec("SET NAMES utf8mb4"));
     RETURN_IF_ERROR(Exec("SET time_zone = '+00:00'"));
     RETURN_IF_ERROR(Exec("SET foreign_key_checks = 0"));
     return Exec("SET sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
   }
-  std::string Describe() const override {
+  std::string name() const override {
     return "mysql://" + s_.host + ":" + std::to_string(s_.port) + "/" + s_.database + " table " +
            table_;
   }
@@ -56,28 +60,30 @@ class MySqlTarget : public Target {
     ASSIGN_OR_RETURN(auto rows, Query("SELECT 1 FROM " + Q(table_) + " LIMIT 1"));
     return !rows.empty();
   }
-  Status Begin(bool create, bool replace) override {
-    staged_ = create || replace;
-    replace_ = replace;
+  // A new or replacing table is staged as `<table>__di_restore`, renamed into place by Commit.
+  Status Begin() override {
+    staged_ = mode_.create || mode_.replace;
+    replace_ = mode_.replace;
     into_ = staged_ ? table_ + "__di_restore" : table_;
     if (staged_) {
       RETURN_IF_ERROR(Exec("DROP TABLE IF EXISTS " + Q(into_)));
       std::string sql = "CREATE TABLE " + Q(into_) + " (";
-      for (size_t i = 0; i < m_.columns.size(); ++i)
-        sql += (i ? ", " : "") + Q(m_.columns[i].name) + " " + m_.columns[i].type +
-               (m_.columns[i].nullable ? " NULL" : " NOT NULL");
-      if (!m_.primary_key.empty()) {
+      for (size_t i = 0; i < backed_up_.columns.size(); ++i)
+        sql += (i ? ", " : "") + Q(backed_up_.columns[i].name) + " " +
+               backed_up_.columns[i].source_type +
+               (backed_up_.columns[i].nullable ? " NULL" : " NOT NULL");
+      if (!backed_up_.primary_key.empty()) {
         sql += ", PRIMARY KEY (";
-        for (size_t i = 0; i < m_.primary_key.size(); ++i)
-          sql += (i ? ", " : "") + Q(m_.primary_key[i]);
+        for (size_t i = 0; i < backed_up_.primary_key.size(); ++i)
+          sql += (i ? ", " : "") + Q(backed_up_.primary_key[i]);
         sql += ")";
       }
       RETURN_IF_ERROR(Exec(sql + ") DEFAULT CHARSET = utf8mb4"));
     }
-    for (const auto& c : m_.columns) cols_ += (cols_.empty() ? "" : ", ") + Q(c.name);
+    for (const auto& c : backed_up_.columns) cols_ += (cols_.empty() ? "" : ", ") + Q(c.name);
     return Exec("START TRANSACTION");
   }
-  Status Write(const std::vector<std::string_view>& lines) override {
+  Status Load(const std::vector<std::string_view>& lines) override {
     std::string sql = "INSERT INTO " + Q(into_) + " (" + cols_ + ") VALUES ";
     bool first = true;
     for (auto line : lines) {
@@ -85,10 +91,11 @@ class MySqlTarget : public Target {
       if (!row.is_object()) return Corruption("a backup line is not a JSON object");
       sql += first ? "(" : ", (";
       first = false;
-      for (size_t i = 0; i < m_.columns.size(); ++i) {
+      for (size_t i = 0; i < backed_up_.columns.size(); ++i) {
         if (i) sql += ", ";
-        auto it = row.find(m_.columns[i].name);
-        AppendLiteral(it == row.end() ? OJ(nullptr) : *it, ToLower(m_.columns[i].type), sql);
+        auto it = row.find(backed_up_.columns[i].name);
+        AppendLiteral(it == row.end() ? OJ(nullptr) : *it,
+                      ToLower(backed_up_.columns[i].source_type), sql);
       }
       sql += ")";
     }
@@ -107,6 +114,7 @@ class MySqlTarget : public Target {
     return Exec("RENAME TABLE " + Q(into_) + " TO " + Q(table_));
   }
   void Abort() override {
+    Closed();
     (void)Exec("ROLLBACK");
     if (staged_) (void)Exec("DROP TABLE IF EXISTS " + Q(into_));
   }
@@ -152,7 +160,7 @@ class MySqlTarget : public Target {
   }
   Status Exec(const std::string& sql) {
     if (mysql_real_query(db_, sql.data(), sql.size()) != 0)
-      return Unavailable(Describe() + ": " + sql.substr(0, 60) + "… failed: " + mysql_error(db_));
+      return Unavailable(name() + ": " + sql.substr(0, 60) + "… failed: " + mysql_error(db_));
     return Status::Ok();
   }
   Result<std::vector<std::vector<std::string>>> Query(const std::string& sql) {
@@ -171,7 +179,6 @@ class MySqlTarget : public Target {
 
   SqlSettings s_;
   std::string table_, into_, cols_;
-  const Manifest& m_;
   std::shared_ptr<const TimeZone> tz_;
   MYSQL* db_ = nullptr;
   bool staged_ = false, replace_ = false;
@@ -179,12 +186,12 @@ class MySqlTarget : public Target {
 
 }  // namespace
 
-Result<std::unique_ptr<Target>> ConnectMySqlTarget(const SqlSettings& s, const std::string& table,
-                                                   const Manifest& m,
-                                                   std::shared_ptr<const TimeZone> tz) {
-  auto t = std::make_unique<MySqlTarget>(s, table, m, tz);
+Result<std::unique_ptr<DatabaseSink>> ConnectMySqlSink(const SqlSettings& s,
+                                                       const std::string& table,
+                                                       std::shared_ptr<const TimeZone> tz) {
+  auto t = std::make_unique<MySqlSink>(s, table, tz);
   RETURN_IF_ERROR(t->Connect());
-  return std::unique_ptr<Target>(std::move(t));
+  return std::unique_ptr<DatabaseSink>(std::move(t));
 }
 
-}  // namespace di::restore_internal
+}  // namespace di
