@@ -161,21 +161,6 @@ TableSinks MakeSinks(const RunWorld& world, const TableMapping& m, MigrationSour
   return t;
 }
 
-// The snapshot the table's read sees, pinned, and its place in the change log — recorded only
-// for a read in key order (in one transaction) of the whole table; a resumed run's targets
-// began on another snapshot. Empty (said once) when the server cannot give one.
-LogPosition PinnedSnapshot(Source& source, const TableMapping& m, const TableInfo& info, bool fresh,
-                           const Say& say) {
-  if (info.primary_key.empty()) return LogPosition();
-  auto pinned = source.PinSnapshot();
-  if (!pinned.ok()) {
-    say("[migrate] " + m.Name() +
-        ": WARNING: no snapshot position recorded: " + pinned.status().message());
-    return LogPosition();
-  }
-  return fresh ? *pinned : LogPosition();
-}
-
 // "resuming: dynamodb:users after 400 rows, backup from the start"
 std::string ResumeLine(const std::vector<SinkStart>& starts) {
   std::string line;
@@ -299,12 +284,22 @@ TableResults MigrateTableRun(const RunWorld& world, const TableMapping& m,
   if (info.primary_key.empty() && m.backup)
     say("[backup] " + m.Name() +
         ": no primary key; backed up in full (incremental sync and DynamoDB need one)");
+  // The read's snapshot, and the lookups' too, before anything is read or written; let go
+  // when the table is done, whichever way.
+  TableSnapshot snapshot(*srcs, m, say);
+  auto pinned = snapshot.Pin();
+  if (!pinned.ok()) {
+    say("[migrate] " + m.Name() + ": FAILED: " + pinned.status().message());
+    return AllFailed(m, run_id, warehouse, pinned.status());
+  }
   TableSinks sinks = MakeSinks(world, m, *srcs, run_id, record, hooks);
   bool fresh = true;  // every target from the start: one read, one snapshot
   for (const auto& s : sinks.starts) fresh = fresh && !s.after;
   if (!fresh) say("[migrate] " + m.Name() + ": " + ResumeLine(sinks.starts));
   TableReadOptions o;
-  o.snapshot = PinnedSnapshot(*srcs->main, m, info, fresh, say);
+  // Its place in the change log is recorded only for a read of the whole table in key order
+  // (one transaction): a resumed run's targets began on another snapshot.
+  o.snapshot = fresh ? *pinned : LogPosition();
   o.batch_size = static_cast<size_t>(world.config.run.batch_size);
   o.by_key = !info.primary_key.empty();
   o.stop = hooks.stop;
@@ -314,7 +309,7 @@ TableResults MigrateTableRun(const RunWorld& world, const TableMapping& m,
   o.on_progress = TableProgress(m, sinks, srcs->main->EstimateRows(info), say, hooks);
   TableReadOutcome out;
   if (!sinks.starts.empty()) out = ReadIntoSinks(*srcs->main, info, sinks.starts, o);
-  srcs->main->ReleaseSnapshot();
+  snapshot.Release();
   TableResults r = Collect(m, sinks, out, state, run_id, world.store, say);
   RecordFinished(state, m, run_id, task, o.snapshot, r,
                  out.status().ok() && sinks.warehouse_status.ok(), say);

@@ -85,6 +85,56 @@ Result<MigrationSources> OpenMigrationSources(SourceFactory& sources, const Tabl
   return s;
 }
 
+bool LooksUp(const TableMapping& m) {
+  return m.dynamodb && (!m.dynamodb->embed.empty() || !m.dynamodb->enrichment.empty());
+}
+
+TableSnapshot::~TableSnapshot() {
+  Release();
+}
+
+void TableSnapshot::Release() {
+  if (joined_) srcs_.lookup->LeaveSnapshot();
+  if (pinned_) srcs_.main->ReleaseSnapshot();
+  joined_ = pinned_ = false;
+}
+
+Result<LogPosition> TableSnapshot::Pin() {
+  if (srcs_.info.primary_key.empty()) return LogPosition();
+  const std::string lookups = "its lookups (embedded rows, enrichments)";
+  std::string missed;
+  LogPosition position;
+  for (int attempt = 0; attempt < kJoinTries; ++attempt) {
+    pinned_ = true;
+    auto pinned = srcs_.main->PinSnapshot();  // a new one on each try
+    if (!pinned.ok()) {
+      say_("[migrate] " + m_.Name() + ": WARNING: no snapshot position recorded" +
+           (LooksUp(m_) ? " and " + lookups + " read the live database" : "") + ": " +
+           pinned.status().message());
+      return LogPosition();
+    }
+    position = *pinned;
+    if (!LooksUp(m_)) return position;
+    auto token = srcs_.main->SharedSnapshot();
+    if (token.ok() && token->empty()) return position;  // an engine without one: live lookups
+    Result<bool> joined =
+        token.ok() ? srcs_.lookup->JoinSnapshot(*token, &missed) : Result<bool>(token.status());
+    if (!joined.ok())
+      return Status(joined.status().code(),
+                    "the DynamoDB lookups (embedded rows, enrichments) cannot join the snapshot "
+                    "of the table's read: " +
+                        joined.status().message());
+    if (*joined) {
+      joined_ = true;
+      return position;
+    }
+  }
+  say_("[migrate] " + m_.Name() + ": WARNING: " + lookups +
+       " read the live database, not the read's snapshot: " + std::to_string(kJoinTries) +
+       " tries to open the same snapshot for them missed; the last: " + missed);
+  return position;  // the last try's, still pinned for the read
+}
+
 Status SinkStatus(const TableReadOutcome& out, size_t i) {
   const SinkOutcome& so = out.fan.sinks[i];
   if (!so.status.ok()) return so.status;

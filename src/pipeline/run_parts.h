@@ -58,6 +58,42 @@ struct MigrationSources {
 };
 Result<MigrationSources> OpenMigrationSources(SourceFactory& sources, const TableMapping& m);
 
+// Whether a mapped table's DynamoDB items look rows up (embedded child rows, an enrichment):
+// only then do its lookups need to see the read's snapshot.
+bool LooksUp(const TableMapping& m);
+
+// The snapshot of a table's read: pinned on `srcs.main` and, for a table whose items look
+// rows up, joined by `srcs.lookup`, so an item's embedded children and enrichments are of the
+// same snapshot as its row. Both are let go (the join left, the pin released) when it is
+// destroyed, whichever way the table's run ends (done, failed, stopped). Borrows `srcs`,
+// which outlives it; used on the table's thread (the lookup source is the DynamoDB sink's
+// in between, the fan-out ordering the two). Not thread-safe.
+class TableSnapshot {
+ public:
+  // Tries a MariaDB join this many times, each pinning the read again.
+  static constexpr int kJoinTries = 5;
+  TableSnapshot(MigrationSources& srcs, const TableMapping& m, const Say& say)
+      : srcs_(srcs), m_(m), say_(say) {}
+  ~TableSnapshot();
+  TableSnapshot(const TableSnapshot&) = delete;
+  TableSnapshot& operator=(const TableSnapshot&) = delete;
+  // Pins the read's snapshot (none for a table without a primary key, read in one unordered
+  // pass) and joins the lookups to it when LooksUp. The snapshot's place in the change log:
+  // empty when the server gives none (said as a warning; the read and the lookups then see
+  // their own snapshots). An error, naming the table, when the lookups cannot join it: the
+  // table fails before anything is read. A MariaDB join that never meets the read's binlog
+  // place in kJoinTries is no error: its lookups read live, said as a warning with why.
+  Result<LogPosition> Pin();
+  // Lets both go now (the read is done); the destructor then has nothing left to do.
+  void Release();
+
+ private:
+  MigrationSources& srcs_;
+  const TableMapping& m_;
+  const Say& say_;
+  bool pinned_ = false, joined_ = false;
+};
+
 // A run that needs the state table and DynamoDB (migrate, sync) in a world without them:
 // false, `out` FAILED with what to set.
 bool NeedsAws(const RunWorld& world, const std::string& mode, RunOutcome& out);

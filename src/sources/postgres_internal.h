@@ -3,7 +3,8 @@
 // to postgres_*.cpp; nothing here is a contract.
 //   postgres_session.cpp   the connection: connecting, queries, the read transaction
 //   postgres_source.cpp    the catalog (tables, columns, indexes, estimates) and lookups
-//   postgres_snapshot.cpp  a pinned snapshot: a temporary logical replication slot
+//   postgres_snapshot.cpp  a pinned snapshot: a temporary logical replication slot; joining
+//                          another source's pinned snapshot (the lookups)
 //   postgres_conv.cpp      column text -> Value (Conv), Value -> query parameter text
 //   postgres_reader.cpp    reads: COPY ... TO STDOUT, or a cursor fetched a page at a time
 // The source owns its connection (and a pinned snapshot's replication connection) and
@@ -126,6 +127,13 @@ class PgSource : public Source {
 
   Result<LogPosition> PinSnapshot() override;
   void ReleaseSnapshot() override;
+  // The exported snapshot's name (PinSnapshot's), "" when none is pinned.
+  Result<std::string> SharedSnapshot() override { return snapshot_; }
+  // A REPEATABLE READ READ ONLY transaction importing `token` (SET TRANSACTION SNAPSHOT),
+  // held until LeaveSnapshot: lookups run in it, and reads opened meanwhile nest in it.
+  // Never false: an import is exact or an error.
+  Result<bool> JoinSnapshot(const std::string& token, std::string* missed) override;
+  void LeaveSnapshot() override;
 
   Result<std::vector<std::string>> ListTables() override;
   Result<TableInfo> Describe(const std::string& table, const std::string& cursor_column) override;
@@ -182,6 +190,7 @@ class PgSource : public Source {
   PGconn* conn_ = nullptr;
   PGconn* repl_ = nullptr;     // the pinned snapshot's replication session (PinSnapshot)
   std::string snapshot_;       // its exported snapshot
+  bool joined_ = false;        // in a JoinSnapshot transaction (which holds one reads_open_)
   PgReader* ahead_ = nullptr;  // the reader whose next page's query is in flight
   int reads_open_ = 0;         // ordered reads open in the read transaction
   uint64_t cursors_ = 0;       // cursors declared on this connection

@@ -1,6 +1,7 @@
 // The PostgreSQL source's pinned snapshot (sources/postgres_internal.h): a temporary logical
 // replication slot, made on a walsender connection, exports the snapshot that the ordered
-// reads' transaction imports, and gives its LSN, where change capture starts.
+// reads' transaction imports, and gives its LSN, where change capture starts. Another source
+// (a table's lookups) joins that snapshot by importing it too.
 #include <libpq-fe.h>
 
 #include <unistd.h>
@@ -52,6 +53,33 @@ void PgSource::ReleaseSnapshot() {
   if (repl_) PQfinish(repl_);  // (the temporary slot goes with its session)
   repl_ = nullptr;
   snapshot_.clear();
+}
+
+Result<bool> PgSource::JoinSnapshot(const std::string& token, std::string* missed) {
+  (void)missed;
+  LeaveSnapshot();
+  // An exported snapshot's name is hex digits and dashes ("00000003-0000001B-1"): anything
+  // else is not one, and is never put into the query.
+  const bool named =
+      !token.empty() && token.find_first_not_of("0123456789ABCDEFabcdef-") == std::string::npos;
+  if (!named) return InvalidArgument(Where() + ": '" + token + "' is not a snapshot's name");
+  if (reads_open_ > 0)
+    return Internal(Where() + ": cannot join a snapshot while a read is open on the connection");
+  RETURN_IF_ERROR(Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  if (Status s = Exec("SET TRANSACTION SNAPSHOT '" + token + "'"); !s.ok()) {
+    Exec("ROLLBACK").ok();
+    return Status(s.code(), s.message() + " (importing the snapshot " + token +
+                                ", which lives only while the session that pinned it is open)");
+  }
+  joined_ = true;
+  ++reads_open_;  // reads opened meanwhile nest in this transaction; LeaveSnapshot ends it
+  return true;
+}
+
+void PgSource::LeaveSnapshot() {
+  if (!joined_) return;
+  joined_ = false;
+  EndRead();  // commits once no read is open in it
 }
 
 }  // namespace di::postgres_internal

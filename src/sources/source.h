@@ -134,6 +134,34 @@ class Source {
   // names the setting to change, and the reads then see their own snapshot.
   virtual Result<LogPosition> PinSnapshot() { return LogPosition(); }
   virtual void ReleaseSnapshot() {}
+  // A second source of the same server seeing the pinned snapshot (a table's DynamoDB
+  // lookups: embedded child rows, enrichments). Like the rest of a Source, none of these is
+  // thread-safe: each source is called from one thread at a time (a run hands the joined
+  // source to its DynamoDB sink's thread and takes it back after, the fan-out ordering the
+  // two).
+  //
+  // SharedSnapshot, on the source that pinned: a token for JoinSnapshot, valid until
+  // ReleaseSnapshot (PostgreSQL: the exported snapshot's name, which lives while the slot's
+  // session is open; MariaDB: "<binlog file>:<offset>", the place the pinned transaction's
+  // snapshot saw). Empty when there is none to share: nothing pinned, or an engine whose
+  // reads have no snapshot (MongoDB: FerretDB's reads are not isolated) or that gives no
+  // place for it (MySQL without Binlog_snapshot_file).
+  virtual Result<std::string> SharedSnapshot() { return std::string(); }
+  // JoinSnapshot, on another source of the same server and database, before the pinning
+  // source's ReleaseSnapshot: what it reads next (Lookup, Describe, Read) sees the snapshot
+  // of `token`, until LeaveSnapshot (after which it reads live again). PostgreSQL imports the
+  // exported snapshot, exactly. MariaDB cannot import one: it opens a transaction WITH
+  // CONSISTENT SNAPSHOT of its own and compares its binlog place with the token's; equal
+  // places saw the same commits. When they differ (a commit came between the two) the answer
+  // is false, the source is not joined and `*missed` says why: pin again and retry. An error
+  // when it cannot join at all (a token it does not know or that has expired, the
+  // connection lost), naming the server; the source is then not joined either.
+  virtual Result<bool> JoinSnapshot(const std::string& token, std::string* missed) {
+    (void)missed;
+    return Internal("this source cannot join the snapshot '" + token + "'");
+  }
+  // Ends a JoinSnapshot (its transaction closed); a no-op when not joined.
+  virtual void LeaveSnapshot() {}
   // Whether some index of `table` starts with `column` (so an ordered read by it needs no
   // sort of the whole table); true when the engine cannot tell.
   virtual Result<bool> HasIndexLeadingWith(const TableInfo& table, const std::string& column) {

@@ -164,4 +164,26 @@ int RunCommand(const std::string& command, std::string* output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+int RunUnderWrites(const std::string& transaction, const std::string& migrate,
+                   const std::string& markers, std::string* out) {
+  for (const char* f : {"started", "stop", "done"}) std::remove((markers + f).c_str());
+  const std::string loop = "i=0; while [ $i -lt 20 ] || { [ ! -e " + markers +
+                           "stop ] && [ $i -lt 5000 ]; }; do " + transaction +
+                           "; i=$((i + 1)); [ $i -eq 5 ] && touch " + markers +
+                           "started; done; touch " + markers + "done";
+  if (RunCommand(StackEnvShell() + "export PGPASSWORD=\"$POSTGRES_PASSWORD\" && (" + loop +
+                     ") >/dev/null 2>&1 &",
+                 out) != 0)
+    return -1;
+  std::string ignored;
+  for (int i = 0; i < 300 && RunCommand("test -e " + markers + "started", &ignored) != 0; ++i)
+    RunCommand("sleep 0.1", &ignored);
+  const int rc = RunCommand(migrate, out);
+  RunCommand("touch " + markers + "stop", &ignored);
+  for (int i = 0; i < 600 && RunCommand("test -e " + markers + "done", &ignored) != 0; ++i)
+    RunCommand("sleep 0.1", &ignored);
+  for (const char* f : {"started", "stop", "done"}) std::remove((markers + f).c_str());
+  return rc;
+}
+
 }  // namespace di::testing

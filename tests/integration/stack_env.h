@@ -49,5 +49,14 @@ std::string PsqlOn(const std::string& db, const std::string& sql);
 std::string MariaDbOn(const std::string& db, const std::string& sql);
 // Runs a shell command; returns its exit code and fills `output` with stdout+stderr.
 int RunCommand(const std::string& command, std::string* output);
+// Runs `transaction` (a shell command writing one transaction to the stack's databases) over
+// and over in the background through `migrate` (a shell command running a migrate that pauses
+// at each checkpoint, DI_PAUSE_AFTER_CHECKPOINT_MS): the migrate starts once the writers have
+// committed 5 transactions, and the writers stop once it has ended (after 20 at least, 5000
+// at most), so the run's snapshot always falls among the writes however fast or slow the
+// machine. `markers`: the prefix of the writers' marker files ("/tmp/<name>-writers.").
+// Returns the migrate's exit code (-1 when the writers could not start), its output in `out`.
+int RunUnderWrites(const std::string& transaction, const std::string& migrate,
+                   const std::string& markers, std::string* out);
 
 }  // namespace di::testing

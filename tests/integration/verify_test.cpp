@@ -47,33 +47,14 @@ class VerifyTest : public ::testing::Test {
     return RunCommand(env + DI_BINARY + " --mode setup", &setup_output_) == 0 ? env : "";
   }
   std::string setup_output_;  // SnapEnv's setup, for a failure message
-  // Runs `transaction` (a shell command writing one transaction to the stack's databases)
-  // over and over in the background through a migrate that pauses 40 ms at each checkpoint:
-  // the migrate starts once the writers have committed 5 transactions, and the writers stop
-  // once it has ended (after 20 at least, 5000 at most), so the run's snapshot always falls
-  // among the writes however fast or slow the machine. The run's manifest key (empty, with
-  // the output in `out`, when the run failed).
+  // A migrate (pausing 40 ms at each checkpoint) under writers running `transaction`
+  // (RunUnderWrites, stack_env.h). The run's manifest key (empty, with the output in `out`,
+  // when the run failed).
   std::string MigrateUnderWrites(const std::string& env, const std::string& transaction,
                                  std::string* out) {
-    const std::string base = "/tmp/" + s_ + "-writers.";
-    for (const char* f : {"started", "stop", "done"}) std::remove((base + f).c_str());
-    const std::string loop = "i=0; while [ $i -lt 20 ] || { [ ! -e " + base +
-                             "stop ] && [ $i -lt " + "5000 ]; }; do " + transaction +
-                             "; i=$((i + 1)); [ $i -eq 5 ] && " + "touch " + base +
-                             "started; done; touch " + base + "done";
-    if (RunCommand(StackEnvShell() + "export PGPASSWORD=\"$POSTGRES_PASSWORD\" && (" + loop +
-                       ") >/dev/null 2>&1 &",
-                   out) != 0)
-      return "";
-    std::string ignored;
-    for (int i = 0; i < 300 && RunCommand("test -e " + base + "started", &ignored) != 0; ++i)
-      RunCommand("sleep 0.1", &ignored);
-    const int rc =
-        RunCommand(env + "DI_PAUSE_AFTER_CHECKPOINT_MS=40 " + DI_BINARY + " --mode migrate", out);
-    RunCommand("touch " + base + "stop", &ignored);
-    for (int i = 0; i < 600 && RunCommand("test -e " + base + "done", &ignored) != 0; ++i)
-      RunCommand("sleep 0.1", &ignored);
-    for (const char* f : {"started", "stop", "done"}) std::remove((base + f).c_str());
+    const int rc = RunUnderWrites(
+        transaction, env + "DI_PAUSE_AFTER_CHECKPOINT_MS=40 " + DI_BINARY + " --mode migrate",
+        "/tmp/" + s_ + "-writers.", out);
     const size_t at = out->find("s3://di-" + s_ + "/");
     if (rc != 0 || at == std::string::npos) return "";
     const size_t key_at = at + std::string("s3://di-/").size() + s_.size();

@@ -99,8 +99,60 @@ int64_t FakeSource::EstimateRows(const TableInfo&) {
   return static_cast<int64_t>(data_->keys.size());
 }
 
+void FakeTableData::Note(const std::string& event) {
+  std::lock_guard lock(mu_);
+  events_.push_back(event);
+}
+
+std::vector<std::string> FakeTableData::events() {
+  std::lock_guard lock(mu_);
+  return events_;
+}
+
+std::string FakeSource::Seen() const {
+  return !pinned_.empty() ? pinned_ : !joined_.empty() ? joined_ : "live";
+}
+
+Result<std::vector<std::vector<Value>>> FakeSource::Lookup(const TableInfo&, const std::string&,
+                                                           const std::vector<Value>&) {
+  data_->Note("lookup in " + Seen());
+  return std::vector<std::vector<Value>>{};
+}
+
+Result<LogPosition> FakeSource::PinSnapshot() {
+  ReleaseSnapshot();
+  if (!data_->snapshots) return LogPosition();
+  const int n = ++data_->pins;
+  pinned_ = "snap-" + std::to_string(n);
+  data_->Note("pin " + pinned_);
+  return LogPosition{Engine::kPostgres, "0/" + std::to_string(n), "", 0};
+}
+
+void FakeSource::ReleaseSnapshot() {
+  if (!pinned_.empty()) data_->Note("release " + pinned_);
+  pinned_.clear();
+}
+
+Result<bool> FakeSource::JoinSnapshot(const std::string& token, std::string* missed) {
+  LeaveSnapshot();
+  if (data_->join_fails) return Unavailable("fake source: snapshot " + token + " is gone");
+  if (data_->join_misses.load() > 0 && --data_->join_misses >= 0) {
+    *missed = "fake source: a commit came between";
+    return false;
+  }
+  data_->Note("join " + token);
+  joined_ = token;
+  return true;
+}
+
+void FakeSource::LeaveSnapshot() {
+  if (!joined_.empty()) data_->Note("leave " + joined_);
+  joined_.clear();
+}
+
 Result<std::unique_ptr<RowReader>> FakeSource::Read(const TableInfo&, const ReadOptions& o) {
   ++data_->reads;
+  data_->Note("read in " + Seen());
   auto key = [](const std::optional<Position>& p, int64_t none) {
     return p ? p->key.at(0).as<int64_t>() : none;
   };

@@ -42,6 +42,21 @@ struct FakeTableData {
   std::atomic<int> drops{0};
   int64_t drop_after = 0;
   std::atomic<int> reads{0};  // reads opened, by every source of the table
+  // Snapshots: with `snapshots`, PinSnapshot pins "snap-<n>" (n counts the pins), which
+  // SharedSnapshot gives and JoinSnapshot joins (an error when `join_fails`; false, missed,
+  // for the first `join_misses` tries). What each source did, in order, in events():
+  // "pin snap-1", "join snap-1", "read in snap-1", "lookup in snap-1" (a source neither
+  // pinned nor joined: "... in live"), "leave snap-1", "release snap-1".
+  bool snapshots = false;
+  bool join_fails = false;
+  std::atomic<int> join_misses{0};
+  void Note(const std::string& event);
+  std::vector<std::string> events();
+  std::atomic<int> pins{0};
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> events_;
 };
 
 // The table of `data` read in key order over (after, until].
@@ -55,14 +70,20 @@ class FakeSource : public Source {
   Result<TableInfo> Describe(const std::string&, const std::string&) override;
   Result<std::unique_ptr<RowReader>> Read(const TableInfo&, const ReadOptions& o) override;
   int64_t EstimateRows(const TableInfo&) override;
+  // No rows (noted, with the snapshot it ran in).
   Result<std::vector<std::vector<Value>>> Lookup(const TableInfo&, const std::string&,
-                                                 const std::vector<Value>&) override {
-    return std::vector<std::vector<Value>>{};
-  }
+                                                 const std::vector<Value>&) override;
+  Result<LogPosition> PinSnapshot() override;
+  void ReleaseSnapshot() override;
+  Result<std::string> SharedSnapshot() override { return pinned_; }
+  Result<bool> JoinSnapshot(const std::string& token, std::string* missed) override;
+  void LeaveSnapshot() override;
   int reads() const { return data_->reads.load(); }
 
  private:
+  std::string Seen() const;  // the snapshot reads see: "snap-<n>" or "live"
   std::shared_ptr<FakeTableData> data_;
+  std::string pinned_, joined_;
 };
 
 // Every Open gives a new FakeSource of the same table; counts them.

@@ -5,9 +5,12 @@
 // checkpoint (as a killed process leaves it) is resumed by the next one, each target from its
 // own place; a source that drops its connection in mid-read fails the run honestly and the
 // next run is whole — nothing lost, nothing in a backup twice. RunSync on the same world:
-// each sync carries DynamoDB on from its watermark.
+// each sync carries DynamoDB on from its watermark. A table whose items embed child rows:
+// its lookups join its read's snapshot before anything is read, or the table fails; both
+// are let go however the table ends.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -16,6 +19,7 @@
 
 #include "fakes.h"
 #include "pipeline/run.h"
+#include "pipeline/run_parts.h"
 #include "pipeline/state_faults.h"
 
 namespace di {
@@ -59,9 +63,19 @@ class RunMigrateTest : public ::testing::Test {
     return RunSync(world, mapping_, std::nullopt,
                    [this](const std::string& l) { log_ += l + "\n"; });
   }
-  RunOutcome Migrate(StateStore& state) {
+  RunOutcome Migrate(StateStore& state, const RunHooks& hooks = RunHooks()) {
     RunWorld world{config_, *sources_, *store_, &state, ddb_.get(), clock_};
-    return RunMigrate(world, mapping_, [this](const std::string& l) { log_ += l + "\n"; });
+    return RunMigrate(
+        world, mapping_, [this](const std::string& l) { log_ += l + "\n"; }, hooks);
+  }
+  // The table's items embed child rows ("kids": the rows of "t" whose id is theirs), so its
+  // lookups join the read's snapshot; the fake source pins snapshots and notes what it does.
+  void EmbedKids() {
+    mapping_[0].dynamodb->embed = {EmbedSpec{"t", "id", "id", "kids", true}};
+    data_->snapshots = true;
+  }
+  int64_t Lookups(const std::vector<std::string>& events, const std::string& in) {
+    return std::count(events.begin(), events.end(), "lookup in " + in);
   }
   // The keys of every record in the complete backup of run `run_id` (its manifest's parts).
   std::vector<int64_t> BackupKeys(const std::string& run_id) {
@@ -216,6 +230,95 @@ TEST_F(RunMigrateTest, ASyncWritesTheRowsAfterItsWatermarkAndMovesIt) {
   EXPECT_EQ(third.run_id, second.run_id + "-2");
   EXPECT_NE(Report(second), Report(third));
   EXPECT_EQ(Report(third)["run_id"], third.run_id);
+}
+
+TEST_F(RunMigrateTest, TheLookupsOfATableThatEmbedsRowsSeeTheSnapshotOfItsRead) {
+  EmbedKids();
+  MemoryStateStore state;
+  RunOutcome o = Migrate(state);
+  ASSERT_EQ(o.status, RunState::kSuccess) << log_;
+  const auto ev = data_->events();
+  // Pinned and joined before the read; every batch's lookup in that snapshot; both let go.
+  ASSERT_GE(ev.size(), 5u);
+  EXPECT_EQ(std::vector<std::string>(ev.begin(), ev.begin() + 3),
+            (std::vector<std::string>{"pin snap-1", "join snap-1", "read in snap-1"}));
+  EXPECT_EQ(Lookups(ev, "snap-1"), 25);  // 2500 rows, batches of 100
+  EXPECT_EQ(Lookups(ev, "live"), 0);
+  EXPECT_EQ(std::vector<std::string>(ev.end() - 2, ev.end()),
+            (std::vector<std::string>{"leave snap-1", "release snap-1"}));
+  EXPECT_EQ(dynamo_->Puts(kItems).size(), 2500u);
+}
+
+TEST_F(RunMigrateTest, ATableWithoutLookupsPinsItsReadAndJoinsNothing) {
+  data_->snapshots = true;
+  MemoryStateStore state;
+  ASSERT_EQ(Migrate(state).status, RunState::kSuccess) << log_;
+  EXPECT_EQ(data_->events(),
+            (std::vector<std::string>{"pin snap-1", "read in snap-1", "release snap-1"}));
+}
+
+TEST_F(RunMigrateTest, LookupsThatCannotJoinTheSnapshotFailTheTableBeforeAnythingIsRead) {
+  EmbedKids();
+  data_->join_fails = true;
+  MemoryStateStore state;
+  RunOutcome o = Migrate(state);
+  EXPECT_EQ(o.status, RunState::kFailed);
+  EXPECT_EQ(data_->reads.load(), 0);
+  EXPECT_TRUE(dynamo_->Puts(kItems).empty());
+  const std::string why =
+      "the DynamoDB lookups (embedded rows, enrichments) cannot join the snapshot of the "
+      "table's read: fake source: snapshot snap-1 is gone";
+  EXPECT_NE(log_.find("[migrate] postgresql.t: FAILED: " + why), std::string::npos) << log_;
+  nlohmann::json report = Report(o);
+  ASSERT_EQ(report["tables"].size(), 2u);  // the backup and DynamoDB, each failed with why
+  for (const auto& t : report["tables"]) EXPECT_EQ(t["error"], why) << t.dump();
+  EXPECT_EQ(data_->events(), (std::vector<std::string>{"pin snap-1", "release snap-1"}));
+}
+
+TEST_F(RunMigrateTest, AMissedJoinPinsTheReadAgainAndTooManyLeaveTheLookupsLiveWithAWarning) {
+  EmbedKids();
+  data_->join_misses = 2;  // as MariaDB misses when a commit comes between the two
+  MemoryStateStore state;
+  ASSERT_EQ(Migrate(state).status, RunState::kSuccess) << log_;
+  auto ev = data_->events();
+  EXPECT_EQ(std::vector<std::string>(ev.begin(), ev.begin() + 6),
+            (std::vector<std::string>{"pin snap-1", "release snap-1", "pin snap-2",
+                                      "release snap-2", "pin snap-3", "join snap-3"}));
+  EXPECT_EQ(Lookups(ev, "snap-3"), 25);
+  EXPECT_EQ(log_.find("WARNING"), std::string::npos) << log_;
+
+  data_->join_misses = runs::TableSnapshot::kJoinTries;
+  clock_.Advance(std::chrono::seconds(1));
+  RunOutcome o = Migrate(state);
+  ASSERT_EQ(o.status, RunState::kSuccess) << log_;
+  EXPECT_NE(log_.find("postgresql.t: WARNING: its lookups (embedded rows, enrichments) read the "
+                      "live database, not the read's snapshot: 5 tries to open the same snapshot "
+                      "for them missed; the last: fake source: a commit came between"),
+            std::string::npos)
+      << log_;
+  ev = data_->events();
+  EXPECT_EQ(Lookups(ev, "live"), 25);
+  EXPECT_EQ(ev.back(), "release snap-8");  // the last try's pin, the read's
+}
+
+TEST_F(RunMigrateTest, TheSnapshotAndTheJoinAreLetGoWhenTheReadFailsOrIsStopped) {
+  EmbedKids();
+  data_->drops = 1;
+  data_->drop_after = 1234;
+  MemoryStateStore state;
+  EXPECT_EQ(Migrate(state).status, RunState::kFailed);
+  auto ev = data_->events();
+  EXPECT_EQ(std::vector<std::string>(ev.end() - 2, ev.end()),
+            (std::vector<std::string>{"leave snap-1", "release snap-1"}));
+
+  std::atomic<bool> stop{true};
+  RunHooks hooks;
+  hooks.stop = &stop;
+  clock_.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(Migrate(state, hooks).status, RunState::kStopped) << log_;
+  ev = data_->events();
+  EXPECT_EQ(std::vector<std::string>(ev.end() - 2, ev.end()),
+            (std::vector<std::string>{"leave snap-2", "release snap-2"}));
 }
 
 }  // namespace
