@@ -9,7 +9,9 @@ BENCH_REPEAT ?= 5
 # e.g. BENCH_ONLY=sling,dlt,noindex: those cells only (results in bench/results/partial/)
 BENCH_ONLY ?=
 BENCH_ACK_PORT ?= 5990
-ENV := set -a && . ./stack.env && set +a
+# stack.env's settings for the commands below, each only where the environment does not set
+# it (as scripts/* and the tests read it): `MYSQL_PORT=13306 make test` uses that port.
+ENV := . scripts/lib.sh && load_stack_env stack.env
 
 .PHONY: all setup build build-asan stack-up stack-down stack-status seed testdata demo test \
         test-unit test-asan bench format format-check clean
