@@ -9,8 +9,11 @@ bench/results/<stamp>.json and BENCHMARKS.md, with the machine, the date and the
 Usage: run_bench.py --binary build/data-ingestion --ack-server build/ack_server
                     [--micro build/micro_bench] [--scales 10,100] [--repeat 5]
                     [--only backup,migrate,micro,sling,dlt,noindex,restore] [--ack-port 5990]
+                    [--baseline HEAD~1|REF|none] [--baseline-dir build-baseline] [--jobs 2]
 A run with --only writes bench/results/partial/<stamp>.json and .md, not BENCHMARKS.md.
-Sling and dlt come from .venv-bench (scripts/setup bench).
+Sling and dlt come from .venv-bench (scripts/setup bench). --baseline builds that commit's
+binary (bench/baseline.py) and runs it interleaved with ours in every timed cell; each figure
+of ours is reported beside the baseline's.
 """
 import argparse
 import datetime as dt
@@ -20,19 +23,20 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
-from backup_cell import SHORT_RUN_REPEATS, SHORT_RUN_S, bench_backups
+from backup_cell import SHORT_RUN_REPEATS, SHORT_RUN_S, bench_backups, memory_across_scales
+from baseline import Baseline, build as build_baseline
+from micro_cell import bench_micro, bench_startup
 from migrate_cells import bench_migrate, bench_noindex
 from restore_cell import bench_restore
 from stack_sql import ROOT, TABLES, stack_env
-from timing import machine, median
+from timing import machine
 from tools_cell import bench_tools
 
 CELLS = ("backup", "migrate", "micro", "sling", "dlt", "noindex", "restore")
 
 
-def main():
+def parse_args():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
     ap.add_argument("--ack-server", required=True)
@@ -44,15 +48,66 @@ def main():
                     + " (default: all); the results go to bench/results/partial/")
     ap.add_argument("--ack-port", type=int, default=5990,
                     help="port of the acknowledge-only endpoint")
+    ap.add_argument("--baseline", default="HEAD~1",
+                    help="git ref whose binary runs interleaved with ours in every timed cell "
+                    "(none: no baseline)")
+    ap.add_argument("--baseline-dir", default="build-baseline",
+                    help="folder of the baseline builds, one per hash of their build inputs")
+    ap.add_argument("--jobs", type=int, default=2, help="build jobs for the baseline")
     a = ap.parse_args()
     only = set(a.only.split(",")) if a.only else set(CELLS)
     if only - set(CELLS):
         ap.error(f"--only: unknown cell(s) {','.join(sorted(only - set(CELLS)))}")
     if a.micro is None:
         only.discard("micro")
+    return a, only
+
+
+def get_baseline(a):
+    """The baseline (built or reused), or an off one: --baseline none, or a failed build (said
+    in the report)."""
+    if a.baseline.lower() in ("", "none"):
+        return Baseline(), None
+    try:
+        commit, binary, micro = build_baseline(a.baseline, a.baseline_dir, a.jobs)
+        return Baseline(commit, binary, micro, a.baseline), None
+    except (subprocess.CalledProcessError, RuntimeError, OSError) as e:
+        print(f"[bench] no baseline: building {a.baseline} failed: {e}", flush=True)
+        return Baseline(), {"ref": a.baseline, "error": f"the build failed: {e}"}
+
+
+def run_cells(a, only, env, report, base, out_dir, s3_bucket):
+    scales = [int(s) for s in a.scales.split(",")]
+    tools = [t for t in ("sling", "dlt") if t in only]
+    for scale in scales:
+        print(f"[bench] seeding scale {scale}", flush=True)
+        subprocess.run([os.path.join(ROOT, "scripts", "seed"), "--scale", str(scale)],
+                       check=True, env=env, capture_output=True)
+        if "backup" in only:
+            bench_backups(a.binary, env, scale, out_dir, s3_bucket, report["backups"],
+                          a.repeat, base)
+        if tools:
+            bench_tools(a.binary, env, scale, out_dir, report["tools"], a.repeat, tools, base)
+        if "migrate" in only:
+            bench_migrate(a.binary, a.ack_server, env, scale, out_dir, report["migrations"],
+                          scale == min(scales), a.repeat, a.ack_port, base)
+        # 1M rows at scale 100: the largest scale only.
+        if "noindex" in only and scale == max(scales):
+            bench_noindex(a.binary, a.ack_server, env, scale, out_dir, report["noindex"],
+                          a.repeat, a.ack_port, base)
+        if "restore" in only and scale == max(scales):
+            bench_restore(a.binary, env, scale, out_dir, report["restore"], a.repeat, base)
+    report["memory"] = memory_across_scales(report["backups"], TABLES)
+    if "micro" in only:
+        report["micro"] = bench_micro(a.micro, a.repeat, base)
+
+
+def main():
+    a, only = parse_args()
     env = stack_env()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
+    base, base_error = get_baseline(a)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     report = {"date": stamp, "commit": commit, "machine": machine(), "repeat": a.repeat,
               "short_run": {"seconds": SHORT_RUN_S, "repeat": a.repeat * SHORT_RUN_REPEATS},
@@ -67,55 +122,16 @@ def main():
         subprocess.run([aws, "--endpoint-url", env["AWS_ENDPOINT_URL"], "s3", "mb",
                         f"s3://{s3_bucket}"], env=env, check=True, capture_output=True)
     try:
-        # Our fixed cost per run: loading the program and its shared libraries, to exit.
-        starts = []
-        for _ in range(11):
-            t0 = time.monotonic()
-            subprocess.run([a.binary, "--help"], env=env, capture_output=True, check=True)
-            starts.append(time.monotonic() - t0)
-        report["startup_s"] = median(starts)
-        scales = [int(s) for s in a.scales.split(",")]
-        tools = [t for t in ("sling", "dlt") if t in only]
-        for scale in scales:
-            print(f"[bench] seeding scale {scale}", flush=True)
-            subprocess.run([os.path.join(ROOT, "scripts", "seed"), "--scale", str(scale)],
-                           check=True, env=env, capture_output=True)
-            if "backup" in only:
-                bench_backups(a.binary, env, scale, out_dir, s3_bucket, report["backups"],
-                              a.repeat)
-            if tools:
-                bench_tools(a.binary, env, scale, out_dir, report["tools"], a.repeat, tools)
-            if "migrate" in only:
-                bench_migrate(a.binary, a.ack_server, env, scale, out_dir, report["migrations"],
-                              scale == min(scales), a.repeat, a.ack_port)
-            # 1M rows at scale 100: the largest scale only.
-            if "noindex" in only and scale == max(scales):
-                bench_noindex(a.binary, a.ack_server, env, scale, out_dir, report["noindex"],
-                              a.repeat, a.ack_port)
-            if "restore" in only and scale == max(scales):
-                bench_restore(a.binary, env, scale, out_dir, report["restore"], a.repeat)
-        scales = sorted({b["scale"] for b in report["backups"]})
-        if len(scales) >= 2:
-            lo, hi = scales[0], scales[-1]
-            for engine, table in TABLES:
-                r = {s: max(b["ours_local"]["peak_rss_mb"] for b in report["backups"]
-                            if b["scale"] == s and b["table"] == table) for s in (lo, hi)}
-                report["memory"].append({"table": f"{engine}.{table}", "scales": [lo, hi],
-                                         "peak_rss_mb": [r[lo], r[hi]],
-                                         "ratio": r[hi] / r[lo]})
-        if "micro" in only:
-            p = subprocess.run([a.micro, "--benchmark_format=json", "--benchmark_min_time=0.2"],
-                               capture_output=True, text=True, check=True)
-            report["micro"] = [{"name": b["name"], "ns_per_op": b["real_time"],
-                                "items_per_s": b.get("items_per_second"),
-                                "mb_per_s": (b.get("bytes_per_second") or 0) / 1e6 or None,
-                                "ratio": b.get("ratio")}
-                               for b in json.loads(p.stdout)["benchmarks"]]
+        report["startup_s"], startup_vs = bench_startup(a.binary, env, base)
+        if startup_vs:
+            report["startup_vs_baseline"] = startup_vs
+        run_cells(a, only, env, report, base, out_dir, s3_bucket)
     finally:
         shutil.rmtree(out_dir, ignore_errors=True)
         print("[bench] reseeding scale 1", flush=True)
         subprocess.run([os.path.join(ROOT, "scripts", "seed"), "--scale", "1"], env=env,
                        capture_output=True)
+    report["baseline"] = base.report() or base_error
     # A partial run (--only) leaves BENCHMARKS.md to the full runs.
     results_dir = os.path.join(ROOT, "bench", "results", *(["partial"] if a.only else []))
     os.makedirs(results_dir, exist_ok=True)
