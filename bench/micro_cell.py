@@ -14,13 +14,18 @@ def micro_run(micro):
     return {b["name"]: b for b in json.loads(p.stdout)["benchmarks"]}
 
 
+MICRO_REPEATS = 3  # micro_bench runs this many times as often as --repeat says
+
+
 def bench_micro(micro, repeat, base):
-    """repeat runs of micro_bench, each paired with one of the baseline's (base.micro); per
-    benchmark the run with the median time is reported."""
+    """repeat × MICRO_REPEATS runs of micro_bench (a few seconds each), each paired with one of
+    the baseline's (base.micro); per benchmark the run with the median time is reported. On
+    this shared machine consecutive runs of one binary differ by up to 2x (an A/A run of 3
+    each flagged one benchmark slower): their median and range need more runs."""
     if base.binary is not None and base.micro is None:
         base.skip("micro", "the baseline build has no micro_bench")
     runs, base_runs = [], []
-    for i in range(repeat):
+    for i in range(repeat * MICRO_REPEATS):
         o, b = base.pair("micro", i, lambda: micro_run(micro), lambda _: micro_run(base.micro))
         runs.append(o)
         if b:
