@@ -84,7 +84,9 @@ class Baseline:
             return fn(self.binary)
         except (RuntimeError, subprocess.CalledProcessError, StopIteration, ValueError,
                 KeyError, OSError) as e:
-            self.skip(cell, " ".join(str(e).split())[-400:])
+            err = getattr(e, "stderr", None) or b""
+            err = err.decode(errors="replace") if isinstance(err, bytes) else err
+            self.skip(cell, " ".join(f"{e} {err}".split())[-400:])
             return None
 
     def pair(self, cell, i, ours, theirs):
