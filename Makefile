@@ -9,7 +9,13 @@ BENCH_REPEAT ?= 5
 # e.g. BENCH_ONLY=sling,dlt,noindex: those cells only (results in bench/results/partial/)
 BENCH_ONLY ?=
 BENCH_ACK_PORT ?= 5990
-ENV := set -a && . ./stack.env && set +a
+# The commit whose binary make bench runs beside ours, interleaved in every timed cell (none:
+# no baseline column), built once per hash of its build inputs under BENCH_BASELINE_DIR.
+BENCH_BASELINE ?= HEAD~1
+BENCH_BASELINE_DIR ?= build-baseline
+# stack.env's settings for the commands below, each only where the environment does not set
+# it (as scripts/* and the tests read it): `MYSQL_PORT=13306 make test` uses that port.
+ENV := . scripts/lib.sh && load_stack_env stack.env
 
 .PHONY: all setup build build-asan stack-up stack-down stack-status seed testdata demo test \
         test-unit test-asan bench format format-check clean
@@ -77,12 +83,17 @@ test-asan: build-asan seed testdata
 # scales 10 and 100, and against Sling and dlt (installed into .venv-bench by
 # `scripts/setup bench`), migration against moto and an acknowledge-only endpoint, a table
 # without an index on its change column, memory, and the micro-benchmarks ->
-# bench/results/<stamp>.json and BENCHMARKS.md. Reseeds scale 1 after.
+# bench/results/<stamp>.json and BENCHMARKS.md. Reseeds scale 1 after. Every figure of ours
+# is set beside BENCH_BASELINE's (default HEAD~1, `none` for none), that commit's binary
+# built in BENCH_BASELINE_DIR/<hash of its src/, CMakeLists.txt, bench/*.cpp> (reused) and run
+# interleaved with ours; a figure worse than 0.95 x the baseline's with the run ranges apart
+# (3+ runs each) is flagged slower in BENCHMARKS.md.
 bench: build stack-up
 	scripts/setup bench
 	$(ENV) && .venv/bin/python bench/run_bench.py --binary $(BUILD)/data-ingestion \
 	  --ack-server $(BUILD)/ack_server --micro $(BUILD)/micro_bench --scales $(BENCH_SCALES) \
-	  --repeat $(BENCH_REPEAT) --ack-port $(BENCH_ACK_PORT) $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
+	  --repeat $(BENCH_REPEAT) --ack-port $(BENCH_ACK_PORT) $(if $(BENCH_ONLY),--only $(BENCH_ONLY)) \
+	  --baseline '$(BENCH_BASELINE)' --baseline-dir '$(BENCH_BASELINE_DIR)' --jobs $(JOBS)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -4,6 +4,8 @@ import json
 import os
 import sys
 
+from report_baseline import baseline_header, baseline_section, baseline_target
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -47,7 +49,7 @@ def targets(r):
         peak = max(max(x["peak_rss_mb"]) for x in r["memory"])
         out.append(f"| peak RSS scale ratio ≤ 1.2 and < 128 MB | highest ratio {worst:.2f}, "
                    f"highest peak {peak:.1f} MB | {held(worst <= 1.2 and peak < 128)} |")
-    return out + [""]
+    return out + baseline_target(r) + [""]
 
 
 def tools_section(r):
@@ -95,12 +97,12 @@ def tools_section(r):
     return out
 
 
-def main():
-    r = json.load(open(sys.argv[1]))
+def header(r, results_name):
+    """The title and the run: date, commit, baseline, machine, method."""
     m = r["machine"]
     out = ["# Benchmarks", "",
            "Measured by `make bench` (`bench/run_bench.py`); regenerated from "
-           f"`bench/results/{os.path.basename(sys.argv[1])}`. Do not edit by hand.", "",
+           f"`bench/results/{results_name}`. Do not edit by hand.", "",
            f"- date: {r['date']}, commit `{r['commit']}`"
            + (f"; a partial run (`--only {','.join(r['only'])}`)" if r.get("only") else ""),
            f"- machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['os']}",
@@ -116,7 +118,12 @@ def main():
            "ratio is the median of the runs' ratios, ours and the plain pipeline run back to "
            "back in each (this machine's speed drifts by tens of percent over minutes); peak "
            "RSS is the highest of the runs", ""]
-    out += targets(r)
+    return out[:-1] + baseline_header(r) + [""]
+
+
+def startup_note(r):
+    """Our fixed cost per run beside the shortest backup."""
+    out = []
     if r.get("startup_s") is not None and r["backups"]:
         small = min(r["backups"], key=lambda b: b["ours_local"]["seconds"])
         out += [f"Our fixed cost per run (start to exit of `--help`: the program and the shared "
@@ -126,6 +133,12 @@ def main():
                 f"({small['engine']}.{small['table']}, scale {small['scale']}, "
                 f"{small['rows']:,} rows) took {small['ours_local']['seconds'] * 1000:.0f} ms "
                 f"in all, its plain pipeline {small['plain_local']['seconds'] * 1000:.0f} ms.", ""]
+    return out
+
+
+def backups_section(r):
+    """Backup throughput, ours against the plain pipeline."""
+    out = []
     if r["backups"]:
         out += ["## Backup throughput (ours vs the plain pipeline)", "",
                 "ratio = plain pipeline's time / ours (≥ 0.90 is the target; above 1 we are "
@@ -140,7 +153,12 @@ def main():
                    f"{b['plain_local']['rows_per_s']:,.0f} | {b['ratio_local']:.2f} | "
                    f"{b['ours_s3']['rows_per_s']:,.0f} | {b['plain_s3']['rows_per_s']:,.0f} | "
                    f"{b['ratio_s3']:.2f} |")
-    out += tools_section(r)
+    return out
+
+
+def migrations_section(r):
+    """Migration to DynamoDB."""
+    out = []
     if r["migrations"]:
         out += ["", "## Migration to DynamoDB", "",
                 "`ack` is `bench/ack_server` (answers every BatchWriteItem with no "
@@ -151,6 +169,12 @@ def main():
             out.append(f"| {g['scale']} | {g['table']} | {g['target']} | {g['items']:,} | "
                        f"{g['items_per_s']:,.0f} | {g['cpu_us_per_item']:.1f} | "
                        f"{g['peak_rss_mb']:.1f} |")
+    return out
+
+
+def noindex_section(r):
+    """Migration without an index on the change column."""
+    out = []
     if r.get("noindex"):
         out += ["", "## Migration without an index on the change column", "",
                 "Two copies of PostgreSQL `reservations` made for the run (`CREATE TABLE … AS`, "
@@ -173,6 +197,12 @@ def main():
                        f"{n['seconds']:.2f} | {n['items_per_s']:,.0f} | {n['cpu_us_per_item']:.1f} | "
                        f"{max(i['peak_rss_mb'], n['peak_rss_mb']):.1f} | {x['ratio']:.2f} | "
                        f"≤ {x['target']:.1f}: {'holds' if x['ratio'] <= x['target'] else '**does not hold**'} |")
+    return out
+
+
+def restore_section(r):
+    """Restore against psql \\copy."""
+    out = []
     if r.get("restore"):
         out += ["", "## Restore against psql \\copy", "",
                 "PostgreSQL `reservations` backed up by ours (gzip, a `file://` store), then in "
@@ -190,12 +220,24 @@ def main():
                        f"{o['rows_per_s']:,.0f} | {o['cpu_us_per_row']:.2f} | {o['peak_rss_mb']:.1f} | "
                        f"{x['psql']['seconds']:.2f} | {x['ratio']:.2f} | ≥ {x['target']:.1f}, "
                        f"< {x['target_rss_mb']} MB: {'holds' if ok else '**does not hold**'} |")
+    return out
+
+
+def memory_section(r):
+    """Peak RSS of the backups across scales."""
+    out = []
     if r["memory"]:
         out += ["", "## Memory across scales (backup, peak RSS)", "",
                 "| table | scales | peak RSS MB | ratio |", "|---|---|---|---|"]
         for x in r["memory"]:
             out.append(f"| {x['table']} | {x['scales'][0]} → {x['scales'][1]} | "
                        f"{x['peak_rss_mb'][0]:.1f} → {x['peak_rss_mb'][1]:.1f} | {x['ratio']:.2f} |")
+    return out
+
+
+def micro_section(r):
+    """The micro-benchmarks."""
+    out = []
     if r.get("micro"):
         out += ["", "## Micro-benchmarks", "", "| benchmark | ns/op | items/s | MB/s | ratio |",
                 "|---|---|---|---|---|"]
@@ -203,6 +245,15 @@ def main():
             fmt = lambda v, f: (f.format(v) if v else "")
             out.append(f"| {b['name']} | {b['ns_per_op']:.0f} | {fmt(b['items_per_s'], '{:,.0f}')} | "
                        f"{fmt(b['mb_per_s'], '{:.1f}')} | {fmt(b['ratio'], '{:.1f}')} |")
+    return out
+
+
+def main():
+    r = json.load(open(sys.argv[1]))
+    out = header(r, os.path.basename(sys.argv[1]))
+    out += targets(r) + startup_note(r) + baseline_section(r) + backups_section(r)
+    out += tools_section(r) + migrations_section(r) + noindex_section(r)
+    out += restore_section(r) + memory_section(r) + micro_section(r)
     with open(sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
         f.write("\n".join(out) + "\n")
 
