@@ -120,6 +120,13 @@ class ApiTest : public ::testing::Test {
     std::string out;
     ASSERT_EQ(RunCommand(Env() + DI_BINARY + " --mode setup", &out), 0) << out;
   }
+  // The parts of EveryEndpointAndErrorCode, in the order they run against one server.
+  void CheckOpenApiAndHealth(httplib::Client& c);
+  void CheckBackupJobAndBadRequests(httplib::Client& c);
+  void CheckSyncAndMigrate(httplib::Client& c);
+  void CheckBackupsAndDynamoListings(httplib::Client& c, const std::string& suffix);
+  void CheckRestoreJob(httplib::Client& c);
+  void CheckJobsAndMetrics(httplib::Client& c);
   static json Parse(const httplib::Result& r) {
     if (!r) return json();
     return json::parse(r->body, nullptr, false);
@@ -172,14 +179,7 @@ TEST_F(ApiTest, TheSeedsCurlExamplesWorkAsWritten) {
   EXPECT_NE(r->body.find("over 1048576 bytes"), std::string::npos) << r->body;
 }
 
-TEST_F(ApiTest, EveryEndpointAndErrorCode) {
-  SetUpAws();
-  int port = FreePort();
-  ApiProcess api(Env(), port);
-  ASSERT_TRUE(api.up()) << api.Output();
-  httplib::Client c("127.0.0.1", port);
-  c.set_read_timeout(300, 0);
-
+void ApiTest::CheckOpenApiAndHealth(httplib::Client& c) {
   // The OpenAPI document lists exactly the routes served.
   json doc = Parse(c.Get("/openapi.json"));
   ASSERT_TRUE(doc.is_object());
@@ -203,7 +203,9 @@ TEST_F(ApiTest, EveryEndpointAndErrorCode) {
     EXPECT_EQ(h["dependencies"][dep]["status"], "up") << dep << ": " << health->body;
     EXPECT_TRUE(h["dependencies"][dep]["latency_ms"].is_number()) << dep;
   }
+}
 
+void ApiTest::CheckBackupJobAndBadRequests(httplib::Client& c) {
   // Backup: 202 + Location, then the job with progress per table.
   auto b = c.Post("/backup", R"({"tables": ["rooms"]})", "application/json");
   ASSERT_TRUE(b);
@@ -222,7 +224,9 @@ TEST_F(ApiTest, EveryEndpointAndErrorCode) {
   EXPECT_EQ(bad->status, 400);
   EXPECT_EQ(Parse(bad)["field"], "tables");
   EXPECT_EQ(c.Post("/backup", R"({"tables": ["nope"]})", "application/json")->status, 404);
+}
 
+void ApiTest::CheckSyncAndMigrate(httplib::Client& c) {
   // Sync: unknown table 404, bad timestamp 400 naming it, ?wait=true answers when done.
   EXPECT_EQ(c.Post("/sync/nope", "{}", "application/json")->status, 404);
   auto ts = c.Post("/sync/users", R"({"last_sync_time": "yesterday"})", "application/json");
@@ -243,7 +247,9 @@ TEST_F(ApiTest, EveryEndpointAndErrorCode) {
   json mj = WaitJob(c, Parse(m1)["job_id"]);
   EXPECT_EQ(mj["state"], "succeeded") << mj.dump(2);
   EXPECT_EQ(mj["progress"]["dynamodb:postgresql.users"]["rows"], 1000 * CinemaScale());
+}
 
+void ApiTest::CheckBackupsAndDynamoListings(httplib::Client& c, const std::string& suffix) {
   // Backups: listed newest first, filtered, paginated; bad parameters 400.
   json list = Parse(c.Get("/backups?source_db=mysql&table_name=rooms"));
   ASSERT_EQ(list["backups"].size(), 2u) << list.dump(2);  // the backup job and the migrate
@@ -262,7 +268,7 @@ TEST_F(ApiTest, EveryEndpointAndErrorCode) {
   json tables = Parse(c.Get("/dynamodb/tables"));
   ASSERT_EQ(tables["tables"].size(), 2u) << tables.dump(2);
   for (const auto& t : tables["tables"]) EXPECT_EQ(t["status"], "ACTIVE") << t.dump();
-  std::string users = "/dynamodb/users-" + s_ + "/items";
+  std::string users = "/dynamodb/users-" + suffix + "/items";
   json items = Parse(c.Get((users + "?limit=5").c_str()));
   ASSERT_EQ(items["items"].size(), 5u) << items.dump();
   ASSERT_TRUE(items["next_cursor"].is_string());
@@ -273,7 +279,9 @@ TEST_F(ApiTest, EveryEndpointAndErrorCode) {
   EXPECT_EQ(c.Get("/dynamodb/nope/items")->status, 404);
   EXPECT_EQ(c.Get((users + "?cursor=zz").c_str())->status, 400);
   EXPECT_EQ(c.Get("/dynamodb/users;DROP/items")->status, 404);
+}
 
+void ApiTest::CheckRestoreJob(httplib::Client& c) {
   // Restore as a job; missing fields 400; a table never backed up 404.
   const Config& cfg = StackConfig();
   std::string target = "postgresql://" + cfg.postgres.user + ":" + cfg.postgres.password + "@" +
@@ -302,7 +310,9 @@ TEST_F(ApiTest, EveryEndpointAndErrorCode) {
                    "application/json")
                 ->status,
             404);
+}
 
+void ApiTest::CheckJobsAndMetrics(httplib::Client& c) {
   // Jobs.
   json jobs = Parse(c.Get("/jobs"));
   EXPECT_GE(jobs["jobs"].size(), 4u);
@@ -322,7 +332,21 @@ TEST_F(ApiTest, EveryEndpointAndErrorCode) {
         "di_last_success_timestamp_seconds{kind=\"migrate\"}",
         "di_aws_retries_total{service=\"dynamodb\"}", "# TYPE di_batch_duration_seconds histogram"})
     EXPECT_NE(metrics->body.find(want), std::string::npos) << want;
+}
 
+TEST_F(ApiTest, EveryEndpointAndErrorCode) {
+  SetUpAws();
+  int port = FreePort();
+  ApiProcess api(Env(), port);
+  ASSERT_TRUE(api.up()) << api.Output();
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(300, 0);
+  CheckOpenApiAndHealth(c);
+  CheckBackupJobAndBadRequests(c);
+  CheckSyncAndMigrate(c);
+  CheckBackupsAndDynamoListings(c, s_);
+  CheckRestoreJob(c);
+  CheckJobsAndMetrics(c);
   EXPECT_EQ(api.Stop(), 0);
 }
 
