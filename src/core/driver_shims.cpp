@@ -49,7 +49,10 @@ DI_LAZY(kPqLibrary, int, PQsendQueryParams,
          int resultFormat),
         (conn, command, nParams, paramTypes, paramValues, paramLengths, paramFormats, resultFormat))
 DI_LAZY(kPqLibrary, void, PQfinish, (PGconn * conn), (conn))
+DI_LAZY(kPqLibrary, int, PQconsumeInput, (PGconn * conn), (conn))
+DI_LAZY(kPqLibrary, int, PQflush, (PGconn * conn), (conn))
 DI_LAZY(kPqLibrary, void, PQfreemem, (void* ptr), (ptr))
+DI_LAZY(kPqLibrary, int, PQsocket, (const PGconn* conn), (conn))
 DI_LAZY(kPqLibrary, int, PQgetCopyData, (PGconn * conn, char** buffer, int async),
         (conn, buffer, async))
 DI_LAZY(kPqLibrary, PGresult*, PQgetResult, (PGconn * conn), (conn))
