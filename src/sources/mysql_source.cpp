@@ -91,7 +91,6 @@ Result<std::unique_ptr<RowReader>> MySqlSource::Read(const TableInfo& table,
 
 Result<LogPosition> MySqlSource::PinSnapshot() {
   ReleaseSnapshot();
-  LeaveSnapshot();
   ASSIGN_OR_RETURN(auto bin, Query("SELECT @@log_bin"));
   if (bin.empty() || bin[0][0] != "1")
     return InvalidArgument(Where() +
@@ -100,65 +99,23 @@ Result<LogPosition> MySqlSource::PinSnapshot() {
                            "server_id, binlog_format=ROW and binlog_row_image=FULL");
   RETURN_IF_ERROR(Exec("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"));
   in_snapshot_ = true;
-  ASSIGN_OR_RETURN(snapshot_place_, SnapshotPlace());
-  if (snapshot_place_.empty()) return LogPosition();  // (no binlog position: nothing to record)
-  const size_t colon = snapshot_place_.rfind(':');
-  LogPosition p{Engine::kMySql, "", snapshot_place_.substr(0, colon),
-                std::strtoull(snapshot_place_.c_str() + colon + 1, nullptr, 10)};
+  ASSIGN_OR_RETURN(auto status, Query("SHOW STATUS LIKE 'binlog_snapshot_%'"));
+  LogPosition p{Engine::kMySql, "", "", 0};
+  for (const auto& r : status) {
+    if (r.size() < 2) continue;
+    if (r[0] == "Binlog_snapshot_file") p.file = r[1];
+    if (r[0] == "Binlog_snapshot_position") p.offset = std::strtoull(r[1].c_str(), nullptr, 10);
+  }
+  if (p.file.empty()) return LogPosition();  // (no binlog position: nothing to record)
   ASSIGN_OR_RETURN(auto gtid, Query("SELECT BINLOG_GTID_POS(" + Literal(p.file) + ", " +
                                     std::to_string(p.offset) + ")"));
   p.position = gtid.empty() ? "" : gtid[0][0];
   return p;
 }
 
-Result<std::string> MySqlSource::SnapshotPlace() {
-  ASSIGN_OR_RETURN(auto status, Query("SHOW STATUS LIKE 'binlog_snapshot_%'"));
-  std::string file, offset;
-  for (const auto& r : status) {
-    if (r.size() < 2) continue;
-    if (r[0] == "Binlog_snapshot_file") file = r[1];
-    if (r[0] == "Binlog_snapshot_position") offset = r[1];
-  }
-  return file.empty() || offset.empty() ? std::string() : file + ":" + offset;
-}
-
 void MySqlSource::ReleaseSnapshot() {
   if (in_snapshot_) Exec("COMMIT").ok();
   in_snapshot_ = false;
-  snapshot_place_.clear();
-}
-
-// None shared: MariaDB cannot export a snapshot, and opening a second one at the same binlog
-// place (JoinSnapshot) missed 50 tries in a row under continuous writes on a quiet machine
-// (CI): a commit landed between the two every time. Its lookups read live until the two
-// snapshots are opened under a brief global read lock (FLUSH TABLES WITH READ LOCK, as
-// mydumper does). JoinSnapshot stays for that.
-Result<std::string> MySqlSource::SharedSnapshot() {
-  return std::string();
-}
-
-Result<bool> MySqlSource::JoinSnapshot(const std::string& token, std::string* missed) {
-  LeaveSnapshot();
-  if (in_snapshot_)
-    return Internal(Where() + ": cannot join a snapshot while one of its own is pinned");
-  if (token.empty()) return InvalidArgument(Where() + ": no snapshot's binlog place to join");
-  RETURN_IF_ERROR(Exec("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"));
-  auto place = SnapshotPlace();
-  if (place.ok() && *place == token) {
-    joined_ = true;
-    return true;
-  }
-  Exec("COMMIT").ok();
-  if (!place.ok()) return place.status();
-  if (missed)
-    *missed = "its snapshot saw binlog " + (place->empty() ? "(no place)" : *place) +
-              ", the read's " + token + ": a transaction committed between the two";
-  return false;
-}
-
-void MySqlSource::LeaveSnapshot() {
-  if (joined_) Exec("COMMIT").ok();
-  joined_ = false;
 }
 
 Result<bool> MySqlSource::HasIndexLeadingWith(const TableInfo& table, const std::string& column) {
