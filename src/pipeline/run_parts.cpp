@@ -99,29 +99,10 @@ void TableSnapshot::Release() {
   joined_ = pinned_ = false;
 }
 
-namespace {
-// Resumes the source's commits when it goes out of scope (after a join's first try).
-struct CommitHold {
-  Source* src = nullptr;
-  ~CommitHold() { Resume(); }
-  void Resume() {
-    if (src) src->ResumeCommits();
-    src = nullptr;
-  }
-};
-}  // namespace
-
 Result<LogPosition> TableSnapshot::Pin() {
   if (srcs_.info.primary_key.empty()) return LogPosition();
   const std::string lookups = "its lookups (embedded rows, enrichments)";
-  std::string missed, hold_note;
-  CommitHold hold;
-  if (LooksUp(m_)) {
-    auto held = srcs_.main->HoldCommits();  // MariaDB: the join then meets on its first try
-    if (held.ok() && *held) hold.src = srcs_.main.get();
-    if (!held.ok())
-      hold_note = " (commits could not be held for the join: " + held.status().message() + ")";
-  }
+  std::string missed;
   LogPosition position;
   for (int attempt = 0; attempt < kJoinTries; ++attempt) {
     pinned_ = true;
@@ -138,7 +119,6 @@ Result<LogPosition> TableSnapshot::Pin() {
     if (token.ok() && token->empty()) return position;  // an engine without one: live lookups
     Result<bool> joined =
         token.ok() ? srcs_.lookup->JoinSnapshot(*token, &missed) : Result<bool>(token.status());
-    hold.Resume();  // writers wait no longer than one try
     if (!joined.ok())
       return Status(joined.status().code(),
                     "the DynamoDB lookups (embedded rows, enrichments) cannot join the snapshot "
@@ -151,7 +131,7 @@ Result<LogPosition> TableSnapshot::Pin() {
   }
   say_("[migrate] " + m_.Name() + ": WARNING: " + lookups +
        " read the live database, not the read's snapshot: " + std::to_string(kJoinTries) +
-       " tries to open the same snapshot for them missed" + hold_note + "; the last: " + missed);
+       " tries to open the same snapshot for them missed; the last: " + missed);
   return position;  // the last try's, still pinned for the read
 }
 

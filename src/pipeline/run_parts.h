@@ -70,10 +70,9 @@ bool LooksUp(const TableMapping& m);
 // in between, the fan-out ordering the two). Not thread-safe.
 class TableSnapshot {
  public:
-  // Tries a MariaDB join this many times, each pinning the read again. The first runs with
-  // the server's commits held (Source::HoldCommits) and cannot miss; without the hold (no
-  // RELOAD privilege, MySQL) a try misses when a commit falls between its two snapshots,
-  // which under continuous writes all 50 did (CI), and the lookups then read live.
+  // Tries a MariaDB join this many times, each pinning the read again. A try takes a few
+  // round trips and misses only when a commit falls between its two snapshots: under
+  // continuous writes on a loaded machine 5 tries all missed (CI), so there are many.
   static constexpr int kJoinTries = 50;
   TableSnapshot(MigrationSources& srcs, const TableMapping& m, const Say& say)
       : srcs_(srcs), m_(m), say_(say) {}
@@ -85,8 +84,7 @@ class TableSnapshot {
   // empty when the server gives none (said as a warning; the read and the lookups then see
   // their own snapshots). An error, naming the table, when the lookups cannot join it: the
   // table fails before anything is read. A MariaDB join that never meets the read's binlog
-  // place in kJoinTries is no error: its lookups read live, said as a warning with why (and
-  // why commits could not be held).
+  // place in kJoinTries is no error: its lookups read live, said as a warning with why.
   Result<LogPosition> Pin();
   // Lets both go now (the read is done); the destructor then has nothing left to do.
   void Release();

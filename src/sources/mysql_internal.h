@@ -1,7 +1,7 @@
 // What the pieces of the MySQL / MariaDB source (sources/mysql_source.h) share: the
 // per-column conversions (Conv), the source (MySqlSource) and its reader (MySqlReader).
 // Internal to mysql_*.cpp; nothing here is a contract.
-//   mysql_source.cpp   the connection, the catalog, a pinned (or joined) snapshot and lookups
+//   mysql_source.cpp   the connection, the catalog, a pinned snapshot and lookups
 //   mysql_conv.cpp     column type -> Conv, result text -> Value, Value -> SQL literal
 //   mysql_reader.cpp   reads: one query streamed unbuffered (mysql_use_result)
 // The source owns its connection and closes it; a reader borrows it (and holds it while its
@@ -99,19 +99,9 @@ class MySqlSource : public Source {
   // binlog place MariaDB gives (Binlog_snapshot_file/position) and BINLOG_GTID_POS names.
   Result<LogPosition> PinSnapshot() override;
   void ReleaseSnapshot() override;
-  // "<Binlog_snapshot_file>:<Binlog_snapshot_position>" of the pinned transaction; "" when
-  // none is pinned or the server gives no such place (MySQL, or log_bin off).
-  Result<std::string> SharedSnapshot() override;
-  // A transaction WITH CONSISTENT SNAPSHOT of this connection's own whose binlog place is
-  // compared with `token`: joined when equal (both saw the same commits), else closed again
-  // and false, `*missed` naming both places. Held until LeaveSnapshot.
-  Result<bool> JoinSnapshot(const std::string& token, std::string* missed) override;
-  void LeaveSnapshot() override;
-  // BACKUP STAGE START + BLOCK_COMMIT, waiting at most kHoldWaitSeconds for commits under
-  // way; an error names why (MySQL has no BACKUP STAGE; without RELOAD the fix to grant).
-  Result<bool> HoldCommits() override;
-  void ResumeCommits() override;
-  static constexpr int kHoldWaitSeconds = 10;
+  // No SharedSnapshot: MariaDB cannot export one, and a second consistent snapshot opened
+  // at the same binlog place missed every try under continuous writes, so a table's lookups
+  // read live (docs/architecture.md).
   Result<bool> HasIndexLeadingWith(const TableInfo& table, const std::string& column) override;
   int64_t EstimateRows(const TableInfo& table) override;
   Result<std::vector<std::vector<Value>>> Lookup(const TableInfo& table, const std::string& column,
@@ -145,15 +135,7 @@ class MySqlSource : public Source {
   SqlSourceOptions o_;
   MYSQL* db_ = nullptr;
   MySqlReader* streaming_ = nullptr;  // the reader whose streamed result holds the connection
-  // The binlog place a consistent-snapshot transaction just begun on this connection saw
-  // ("file:offset"), "" when the server gives none.
-  Result<std::string> SnapshotPlace();
-
-  bool in_snapshot_ = false;     // a PinSnapshot transaction is open
-  std::string snapshot_place_;   // its binlog place (SnapshotPlace)
-  bool joined_ = false;          // a JoinSnapshot transaction is open
-  bool holding_ = false;         // a BACKUP STAGE is open (HoldCommits)
-  std::string saved_lock_wait_;  // the session's lock_wait_timeout before HoldCommits
+  bool in_snapshot_ = false;          // a PinSnapshot transaction is open
 };
 
 }  // namespace di::mysql_internal

@@ -91,7 +91,6 @@ Result<std::unique_ptr<RowReader>> MySqlSource::Read(const TableInfo& table,
 
 Result<LogPosition> MySqlSource::PinSnapshot() {
   ReleaseSnapshot();
-  LeaveSnapshot();
   ASSIGN_OR_RETURN(auto bin, Query("SELECT @@log_bin"));
   if (bin.empty() || bin[0][0] != "1")
     return InvalidArgument(Where() +
@@ -100,89 +99,23 @@ Result<LogPosition> MySqlSource::PinSnapshot() {
                            "server_id, binlog_format=ROW and binlog_row_image=FULL");
   RETURN_IF_ERROR(Exec("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"));
   in_snapshot_ = true;
-  ASSIGN_OR_RETURN(snapshot_place_, SnapshotPlace());
-  if (snapshot_place_.empty()) return LogPosition();  // (no binlog position: nothing to record)
-  const size_t colon = snapshot_place_.rfind(':');
-  LogPosition p{Engine::kMySql, "", snapshot_place_.substr(0, colon),
-                std::strtoull(snapshot_place_.c_str() + colon + 1, nullptr, 10)};
+  ASSIGN_OR_RETURN(auto status, Query("SHOW STATUS LIKE 'binlog_snapshot_%'"));
+  LogPosition p{Engine::kMySql, "", "", 0};
+  for (const auto& r : status) {
+    if (r.size() < 2) continue;
+    if (r[0] == "Binlog_snapshot_file") p.file = r[1];
+    if (r[0] == "Binlog_snapshot_position") p.offset = std::strtoull(r[1].c_str(), nullptr, 10);
+  }
+  if (p.file.empty()) return LogPosition();  // (no binlog position: nothing to record)
   ASSIGN_OR_RETURN(auto gtid, Query("SELECT BINLOG_GTID_POS(" + Literal(p.file) + ", " +
                                     std::to_string(p.offset) + ")"));
   p.position = gtid.empty() ? "" : gtid[0][0];
   return p;
 }
 
-Result<std::string> MySqlSource::SnapshotPlace() {
-  ASSIGN_OR_RETURN(auto status, Query("SHOW STATUS LIKE 'binlog_snapshot_%'"));
-  std::string file, offset;
-  for (const auto& r : status) {
-    if (r.size() < 2) continue;
-    if (r[0] == "Binlog_snapshot_file") file = r[1];
-    if (r[0] == "Binlog_snapshot_position") offset = r[1];
-  }
-  return file.empty() || offset.empty() ? std::string() : file + ":" + offset;
-}
-
 void MySqlSource::ReleaseSnapshot() {
   if (in_snapshot_) Exec("COMMIT").ok();
   in_snapshot_ = false;
-  snapshot_place_.clear();
-}
-
-Result<std::string> MySqlSource::SharedSnapshot() {
-  return in_snapshot_ ? snapshot_place_ : std::string();
-}
-
-// MariaDB's BACKUP STAGE BLOCK_COMMIT (10.4+) holds commits (and binlog writes) server-wide
-// without closing tables, so it does not wait for other reads the way FLUSH TABLES WITH READ
-// LOCK does; writers wait at COMMIT for the few round trips until ResumeCommits.
-Result<bool> MySqlSource::HoldCommits() {
-  ResumeCommits();
-  ASSIGN_OR_RETURN(auto timeout, Query("SELECT @@SESSION.lock_wait_timeout"));
-  saved_lock_wait_ = timeout.empty() ? "" : timeout[0][0];
-  RETURN_IF_ERROR(Exec("SET SESSION lock_wait_timeout = " + std::to_string(kHoldWaitSeconds)));
-  Status s = Exec("BACKUP STAGE START");
-  holding_ = s.ok();
-  if (s.ok()) s = Exec("BACKUP STAGE BLOCK_COMMIT");
-  if (!s.ok()) {
-    const bool denied = mysql_errno(db_) == 1227 || mysql_errno(db_) == 1044;
-    ResumeCommits();
-    return Status(s.code(),
-                  s.message() + (denied ? "; grant the source's user RELOAD (GRANT RELOAD ON *.* "
-                                          "TO ...) so a table's lookups can share its snapshot"
-                                        : ""));
-  }
-  return true;
-}
-
-void MySqlSource::ResumeCommits() {
-  if (holding_) Exec("BACKUP STAGE END").ok();
-  holding_ = false;
-  if (!saved_lock_wait_.empty()) Exec("SET SESSION lock_wait_timeout = " + saved_lock_wait_).ok();
-  saved_lock_wait_.clear();
-}
-
-Result<bool> MySqlSource::JoinSnapshot(const std::string& token, std::string* missed) {
-  LeaveSnapshot();
-  if (in_snapshot_)
-    return Internal(Where() + ": cannot join a snapshot while one of its own is pinned");
-  if (token.empty()) return InvalidArgument(Where() + ": no snapshot's binlog place to join");
-  RETURN_IF_ERROR(Exec("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"));
-  auto place = SnapshotPlace();
-  if (place.ok() && *place == token) {
-    joined_ = true;
-    return true;
-  }
-  Exec("COMMIT").ok();
-  if (!place.ok()) return place.status();
-  if (missed)
-    *missed = "its snapshot saw binlog " + (place->empty() ? "(no place)" : *place) +
-              ", the read's " + token + ": a transaction committed between the two";
-  return false;
-}
-
-void MySqlSource::LeaveSnapshot() {
-  if (joined_) Exec("COMMIT").ok();
-  joined_ = false;
 }
 
 Result<bool> MySqlSource::HasIndexLeadingWith(const TableInfo& table, const std::string& column) {

@@ -152,8 +152,7 @@ class Source {
   // of `token`, until LeaveSnapshot (after which it reads live again). PostgreSQL imports the
   // exported snapshot, exactly. MariaDB cannot import one: it opens a transaction WITH
   // CONSISTENT SNAPSHOT of its own and compares its binlog place with the token's; equal
-  // places saw the same commits (HoldCommits makes sure they are). When they differ (a commit
-  // came between the two) the answer
+  // places saw the same commits. When they differ (a commit came between the two) the answer
   // is false, the source is not joined and `*missed` says why: pin again and retry. An error
   // when it cannot join at all (a token it does not know or that has expired, the
   // connection lost), naming the server; the source is then not joined either.
@@ -163,14 +162,6 @@ class Source {
   }
   // Ends a JoinSnapshot (its transaction closed); a no-op when not joined.
   virtual void LeaveSnapshot() {}
-  // HoldCommits, on the source about to pin, before PinSnapshot: no transaction of the
-  // server commits until ResumeCommits (called right after the join), so a snapshot joined
-  // by place sees exactly what the pinned one saw. True when held; false when the engine
-  // needs no hold (an exported snapshot, or none at all). An error says why it could not
-  // hold (the privilege to grant, a timeout waiting for commits under way); nothing is then
-  // held and a join by place may miss.
-  virtual Result<bool> HoldCommits() { return false; }
-  virtual void ResumeCommits() {}
   // Whether some index of `table` starts with `column` (so an ordered read by it needs no
   // sort of the whole table); true when the engine cannot tell.
   virtual Result<bool> HasIndexLeadingWith(const TableInfo& table, const std::string& column) {
