@@ -144,8 +144,9 @@ TableSinks MakeSinks(const RunWorld& world, const TableMapping& m, MigrationSour
       };
     std::string dead = config.s3.analytics_folder + "/dead_letters/" + run_id + "/" +
                        EngineName(m.engine) + "." + m.table + "/";
-    t.dynamodb = std::make_unique<DynamoSink>(*srcs.lookup, srcs.info, *m.dynamodb, *world.dynamodb,
-                                              store, dead, s.offset, resume, on_batch);
+    t.dynamodb =
+        std::make_unique<DynamoSink>(srcs.lookups(), srcs.info, *m.dynamodb, *world.dynamodb, store,
+                                     dead, s.offset, resume, on_batch);
     s.sink = t.dynamodb.get();
     t.starts.push_back(s);
   }

@@ -96,7 +96,7 @@ TableSnapshot::~TableSnapshot() {
 void TableSnapshot::Release() {
   if (joined_) srcs_.lookup->LeaveSnapshot();
   if (pinned_) srcs_.main->ReleaseSnapshot();
-  joined_ = pinned_ = false;
+  joined_ = pinned_ = srcs_.shared = false;
 }
 
 Result<LogPosition> TableSnapshot::Pin() {
@@ -115,6 +115,10 @@ Result<LogPosition> TableSnapshot::Pin() {
     }
     position = *pinned;
     if (!LooksUp(m_)) return position;
+    if (srcs_.main->ServeLookupsInSnapshot()) {  // MariaDB: one connection, one snapshot
+      srcs_.shared = true;
+      return position;
+    }
     auto token = srcs_.main->SharedSnapshot();
     if (token.ok() && token->empty()) return position;  // an engine without one: live lookups
     Result<bool> joined =

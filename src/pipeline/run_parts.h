@@ -51,10 +51,13 @@ TableBackup BackupOne(const RunWorld& world, const TableMapping& ref, const std:
 std::vector<const TableMapping*> MappedToDynamo(const std::vector<TableMapping>& mapping);
 
 // Two connections to a mapped table's database (the streamed read and the lookups) and
-// the table's description.
+// the table's description. While `shared` (TableSnapshot: the read's source serves the
+// lookups in its snapshot), the lookups go to `main`.
 struct MigrationSources {
   std::unique_ptr<Source> main, lookup;
   TableInfo info;
+  bool shared = false;
+  Source& lookups() { return shared ? *main : *lookup; }
 };
 Result<MigrationSources> OpenMigrationSources(SourceFactory& sources, const TableMapping& m);
 
@@ -63,16 +66,16 @@ Result<MigrationSources> OpenMigrationSources(SourceFactory& sources, const Tabl
 bool LooksUp(const TableMapping& m);
 
 // The snapshot of a table's read: pinned on `srcs.main` and, for a table whose items look
-// rows up, joined by `srcs.lookup`, so an item's embedded children and enrichments are of the
+// rows up, joined by `srcs.lookup` (or served by `srcs.main` itself, srcs.shared, where the
+// engine cannot share it: MariaDB), so an item's embedded children and enrichments are of the
 // same snapshot as its row. Both are let go (the join left, the pin released) when it is
 // destroyed, whichever way the table's run ends (done, failed, stopped). Borrows `srcs`,
 // which outlives it; used on the table's thread (the lookup source is the DynamoDB sink's
 // in between, the fan-out ordering the two). Not thread-safe.
 class TableSnapshot {
  public:
-  // Tries a MariaDB join this many times, each pinning the read again. A try takes a few
-  // round trips and misses only when a commit falls between its two snapshots: under
-  // continuous writes on a loaded machine 5 tries all missed (CI), so there are many.
+  // Tries a join that can miss (JoinSnapshot false: a source joining by a place its own
+  // snapshot must meet) this many times, each pinning the read again.
   static constexpr int kJoinTries = 50;
   TableSnapshot(MigrationSources& srcs, const TableMapping& m, const Say& say)
       : srcs_(srcs), m_(m), say_(say) {}
@@ -80,11 +83,12 @@ class TableSnapshot {
   TableSnapshot(const TableSnapshot&) = delete;
   TableSnapshot& operator=(const TableSnapshot&) = delete;
   // Pins the read's snapshot (none for a table without a primary key, read in one unordered
-  // pass) and joins the lookups to it when LooksUp. The snapshot's place in the change log:
-  // empty when the server gives none (said as a warning; the read and the lookups then see
-  // their own snapshots). An error, naming the table, when the lookups cannot join it: the
-  // table fails before anything is read. A MariaDB join that never meets the read's binlog
-  // place in kJoinTries is no error: its lookups read live, said as a warning with why.
+  // pass) and, when LooksUp, has the read's source serve the lookups in it or else joins the
+  // lookups' source to it. The snapshot's place in the change log: empty when the server
+  // gives none (said as a warning; the read and the lookups then see their own snapshots).
+  // An error, naming the table, when the lookups cannot join it: the table fails before
+  // anything is read. A join that misses kJoinTries times is no error: the lookups read
+  // live, said as a warning with why.
   Result<LogPosition> Pin();
   // Lets both go now (the read is done); the destructor then has nothing left to do.
   void Release();

@@ -5,14 +5,16 @@
 //   mysql_conv.cpp     column type -> Conv, result text -> Value, Value -> SQL literal
 //   mysql_reader.cpp   reads: one query streamed unbuffered (mysql_use_result)
 // The source owns its connection and closes it; a reader borrows it (and holds it while its
-// result streams), so the source outlives its readers. Not thread-safe: a source and its
-// readers belong to one worker. Failures are Status values naming the server (Where());
-// none throws.
+// result streams), so the source outlives its readers. Not thread-safe, with one exception: a
+// source serving lookups in its snapshot (ServeLookupsInSnapshot) takes Lookup calls from
+// one other thread, its readers and Lookup taking turns on the connection under conn_mu_.
+// Failures are Status values naming the server (Where()); none throws.
 #pragma once
 
 #include <mysql.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,8 +65,11 @@ class MySqlReader : public RowReader, public CellDecoder {
 
  private:
   // Every read is one streamed query (mysql_use_result, one InnoDB consistent read):
-  // the full read in primary-key order, an ordered read from options_.after in its order.
+  // the full read in primary-key order, an ordered read from options_.after in its order;
+  // a paged read asks for one batch at a time (LIMIT, the result stored).
   std::string SelectSql();
+  // Sends the read's query (its next page when paged) and takes its result.
+  Status Start(MYSQL* db);
   // The next row of the streamed query (its lengths in *len); false at the end.
   Result<bool> NextRow(MYSQL_ROW* row, unsigned long** len);
   Result<bool> NextStreamed(RecordBatch* batch);
@@ -78,6 +83,8 @@ class MySqlReader : public RowReader, public CellDecoder {
   bool started_ = false;
   bool done_ = false;
   bool interrupted_ = false;     // a full read's result was freed for another command
+  bool paged_ = false;           // its source serves lookups: one stored page per batch
+  size_t page_rows_ = 0;         // rows fetched from the current page
   std::vector<CellText> kinds_;  // per column: how its text reads
 };
 
@@ -100,8 +107,11 @@ class MySqlSource : public Source {
   Result<LogPosition> PinSnapshot() override;
   void ReleaseSnapshot() override;
   // No SharedSnapshot: MariaDB cannot export one, and a second consistent snapshot opened
-  // at the same binlog place missed every try under continuous writes, so a table's lookups
-  // read live (docs/architecture.md).
+  // at the same binlog place is not the same snapshot (under continuous writes the two
+  // differed, even with commits held meanwhile). So the pinned source serves the table's
+  // lookups itself, on its connection, in its one snapshot (docs/architecture.md).
+  bool ServeLookupsInSnapshot() override;
+  bool serving_lookups() const { return serving_; }
   Result<bool> HasIndexLeadingWith(const TableInfo& table, const std::string& column) override;
   int64_t EstimateRows(const TableInfo& table) override;
   Result<std::vector<std::vector<Value>>> Lookup(const TableInfo& table, const std::string& column,
@@ -111,6 +121,10 @@ class MySqlSource : public Source {
   // The connection, for `by` (null: the source itself): another reader's streamed result is
   // interrupted first.
   MYSQL* db(MySqlReader* by = nullptr);
+  // Held by whoever uses the connection (a paged read's page, Lookup, Describe, Query, Exec),
+  // so a source serving lookups takes them from another thread in turns; uncontended
+  // otherwise. Recursive: Describe holds it across its queries.
+  std::recursive_mutex& connection_mutex() { return conn_mu_; }
   void set_streaming(MySqlReader* reader) { streaming_ = reader; }
   MySqlReader* streaming() const { return streaming_; }
   const SqlSourceOptions& options() const { return o_; }
@@ -136,6 +150,8 @@ class MySqlSource : public Source {
   MYSQL* db_ = nullptr;
   MySqlReader* streaming_ = nullptr;  // the reader whose streamed result holds the connection
   bool in_snapshot_ = false;          // a PinSnapshot transaction is open
+  bool serving_ = false;              // ServeLookupsInSnapshot, until ReleaseSnapshot
+  std::recursive_mutex conn_mu_;
 };
 
 }  // namespace di::mysql_internal

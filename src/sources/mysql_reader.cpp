@@ -1,6 +1,8 @@
 // The MySQL / MariaDB source's reader (sources/mysql_internal.h): every read is one query
 // streamed unbuffered (mysql_use_result), rows as Values or as cells; another command on the
-// connection interrupts it, and an ordered read then asks again from its last position.
+// connection interrupts it, and an ordered read then asks again from its last position. While
+// its source serves lookups, an ordered read asks for one batch at a time instead (a stored
+// page), holding the connection only while a page comes.
 #include <mysql.h>
 
 #include "core/strings.h"
@@ -12,6 +14,7 @@ MySqlReader::MySqlReader(MySqlSource& src, TableInfo table, ReadOptions options,
                          std::vector<ColumnConv> convs)
     : src_(src), table_(std::move(table)), options_(std::move(options)), convs_(std::move(convs)) {
   for (const auto& c : convs_) kinds_.push_back(src_.CellTextOf(c));
+  paged_ = src_.serving_lookups() && options_.ordered() && options_.batch_size > 0;
 }
 
 Value MySqlReader::Decode(size_t column, std::string_view text) const {
@@ -42,27 +45,48 @@ Result<bool> MySqlReader::NextRow(MYSQL_ROW* row, unsigned long** len) {
   if (interrupted_)
     return Internal(src_.Where() + ": reading table '" + table_.name +
                     "' was interrupted by another command on its connection");
-  MYSQL* db = src_.db(this);
-  if (!started_) {
-    started_ = true;
-    std::string sql = SelectSql();
-    if (mysql_real_query(db, sql.data(), sql.size()) != 0)
+  if (paged_) {
+    // A page ends each batch (its size): a full one is followed by the next, from the batch's
+    // last position; a short one was the table's end.
+    if (started_ && !(*row = mysql_fetch_row(res_)) && page_rows_ == options_.batch_size) {
+      mysql_free_result(res_);
+      res_ = nullptr;
+      started_ = false;
+    }
+    if (!started_) {
+      std::lock_guard<std::recursive_mutex> turn(src_.connection_mutex());
+      RETURN_IF_ERROR(Start(src_.db(this)));
+      *row = mysql_fetch_row(res_);
+    }
+  } else {
+    if (!started_) RETURN_IF_ERROR(Start(src_.db(this)));
+    *row = mysql_fetch_row(res_);
+    if (!*row && mysql_errno(src_.db(this)) != 0)
       return src_.Error("reading table '" + table_.name + "' failed");
-    res_ = mysql_use_result(db);
-    if (!res_) return src_.Error("reading table '" + table_.name + "' failed");
-    src_.set_streaming(this);
   }
-  *row = mysql_fetch_row(res_);
   if (!*row) {
-    if (mysql_errno(db) != 0) return src_.Error("reading table '" + table_.name + "' failed");
     mysql_free_result(res_);
     res_ = nullptr;
     src_.set_streaming(nullptr);
     done_ = true;
     return false;
   }
+  ++page_rows_;
   *len = mysql_fetch_lengths(res_);
   return true;
+}
+
+Status MySqlReader::Start(MYSQL* db) {
+  started_ = true;
+  page_rows_ = 0;
+  std::string sql = SelectSql();
+  if (paged_) sql += " LIMIT " + std::to_string(options_.batch_size);
+  if (mysql_real_query(db, sql.data(), sql.size()) != 0)
+    return src_.Error("reading table '" + table_.name + "' failed");
+  res_ = paged_ ? mysql_store_result(db) : mysql_use_result(db);
+  if (!res_) return src_.Error("reading table '" + table_.name + "' failed");
+  if (!paged_) src_.set_streaming(this);
+  return Status::Ok();
 }
 
 Result<bool> MySqlReader::NextStreamed(RecordBatch* batch) {
@@ -114,10 +138,13 @@ std::string MySqlReader::SelectSql() {
     }
     return sql;
   }
-  // (cursor, pk...) or (pk...) > (after), in that order.
-  return sql + OrderedReadTail(table_, options_, Quote, [&](size_t column, const Value& v) {
-           return src_.LiteralFor(convs_[column], v);
-         });
+  // (cursor, pk...) or (pk...) > (after), in that order, written out: MariaDB ranges over
+  // "a > 1 OR (a = 1 AND b > 2)" but scans the whole key for "(a, b) > (1, 2)".
+  return sql +
+         OrderedReadTail(
+             table_, options_, Quote,
+             [&](size_t column, const Value& v) { return src_.LiteralFor(convs_[column], v); },
+             /*expand=*/true);
 }
 
 Result<bool> MySqlReader::NextOrdered(RecordBatch* batch) {

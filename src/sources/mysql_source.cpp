@@ -51,6 +51,7 @@ Result<std::vector<std::string>> MySqlSource::ListTables() {
 
 Result<TableInfo> MySqlSource::Describe(const std::string& table,
                                         const std::string& cursor_column) {
+  std::lock_guard<std::recursive_mutex> turn(conn_mu_);  // (a sink may Describe while serving)
   std::string lit = Literal(table);
   ASSIGN_OR_RETURN(auto cols, Query("SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM "
                                     "information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
@@ -84,6 +85,10 @@ Result<TableInfo> MySqlSource::Describe(const std::string& table,
 Result<std::unique_ptr<RowReader>> MySqlSource::Read(const TableInfo& table,
                                                      const ReadOptions& options) {
   RETURN_IF_ERROR(CheckKeysetRead(Where(), table, options));
+  if (serving_ && !options.ordered())
+    return Internal(Where() + ": table '" + table.name +
+                    "' cannot be read in one unordered pass while the connection serves "
+                    "lookups in its snapshot (read it in key order)");
   std::vector<ColumnConv> convs;
   for (const auto& c : table.columns) convs.push_back(ConvFor(c.source_type));
   return std::unique_ptr<RowReader>(new MySqlReader(*this, table, options, std::move(convs)));
@@ -116,6 +121,12 @@ Result<LogPosition> MySqlSource::PinSnapshot() {
 void MySqlSource::ReleaseSnapshot() {
   if (in_snapshot_) Exec("COMMIT").ok();
   in_snapshot_ = false;
+  serving_ = false;
+}
+
+bool MySqlSource::ServeLookupsInSnapshot() {
+  serving_ = in_snapshot_;
+  return serving_;
 }
 
 Result<bool> MySqlSource::HasIndexLeadingWith(const TableInfo& table, const std::string& column) {
@@ -148,6 +159,7 @@ Result<std::vector<std::vector<Value>>> MySqlSource::Lookup(const TableInfo& tab
   }
   if (at == table.columns.size())
     return InvalidArgument(Where() + ": table '" + table.name + "' has no column '" + column + "'");
+  std::lock_guard<std::recursive_mutex> turn(conn_mu_);  // (a paged read may be using it)
   std::string sql = "SELECT ";
   for (size_t i = 0; i < table.columns.size(); ++i)
     sql += (i ? ", " : "") + Quote(table.columns[i].name);
@@ -181,6 +193,7 @@ Status MySqlSource::Error(const std::string& what, StatusCode code) {
 }
 
 Status MySqlSource::Exec(const std::string& sql) {
+  std::lock_guard<std::recursive_mutex> turn(conn_mu_);
   if (mysql_real_query(db(), sql.data(), sql.size()) != 0) return Error("query failed");
   if (MYSQL_RES* r = mysql_store_result(db_)) mysql_free_result(r);
   return Status::Ok();
@@ -195,6 +208,7 @@ std::string MySqlSource::Literal(std::string_view s) {
 }
 
 Result<std::vector<std::vector<std::string>>> MySqlSource::Query(const std::string& sql) {
+  std::lock_guard<std::recursive_mutex> turn(conn_mu_);
   if (mysql_real_query(db(), sql.data(), sql.size()) != 0) return Error("query failed");
   MYSQL_RES* r = mysql_store_result(db_);
   if (!r) return Error("no result");

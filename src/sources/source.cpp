@@ -120,32 +120,57 @@ Position PositionIn(const std::vector<Value>& row, const std::vector<size_t>& or
   return p;
 }
 
+namespace {
+// (cols) op (vals) written out, op ">" or "<=": the first column past the value, or equal and
+// the rest compared the same way (the last column with `op` itself).
+std::string WrittenOut(const std::vector<std::string>& cols, const std::vector<std::string>& vals,
+                       const std::string& op, size_t from = 0) {
+  const std::string strict = op == ">" ? " > " : " < ";
+  if (from + 1 >= cols.size()) return cols[from] + " " + op + " " + vals[from];
+  return "(" + cols[from] + strict + vals[from] + " OR (" + cols[from] + " = " + vals[from] +
+         " AND " + WrittenOut(cols, vals, op, from + 1) + "))";
+}
+}  // namespace
+
 std::string OrderedReadTail(const TableInfo& table, const ReadOptions& options,
                             const std::function<std::string(std::string_view)>& quote,
-                            const std::function<std::string(size_t, const Value&)>& value) {
+                            const std::function<std::string(size_t, const Value&)>& value,
+                            bool expand) {
   const std::vector<size_t> idx = OrderColumns(table, options);
   std::string order;
   for (size_t i = 0; i < idx.size(); ++i)
     order += (i ? ", " : "") + quote(table.columns[idx[i]].name);
   // The position's values, in `order`'s columns.
   auto values = [&](const Position& a) {
-    std::string rhs;
-    if (!options.by_key) rhs = value(idx[0], a.cursor);
+    std::vector<std::string> rhs;
+    if (!options.by_key) rhs.push_back(value(idx[0], a.cursor));
     const size_t first_key = options.by_key ? 0 : 1;
     for (size_t i = 0; i < a.key.size() && i + first_key < idx.size(); ++i)
-      rhs += (rhs.empty() ? "" : ", ") + value(idx[i + first_key], a.key[i]);
+      rhs.push_back(value(idx[i + first_key], a.key[i]));
     return rhs;
+  };
+  // (order) op (the position), op ">" or "<=".
+  auto compare = [&](const std::string& op, const Position& a) {
+    const std::vector<std::string> vals = values(a);
+    if (expand && vals.size() > 1) {
+      std::vector<std::string> cols;
+      for (size_t i = 0; i < vals.size(); ++i) cols.push_back(quote(table.columns[idx[i]].name));
+      return WrittenOut(cols, vals, op);
+    }
+    std::string rhs;
+    for (const auto& v : vals) rhs += (rhs.empty() ? "" : ", ") + v;
+    return "(" + order + ") " + op + " (" + rhs + ")";
   };
   std::string sql;
   if (options.after) {
     const Position& a = *options.after;
     if (!options.by_key && a.key.empty())
-      sql += " WHERE " + quote(table.cursor_column) + " > " + values(a);
+      sql += " WHERE " + quote(table.cursor_column) + " > " + values(a)[0];
     else
-      sql += " WHERE (" + order + ") > (" + values(a) + ")";
+      sql += " WHERE " + compare(">", a);
   }
   if (options.by_key && options.until)
-    sql += (sql.empty() ? " WHERE (" : " AND (") + order + ") <= (" + values(*options.until) + ")";
+    sql += (sql.empty() ? " WHERE " : " AND ") + compare("<=", *options.until);
   return sql + " ORDER BY " + order;
 }
 

@@ -162,6 +162,14 @@ class Source {
   }
   // Ends a JoinSnapshot (its transaction closed); a no-op when not joined.
   virtual void LeaveSnapshot() {}
+  // On the source that pinned, for an engine that cannot share its snapshot with a second
+  // source (MariaDB): whether it serves a table's lookups itself, inside the pinned snapshot,
+  // until ReleaseSnapshot. When true, Lookup may then be called from one other thread (the
+  // DynamoDB sink's) while this source's ordered reads go on, the source taking turns on its
+  // connection; its ordered reads opened next come in pages of a batch, so the connection
+  // is free between them, and an unordered read is refused. False (the default) when
+  // nothing is pinned or the engine shares by SharedSnapshot/JoinSnapshot instead.
+  virtual bool ServeLookupsInSnapshot() { return false; }
   // Whether some index of `table` starts with `column` (so an ordered read by it needs no
   // sort of the whole table); true when the engine cannot tell.
   virtual Result<bool> HasIndexLeadingWith(const TableInfo& table, const std::string& column) {
@@ -183,10 +191,13 @@ Position PositionIn(const std::vector<Value>& row, const std::vector<size_t>& or
 // The tail of an SQL ordered read after its SELECT ... FROM: " WHERE (order) > (after)" (or
 // "cursor > v" for a bare cursor position) when it has a position, then " ORDER BY order".
 // `quote` quotes an identifier; `value(column, v)` renders v, a value of that column, as the
-// engine's literal or parameter.
+// engine's literal or parameter. `expand`: a comparison of several columns is written out
+// ("a > 1 OR (a = 1 AND b > 2)"), for an engine whose planner scans a whole index for a row
+// comparison (MariaDB) but ranges over the written-out form.
 std::string OrderedReadTail(const TableInfo& table, const ReadOptions& options,
                             const std::function<std::string(std::string_view)>& quote,
-                            const std::function<std::string(size_t, const Value&)>& value);
+                            const std::function<std::string(size_t, const Value&)>& value,
+                            bool expand = false);
 // An SQL table's change-tracking column allows NULL: a keyset page cannot go past a NULL
 // (it compares as unknown), so such a table is neither paged nor tracked (an error naming
 // the column and the fix when asked to).

@@ -1,8 +1,8 @@
 // The DynamoDB lookups of a migrate (a table's embedded child rows) see the snapshot of the
 // table's read: while writers give a parent row and all its children one new value in each
 // transaction throughout the run, every item's embedded children carry their parent's value
-// (read back through boto3). PostgreSQL's lookups import the read's exported snapshot.
-// MariaDB's read live for now (sources/mysql_source.cpp, SharedSnapshot): no test here.
+// (read back through boto3). PostgreSQL's lookups import the read's exported snapshot;
+// MariaDB's run on the read's own connection, in its transaction, between its pages.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -90,6 +90,28 @@ TEST_F(LookupSnapshotTest, OnPostgresEachItemsEmbeddedRowsAreOfItsRowsSnapshot) 
           " SET v = v + 1, updated_at = now() WHERE id IN (SELECT 1 + (random() * 1999)::int "
           "FROM generate_series(1, 5)) RETURNING id, v) UPDATE " +
           c + " c SET v = p.v FROM p WHERE c.parent_id = p.id\"");
+}
+
+TEST_F(LookupSnapshotTest, OnMariaDbEachItemsEmbeddedRowsAreOfItsRowsSnapshot) {
+  const std::string p = parent_, c = child_;
+  const auto& my = StackConfig().mysql;
+  // Each writer's transaction: three parents a new value, and their children the same.
+  MigrateUnderWritesAndCheck(
+      "mysql", MariaDbOn, my.database,
+      "CREATE TABLE " + p +
+          " (id int PRIMARY KEY, v int NOT NULL, updated_at timestamp(6) NOT NULL DEFAULT "
+          "current_timestamp(6)); CREATE TABLE " +
+          c +
+          " (id int AUTO_INCREMENT PRIMARY KEY, parent_id int NOT NULL, v int NOT NULL, KEY "
+          "(parent_id)); INSERT INTO " +
+          p + " (id, v) SELECT seq, 0 FROM seq_1_to_2000; INSERT INTO " + c +
+          " (parent_id, v) SELECT p.seq, 0 FROM seq_1_to_2000 p, seq_1_to_3 k",
+      "mariadb -h " + my.host + " -P " + std::to_string(my.port) + " -u " + my.user +
+          " -p\"$MYSQL_PASSWORD\" " + my.database +
+          " -e \"SET @a = 1 + floor(rand() * 1999), @b = 1 + floor(rand() * 1999), @c = 1 + "
+          "floor(rand() * 1999); BEGIN; UPDATE " +
+          p + " SET v = v + 1 WHERE id IN (@a, @b, @c); UPDATE " + c + " c JOIN " + p +
+          " p ON p.id = c.parent_id SET c.v = p.v WHERE p.id IN (@a, @b, @c); COMMIT;\"");
 }
 
 }  // namespace

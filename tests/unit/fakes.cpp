@@ -115,7 +115,7 @@ std::string FakeSource::Seen() const {
 
 Result<std::vector<std::vector<Value>>> FakeSource::Lookup(const TableInfo&, const std::string&,
                                                            const std::vector<Value>&) {
-  data_->Note("lookup in " + Seen());
+  data_->Note("lookup in " + Seen() + (serving_ ? " by the read's source" : ""));
   return std::vector<std::vector<Value>>{};
 }
 
@@ -131,6 +131,12 @@ Result<LogPosition> FakeSource::PinSnapshot() {
 void FakeSource::ReleaseSnapshot() {
   if (!pinned_.empty()) data_->Note("release " + pinned_);
   pinned_.clear();
+  serving_ = false;
+}
+
+bool FakeSource::ServeLookupsInSnapshot() {
+  serving_ = data_->serves_lookups && !pinned_.empty();
+  return serving_;
 }
 
 Result<bool> FakeSource::JoinSnapshot(const std::string& token, std::string* missed) {

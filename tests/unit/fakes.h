@@ -47,7 +47,11 @@ struct FakeTableData {
   // for the first `join_misses` tries). What each source did, in order, in events():
   // "pin snap-1", "join snap-1", "read in snap-1", "lookup in snap-1" (a source neither
   // pinned nor joined: "... in live"), "leave snap-1", "release snap-1".
+  // With `serves_lookups` too, the pinning source serves lookups in its snapshot
+  // (ServeLookupsInSnapshot, as MariaDB's does): its lookups are noted "lookup in snap-1 by
+  // the read's source".
   bool snapshots = false;
+  bool serves_lookups = false;
   bool join_fails = false;
   std::atomic<int> join_misses{0};
   void Note(const std::string& event);
@@ -78,12 +82,14 @@ class FakeSource : public Source {
   Result<std::string> SharedSnapshot() override { return pinned_; }
   Result<bool> JoinSnapshot(const std::string& token, std::string* missed) override;
   void LeaveSnapshot() override;
+  bool ServeLookupsInSnapshot() override;
   int reads() const { return data_->reads.load(); }
 
  private:
   std::string Seen() const;  // the snapshot reads see: "snap-<n>" or "live"
   std::shared_ptr<FakeTableData> data_;
   std::string pinned_, joined_;
+  bool serving_ = false;
 };
 
 // Every Open gives a new FakeSource of the same table; counts them.

@@ -249,6 +249,23 @@ TEST_F(RunMigrateTest, TheLookupsOfATableThatEmbedsRowsSeeTheSnapshotOfItsRead) 
   EXPECT_EQ(dynamo_->Puts(kItems).size(), 2500u);
 }
 
+TEST_F(RunMigrateTest, ASourceThatServesLookupsInItsSnapshotTakesThemInsteadOfAJoin) {
+  EmbedKids();
+  data_->serves_lookups = true;  // as MariaDB's does: it cannot share its snapshot
+  MemoryStateStore state;
+  ASSERT_EQ(Migrate(state).status, RunState::kSuccess) << log_;
+  const auto ev = data_->events();
+  // No join: every batch's lookup by the pinned source itself, in its snapshot.
+  ASSERT_GE(ev.size(), 3u);
+  EXPECT_EQ(std::vector<std::string>(ev.begin(), ev.begin() + 2),
+            (std::vector<std::string>{"pin snap-1", "read in snap-1"}));
+  EXPECT_EQ(Lookups(ev, "snap-1 by the read's source"), 25);  // 2500 rows, batches of 100
+  EXPECT_EQ(ev.size(), 28u);                                  // and nothing else
+  EXPECT_EQ(ev.back(), "release snap-1");
+  EXPECT_EQ(log_.find("WARNING"), std::string::npos) << log_;
+  EXPECT_EQ(dynamo_->Puts(kItems).size(), 2500u);
+}
+
 TEST_F(RunMigrateTest, ATableWithoutLookupsPinsItsReadAndJoinsNothing) {
   data_->snapshots = true;
   MemoryStateStore state;
