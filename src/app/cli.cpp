@@ -58,6 +58,9 @@ CliParse ParseCommandLine(int argc, const char* const* argv) {
   app.add_option("--mode", mode, "One of: " + JoinHuman(KnownModes(), ", "));
   app.add_option("--port", port_text, "API port (default 3006)");
   app.add_flag("--with-scheduler", o.with_scheduler, "api mode: also run the cron scheduler");
+  app.add_flag("--with-stream", o.with_stream,
+               "setup: also set up PostgreSQL change capture (the publication and a permanent "
+               "replication slot, whose WAL the server keeps until a stream reads it)");
   app.add_flag("--print-config", o.print_config,
                "Print the effective configuration (secrets masked) and exit");
   app.add_option("--env-file", o.env_file, "Read variables from this file (default ./.env)");

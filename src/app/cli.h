@@ -17,6 +17,7 @@ struct CliOptions {
   Mode mode = Mode::kNone;  // kNone when only --print-config was asked
   int port = 3006;
   bool with_scheduler = false;
+  bool with_stream = false;  // setup: also PostgreSQL's publication and replication slot
   bool print_config = false;
   std::string env_file = ".env";
   bool env_file_given = false;

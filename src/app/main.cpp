@@ -56,11 +56,19 @@ int Fail(int code, const std::string& message) {
 
 using Mapping = std::vector<di::TableMapping>;
 
-int RunSetupMode(const di::Config& config, const di::Env& env, const Mapping& mapping) {
+int RunSetupMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts,
+                 const Mapping& mapping) {
   auto clients = di::aws::MakeAwsClients(config, env);
   if (!clients.ok()) return Fail(kExitFailed, clients.status().message());
   auto report = di::RunSetup(config, mapping, *clients->s3, *clients->dynamodb);
   if (!report.ok()) return Fail(kExitFailed, "setup failed: " + report.status().message());
+  if (opts.with_stream) {
+    auto stream = di::RunStreamSetup(config, mapping);
+    if (!stream.ok())
+      return Fail(kExitFailed, "setup of change capture failed: " + stream.status().message());
+    report->created.insert(report->created.end(), stream->created.begin(), stream->created.end());
+    report->existed.insert(report->existed.end(), stream->existed.begin(), stream->existed.end());
+  }
   for (const auto& c : report->created) std::cout << "created        " << c << "\n";
   for (const auto& e : report->existed) std::cout << "already there  " << e << "\n";
   std::cout << "setup complete (credentials from " << clients->resolved.credentials_source
@@ -357,7 +365,7 @@ int main(int argc, char** argv) {
                                 " runs every mapped table (choose them with MAPPING_FILE)");
   switch (mode) {
     case Mode::kSetup:
-      return RunSetupMode(*config, *env, *mapping);
+      return RunSetupMode(*config, *env, opts, *mapping);
     case Mode::kBackup:
       InstallStopHandlers();
       return RunBackupMode(*config, *env, opts, *mapping);

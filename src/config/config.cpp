@@ -206,6 +206,11 @@ Result<Config> LoadConfig(const Env& env) {
   cfg.run.mapping_file = r.Checked("MAPPING_FILE", "", ValidateReadableFile);
   cfg.run.source_tz = r.Checked("SOURCE_TZ", "UTC", ValidateTimeZone, Secret::kNo, false);
 
+  cfg.stream.publication = r.Checked("STREAM_PUBLICATION", "data_ingestion",
+                                     ValidateReplicationName, Secret::kNo, false);
+  cfg.stream.slot =
+      r.Checked("STREAM_SLOT", "data_ingestion", ValidateReplicationName, Secret::kNo, false);
+
   cfg.schedule.backup = r.Checked("BACKUP_SCHEDULE", "0 2 * * *", CheckCron, Secret::kNo, false);
   cfg.schedule.sync = r.Checked("SYNC_SCHEDULE", "*/30 * * * *", CheckCron, Secret::kNo, false);
   cfg.schedule.tz = r.Checked("SCHEDULE_TZ", "UTC", ValidateTimeZone, Secret::kNo, false);

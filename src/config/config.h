@@ -77,6 +77,14 @@ struct ScheduleSettings {
   std::string redis_url;  // empty: no distributed lock
 };
 
+// Change capture (`--mode stream`, `--mode setup --with-stream`): the PostgreSQL
+// publication and replication slot it creates and reads (a mapped database other than
+// POSTGRES_DATABASE gets the slot "<slot>_<database>": slots are per server).
+struct StreamSettings {
+  std::string publication = "data_ingestion";  // STREAM_PUBLICATION
+  std::string slot = "data_ingestion";         // STREAM_SLOT
+};
+
 struct LogSettings {
   std::string level = "INFO";               // TRACE | DEBUG | INFO | WARNING | ERROR | CRITICAL
   std::string file = "data_ingestion.log";  // empty: stderr only
@@ -101,6 +109,7 @@ struct Config {
   MongoSettings mongo;
   RunSettings run;
   ScheduleSettings schedule;
+  StreamSettings stream;
   LogSettings log;
   std::string api_token;               // secret; empty: no auth, loopback only
   std::string analytics_database_url;  // optional warehouse; may hold a password

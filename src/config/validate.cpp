@@ -147,4 +147,13 @@ Status ValidateFolder(std::string_view folder) {
   return Status::Ok();
 }
 
+Status ValidateReplicationName(std::string_view name) {
+  if (name.empty() || name.size() > 63 ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string_view::npos)
+    return InvalidArgument("'" + std::string(name) +
+                           "' is not a slot or publication name; use 1 to 63 lowercase "
+                           "letters, digits and '_', such as data_ingestion");
+  return Status::Ok();
+}
+
 }  // namespace di

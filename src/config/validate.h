@@ -26,5 +26,8 @@ Status ValidateUrl(std::string_view url, const std::vector<std::string>& schemes
 Status ValidateTimeZone(std::string_view tz);  // "UTC" or a name under /usr/share/zoneinfo
 Status ValidateReadableFile(std::string_view path);
 Status ValidateFolder(std::string_view folder);  // an S3 key prefix: non-empty, no "//", no ".."
+// A PostgreSQL replication slot's or publication's name as we create them: 1-63 of
+// lowercase letters, digits and '_' (a slot allows no other).
+Status ValidateReplicationName(std::string_view name);
 
 }  // namespace di

@@ -23,4 +23,14 @@ struct SetupReport {
 Result<SetupReport> RunSetup(const Config& config, const std::vector<TableMapping>& mapping,
                              aws::S3Client& s3, aws::DynamoDbClient& dynamodb);
 
+// `--mode setup --with-stream`, PostgreSQL's change capture: for each PostgreSQL database of
+// `mapping`, the server checked for logical replication (the setting to change named), the
+// publication STREAM_PUBLICATION over its mapped tables and their embedded child tables,
+// and the permanent slot StreamSlotName. Idempotent. The first error stops it, naming the
+// server, the table or the setting and the fix.
+Result<SetupReport> RunStreamSetup(const Config& config, const std::vector<TableMapping>& mapping);
+// The slot of a PostgreSQL database: STREAM_SLOT for POSTGRES_DATABASE (or ""), else
+// "<STREAM_SLOT>_<database>" (lowercased, other characters '_', at most 63).
+std::string StreamSlotName(const Config& config, const std::string& database);
+
 }  // namespace di

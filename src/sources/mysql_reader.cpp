@@ -77,7 +77,6 @@ Result<bool> MySqlReader::NextRow(MYSQL_ROW* row, unsigned long** len) {
 }
 
 Status MySqlReader::Start(MYSQL* db) {
-  started_ = true;
   page_rows_ = 0;
   std::string sql = SelectSql();
   if (paged_) sql += " LIMIT " + std::to_string(options_.batch_size);
@@ -85,6 +84,7 @@ Status MySqlReader::Start(MYSQL* db) {
     return src_.Error("reading table '" + table_.name + "' failed");
   res_ = paged_ ? mysql_store_result(db) : mysql_use_result(db);
   if (!res_) return src_.Error("reading table '" + table_.name + "' failed");
+  started_ = true;
   if (!paged_) src_.set_streaming(this);
   return Status::Ok();
 }

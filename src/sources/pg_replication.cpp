@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include "config/validate.h"
 #include "core/lazy_lib.h"
 #include "core/strings.h"
 
@@ -10,8 +11,7 @@ namespace di {
 namespace {
 
 bool PlainName(const std::string& s) {
-  return !s.empty() && s.size() <= 63 &&
-         s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
+  return ValidateReplicationName(s).ok();
 }
 
 std::string ErrorOf(PGconn* conn) {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "core/status.h"
@@ -42,6 +43,27 @@ class PgReplication {
   };
   // CREATE_REPLICATION_SLOT for pgoutput; `name`: lowercase letters, digits and '_'.
   Result<Slot> CreateSlot(const std::string& name, bool temporary, bool export_snapshot);
+  // --- set up by `--mode setup --with-stream` (sources/pg_stream_setup.cpp); each answers
+  // what it made (created: new or changed) or found, or an error naming the server and the
+  // fix.
+  struct SetupStep {
+    bool created = false;
+    std::string what;  // "publication data_ingestion (postgresql://…: users, reservations)"
+  };
+  // The publication `name` covers `tables` (schema public): created with them, or the
+  // missing ones added. Refused, before anything changes, for a table that does not exist
+  // or whose replica identity gives a delete no key (no primary key and REPLICA IDENTITY
+  // DEFAULT, or NOTHING), naming the table and the two fixes.
+  Result<SetupStep> EnsurePublication(const std::string& name,
+                                      const std::vector<std::string>& tables);
+  // The permanent pgoutput slot `name` of this database: created when missing (changes from
+  // then on are kept for it), kept when there; refused when a slot of that name belongs to
+  // another database or plugin.
+  Result<SetupStep> EnsureSlot(const std::string& name);
+  // Simple-protocol SQL on this connection (a replication=database walsender takes it): the
+  // rows as text (NULL as ""), an error naming the server and the statement's failure.
+  Result<std::vector<std::vector<std::string>>> Query(const std::string& sql);
+
   // START_REPLICATION of `slot` from `from` (0: the slot's confirmed position) with
   // proto_version 1 and `publication`. Transactions that committed before `from` are not sent.
   Status Start(const std::string& slot, const std::string& publication, uint64_t from);

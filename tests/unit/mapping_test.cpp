@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/mapping.h"
+#include "pipeline/setup.h"
 
 namespace di {
 namespace {
@@ -128,6 +129,16 @@ TEST(MappingTest, AttributeTypeFromSourceType) {
   for (const char* s : {"varchar(120)", "text", "timestamp with time zone", "integer[]", "interval",
                         "char(24)", "datetime(6)", "json"})
     EXPECT_EQ(AttributeTypeFor(s), "S") << s;
+}
+
+// The replication slot of each mapped PostgreSQL database (slots are per server).
+TEST(StreamSlotName, TheConfiguredDatabaseHasTheSlotOthersASuffixedOne) {
+  Config c;
+  c.stream.slot = "di";
+  EXPECT_EQ(StreamSlotName(c, ""), "di");
+  EXPECT_EQ(StreamSlotName(c, c.postgres.database), "di");
+  EXPECT_EQ(StreamSlotName(c, "Pagila-2"), "di_pagila_2");
+  EXPECT_EQ(StreamSlotName(c, std::string(80, 'x')).size(), 63u);
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace di {
 namespace {
 
@@ -88,6 +91,17 @@ TEST(Validate, Folders) {
   EXPECT_TRUE(ValidateFolder("team/backups").ok());
   for (const char* bad : {"", "/backups", "backups/", "a//b", "a/../b"})
     EXPECT_FALSE(ValidateFolder(bad).ok()) << bad;
+}
+
+TEST(Validate, ReplicationNames) {
+  EXPECT_TRUE(ValidateReplicationName("data_ingestion").ok());
+  EXPECT_TRUE(ValidateReplicationName(std::string(63, 'a')).ok());
+  for (const std::string& bad :
+       std::vector<std::string>{"", "Data", "a-b", "a b", "a;drop", std::string(64, 'a')})
+    EXPECT_FALSE(ValidateReplicationName(bad).ok()) << bad;
+  EXPECT_EQ(ValidateReplicationName("a-b").message(),
+            "'a-b' is not a slot or publication name; use 1 to 63 lowercase letters, digits "
+            "and '_', such as data_ingestion");
 }
 
 }  // namespace
