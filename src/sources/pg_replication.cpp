@@ -40,7 +40,14 @@ Result<std::unique_ptr<PgReplication>> PgReplication::Connect(const SqlSettings&
                        "attribute and pg_hba.conf a 'replication' line for this host): " +
                        err);
   }
-  return std::unique_ptr<PgReplication>(new PgReplication(conn, where));
+  // pgoutput writes each cell's text with this session's output settings: the same as the
+  // source's reads (postgres_session.cpp), whatever the server's, role's or PGTZ's are, so a
+  // streamed value reads as its snapshot read does.
+  std::unique_ptr<PgReplication> repl(new PgReplication(conn, where));
+  for (const char* set : {"SET TimeZone = 'UTC'", "SET DateStyle = 'ISO, YMD'",
+                          "SET extra_float_digits = 3", "SET bytea_output = 'hex'"})
+    RETURN_IF_ERROR(repl->Query(set).status());
+  return repl;
 }
 
 PgReplication::~PgReplication() {

@@ -25,8 +25,9 @@ namespace di {
 
 class PgReplication {
  public:
-  // Connected: an error names the server, and the REPLICATION attribute and pg_hba.conf's
-  // 'replication' line when those are what refuse it.
+  // Connected, the session's output settings those of the source's reads (TimeZone UTC,
+  // ISO dates, exact floats, hex bytea): an error names the server, and the REPLICATION
+  // attribute and pg_hba.conf's 'replication' line when those are what refuse it.
   static Result<std::unique_ptr<PgReplication>> Connect(const SqlSettings& s);
   ~PgReplication();
   PgReplication(const PgReplication&) = delete;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -124,6 +125,34 @@ TEST(PgReplication, ChangesArriveInCommitOrderAndTheSlotMovesOnlyWhenConfirmed) 
 
   repl->reset();
   sql("SELECT pg_drop_replication_slot('" + slot + "')");
+  sql("DROP PUBLICATION " + pub + "; DROP TABLE " + t);
+}
+
+// pgoutput writes cells with the walsender session's output settings: whatever the client's
+// PGTZ says, a timestamptz streams in UTC, as the snapshot reads it, and a double exactly.
+TEST(PgReplication, CellsStreamWithTheReadsOutputSettings) {
+  const std::string t = "repl_tz_" + std::to_string(::getpid());
+  const std::string slot = t + "_slot", pub = t + "_pub";
+  auto sql = [&](const std::string& q) { return PsqlOn(StackConfig().postgres.database, q); };
+  sql("DROP TABLE IF EXISTS " + t + "; DROP PUBLICATION IF EXISTS " + pub);
+  sql("CREATE TABLE " + t + " (id int PRIMARY KEY, at timestamptz, d date, f float8, b bytea)");
+  sql("CREATE PUBLICATION " + pub + " FOR TABLE " + t);
+  ::setenv("PGTZ", "Asia/Tokyo", 1);       // libpq sends it as the session's TimeZone
+  ::setenv("PGDATESTYLE", "SQL, DMY", 1);  // and this as its DateStyle
+  auto repl = PgReplication::Connect(StackConfig().postgres);
+  ::unsetenv("PGTZ");
+  ::unsetenv("PGDATESTYLE");
+  ASSERT_TRUE(repl.ok()) << repl.status().ToString();
+  auto made = (*repl)->CreateSlot(slot, /*temporary=*/true, false);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  sql("INSERT INTO " + t +
+      " VALUES (1, '2026-01-02 03:04:05.25+00', '2026-12-31', 0.1, '\\x00ff')");
+  ASSERT_TRUE((*repl)->Start(slot, pub, made->consistent_point).ok());
+  uint64_t end = 0;
+  auto lines = Read(**repl, 1, &end);
+  ASSERT_EQ(lines.size(), 4u) << ::testing::PrintToString(lines);
+  EXPECT_EQ(lines[2], "I 1,2026-01-02 03:04:05.25+00,2026-12-31,0.1,\\x00ff");
+  repl->reset();  // (the temporary slot goes with it)
   sql("DROP PUBLICATION " + pub + "; DROP TABLE " + t);
 }
 
