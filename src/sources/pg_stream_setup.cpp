@@ -79,24 +79,34 @@ Result<PgReplication::SetupStep> PgReplication::EnsurePublication(
   RETURN_IF_ERROR(ValidateReplicationName(name));
   if (tables.empty()) return InvalidArgument(where_ + ": no tables for publication " + name);
   RETURN_IF_ERROR(CheckReplicaIdentities(*this, tables));
-  ASSIGN_OR_RETURN(
-      auto pub, Query("SELECT puballtables FROM pg_publication WHERE pubname = " + Literal(name)));
+  ASSIGN_OR_RETURN(auto pub, Query("SELECT puballtables, pubviaroot FROM pg_publication WHERE "
+                                   "pubname = " +
+                                   Literal(name)));
   const std::string what =
       "publication " + name + " (" + where_ + ": " + JoinHuman(tables, ", ") + ")";
+  // A partitioned table's changes come as its own (not its partitions'), as it is mapped.
+  const std::string via_root = "publish_via_partition_root = true";
   if (pub.empty()) {
-    RETURN_IF_ERROR(
-        Query("CREATE PUBLICATION " + Ident(name) + " FOR TABLE " + List(tables, Ident)).status());
+    RETURN_IF_ERROR(Query("CREATE PUBLICATION " + Ident(name) + " FOR TABLE " +
+                          List(tables, Ident) + " WITH (" + via_root + ")")
+                        .status());
     return SetupStep{true, what};
   }
-  if (pub[0][0] == "t") return SetupStep{false, what + ", for all tables"};
-  ASSIGN_OR_RETURN(auto in, Query("SELECT tablename FROM pg_publication_tables WHERE pubname = " +
-                                  Literal(name) + " AND schemaname = 'public'"));
+  if (pub[0][1] != "t")
+    RETURN_IF_ERROR(Query("ALTER PUBLICATION " + Ident(name) + " SET (" + via_root + ")").status());
+  if (pub[0][0] == "t") return SetupStep{pub[0][1] != "t", what + ", for all tables"};
+  // Its own members (pg_publication_tables lists a partitioned table's partitions instead).
+  ASSIGN_OR_RETURN(auto in, Query("SELECT c.relname FROM pg_publication_rel r JOIN pg_publication "
+                                  "p ON p.oid = r.prpubid JOIN pg_class c ON c.oid = r.prrelid "
+                                  "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
+                                  "n.nspname = 'public' AND p.pubname = " +
+                                  Literal(name)));
   std::set<std::string> have;
   for (const auto& r : in) have.insert(r[0]);
   std::vector<std::string> missing;
   for (const auto& t : tables)
     if (!have.count(t)) missing.push_back(t);
-  if (missing.empty()) return SetupStep{false, what};
+  if (missing.empty()) return SetupStep{pub[0][1] != "t", what};
   RETURN_IF_ERROR(
       Query("ALTER PUBLICATION " + Ident(name) + " ADD TABLE " + List(missing, Ident)).status());
   return SetupStep{true, what + ", " + JoinHuman(missing, ", ") + " added"};

@@ -1,5 +1,6 @@
 // `data-ingestion --mode setup --with-stream` against the stack's PostgreSQL: the publication
-// over the mapped tables and their embedded children, and the permanent pgoutput slot, made
+// over the mapped tables and their embedded children (here a partitioned one, published as
+// itself, not as its partitions), and the permanent pgoutput slot, made
 // once (a second run finds them) and checked through psql; a table whose deletes would carry
 // no key is refused by name with its fixes, changing nothing.
 #include <gtest/gtest.h>
@@ -17,7 +18,10 @@ class StreamSetupTest : public ::testing::Test {
  protected:
   void SetUp() override {
     Psql("CREATE TABLE " + parent_ + " (id int PRIMARY KEY, v int); CREATE TABLE " + child_ +
-         " (id int PRIMARY KEY, parent_id int); CREATE TABLE " + keyless_ + " (v int)");
+         " (id int PRIMARY KEY, parent_id int) PARTITION BY RANGE (id); CREATE TABLE " + child_ +
+         "_1 PARTITION OF " + child_ + " FOR VALUES FROM (0) TO (100); CREATE TABLE " + child_ +
+         "_2 PARTITION OF " + child_ + " FOR VALUES FROM (100) TO (200); CREATE TABLE " + keyless_ +
+         " (v int)");
   }
   void TearDown() override {
     Psql(
