@@ -5,6 +5,8 @@
 // no key is refused by name with its fixes, changing nothing.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -106,6 +108,41 @@ TEST_F(StreamSetupTest, ABadSlotNameIsRefusedAtStart) {
       << out;
   EXPECT_NE(out.find("STREAM_SLOT: 'Bad-Name' is not a slot or publication name"),
             std::string::npos)
+      << out;
+}
+
+// A server without wal_level = logical (a scratch one: the stack's has it) is refused by
+// setup, naming the setting and what to do.
+TEST(StreamSetupRefusal, AServerWithoutLogicalWalIsRefusedWithTheSettingToChange) {
+  const std::string dir = "/tmp/" + UniqueName("scratchpg"), script = std::string(DI_SOURCE_DIR) +
+                                                                      "/tests/integration/"
+                                                                      "scratch_postgres.sh";
+  const int port = StackConfig().postgres.port + 1001 + ::getpid() % 100;
+  std::string out;
+  ASSERT_EQ(
+      RunCommand(script + " start " + dir + " " + std::to_string(port) +
+                     " -c wal_level=replica && psql -X -q -h 127.0.0.1 -p " + std::to_string(port) +
+                     " -U postgres -c 'CREATE TABLE t (id int PRIMARY KEY)'",
+                 &out),
+      0)
+      << out;
+  const std::string id = UniqueName("sr"), mapping = "/tmp/" + id + "-mapping.json";
+  std::ofstream(mapping) << R"({"tables": [{"source": "postgresql", "table": "t"}]})";
+  const int rc =
+      RunCommand(StackEnvShell() + "POSTGRES_PORT=" + std::to_string(port) +
+                     " POSTGRES_DATABASE=postgres POSTGRES_PASSWORD= S3_BUCKET_NAME=di-" + id +
+                     " DYNAMODB_STATE_TABLE=st-" + id + " MAPPING_FILE=" + mapping + " " +
+                     DI_BINARY + " --mode setup --with-stream",
+                 &out);
+  std::string ignored;
+  RunCommand(script + " stop " + dir, &ignored);
+  std::remove(mapping.c_str());
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(
+      out.find("setup of change capture failed: postgresql://127.0.0.1:" + std::to_string(port) +
+               "/postgres: wal_level is 'replica'; logical replication needs wal_level = "
+               "logical (postgresql.conf, then restart the server)"),
+      std::string::npos)
       << out;
 }
 
