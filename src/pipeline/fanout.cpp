@@ -70,9 +70,13 @@ class Lane {
     if (thread_.joinable()) thread_.join();
   }
   uint64_t durable() const { return durable_.load(); }
-  nlohmann::json checkpoint() const {
+  // Durable() and the Checkpoint() read with it, taken together: read one after the other,
+  // the sink could move between the two, and a checkpoint ahead of its mark would make a
+  // resumed run write those rows again.
+  uint64_t durable_with(nlohmann::json* checkpoint) const {
     std::lock_guard lock(mu_);
-    return checkpoint_;
+    *checkpoint = checkpoint_;
+    return durable_.load();
   }
   bool failed() const {
     std::lock_guard lock(mu_);
@@ -154,12 +158,14 @@ class Confirmer {
     uint64_t low = UINT64_MAX;
     bool moved = false;
     for (size_t i = 0; i < lanes.size(); ++i) {
-      const uint64_t d = lanes[i]->durable();
+      uint64_t d = lanes[i]->durable();
+      nlohmann::json checkpoint;
+      if (d != reported_[i]) d = lanes[i]->durable_with(&checkpoint);  // (it may have moved on)
       low = std::min(low, d);
       if (d == reported_[i]) continue;
       moved = true;
       reported_[i] = d;
-      progress_[i].checkpoint = lanes[i]->checkpoint();
+      progress_[i].checkpoint = std::move(checkpoint);
       for (const auto& m : pending_)
         if (m.sequence == d) progress_[i].mark = m;
     }
