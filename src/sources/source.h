@@ -142,18 +142,17 @@ class Source {
   //
   // SharedSnapshot, on the source that pinned: a token for JoinSnapshot, valid until
   // ReleaseSnapshot (PostgreSQL: the exported snapshot's name, which lives while the slot's
-  // session is open; MariaDB: "<binlog file>:<offset>", the place the pinned transaction's
-  // snapshot saw). Empty when there is none to share: nothing pinned, or an engine whose
-  // reads have no snapshot (MongoDB: FerretDB's reads are not isolated) or that gives no
-  // place for it (MySQL without Binlog_snapshot_file).
+  // session is open). Empty when there is none to share: nothing pinned, an engine whose
+  // reads have no snapshot (MongoDB: FerretDB's reads are not isolated), or one that serves
+  // its lookups itself instead (MariaDB: ServeLookupsInSnapshot).
   virtual Result<std::string> SharedSnapshot() { return std::string(); }
   // JoinSnapshot, on another source of the same server and database, before the pinning
   // source's ReleaseSnapshot: what it reads next (Lookup, Describe, Read) sees the snapshot
   // of `token`, until LeaveSnapshot (after which it reads live again). PostgreSQL imports the
-  // exported snapshot, exactly. MariaDB cannot import one: it opens a transaction WITH
-  // CONSISTENT SNAPSHOT of its own and compares its binlog place with the token's; equal
-  // places saw the same commits. When they differ (a commit came between the two) the answer
-  // is false, the source is not joined and `*missed` says why: pin again and retry. An error
+  // exported snapshot, exactly. A source that joins by a place its own snapshot must meet
+  // (none does today: MariaDB's second snapshot at an equal binlog place was not the same
+  // one) answers false when they differ, not joined, `*missed` saying why: pin again and
+  // retry. An error
   // when it cannot join at all (a token it does not know or that has expired, the
   // connection lost), naming the server; the source is then not joined either.
   virtual Result<bool> JoinSnapshot(const std::string& token, std::string* missed) {
