@@ -8,8 +8,9 @@
 namespace di {
 
 namespace {
-constexpr Mode kModes[] = {Mode::kApi,       Mode::kMigrate, Mode::kBackup, Mode::kSync,
-                           Mode::kScheduler, Mode::kSetup,   Mode::kVerify, Mode::kRestore};
+constexpr Mode kModes[] = {Mode::kApi,    Mode::kMigrate,   Mode::kBackup,
+                           Mode::kSync,   Mode::kScheduler, Mode::kSetup,
+                           Mode::kVerify, Mode::kRestore,   Mode::kStream};
 }  // namespace
 
 std::string ModeName(Mode mode) {
@@ -30,6 +31,8 @@ std::string ModeName(Mode mode) {
       return "verify";
     case Mode::kRestore:
       return "restore";
+    case Mode::kStream:
+      return "stream";
     case Mode::kNone:
       break;
   }
@@ -64,7 +67,8 @@ CliParse ParseCommandLine(int argc, const char* const* argv) {
   app.add_flag("--print-config", o.print_config,
                "Print the effective configuration (secrets masked) and exit");
   app.add_option("--env-file", o.env_file, "Read variables from this file (default ./.env)");
-  app.add_option("--table", o.tables, "backup/sync/verify/restore: only this table (repeatable)");
+  app.add_option("--table", o.tables,
+                 "backup/sync/verify/restore/stream: only this table (repeatable)");
   app.add_option("--since", o.since, "sync: rows changed after this ISO 8601 time");
   app.add_option("--source-db", o.source_db, "restore: mysql, postgresql or mongodb");
   app.add_option("--run-id", o.run_id, "restore: the backup run to restore");

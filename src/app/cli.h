@@ -10,14 +10,26 @@
 
 namespace di {
 
-enum class Mode { kNone, kApi, kMigrate, kBackup, kSync, kScheduler, kSetup, kVerify, kRestore };
+enum class Mode {
+  kNone,
+  kApi,
+  kMigrate,
+  kBackup,
+  kSync,
+  kScheduler,
+  kSetup,
+  kVerify,
+  kRestore,
+  kStream
+};
 std::string ModeName(Mode mode);  // "migrate"; "" for kNone
 
 struct CliOptions {
   Mode mode = Mode::kNone;  // kNone when only --print-config was asked
   int port = 3006;
   bool with_scheduler = false;
-  bool with_stream = false;  // setup: also PostgreSQL's publication and replication slot
+  // setup: also PostgreSQL's publication and replication slot; api: run the stream inside
+  bool with_stream = false;
   bool print_config = false;
   std::string env_file = ".env";
   bool env_file_given = false;

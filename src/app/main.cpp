@@ -3,9 +3,12 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <thread>
+
+#include <unistd.h>
 
 #include "api/server.h"
 #include "app/cli.h"
@@ -18,6 +21,7 @@
 #include "pipeline/restore.h"
 #include "pipeline/run.h"
 #include "pipeline/setup.h"
+#include "pipeline/stream.h"
 #include "pipeline/verify.h"
 #include "scheduler/scheduler.h"
 #include "sources/factory.h"
@@ -134,6 +138,33 @@ int RunSyncMode(const di::Config& config, const di::Env& env, const di::CliOptio
   const di::RunWorld& world = (*app)->world();
   auto outcome = di::RunSync(world, *tables, since, Log, StopHooks());
   return Finish("sync", outcome, world.store);
+}
+
+// Follows the sources' change logs until SIGTERM/SIGINT (then exits 0, everything applied
+// confirmed) or a problem no retry mends (exit 1, the fix named).
+int RunStreamMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts,
+                  const Mapping& mapping) {
+  auto app = di::AppWorld::Open(config, env, {.aws = true});
+  if (!app.ok()) return Fail(kExitFailed, app.status().message());
+  di::StreamOptions o;
+  o.tables = opts.tables;
+  o.stop = &g_stop;
+  // The crash tests' hook (docs/configuration.md, "Read outside the configuration"):
+  // DI_STREAM_CRASH_AT=<batch>:<point> SIGKILLs the process at that point of that batch.
+  if (const char* at = std::getenv("DI_STREAM_CRASH_AT")) {
+    const std::string spec = at;
+    const size_t colon = spec.find(':');
+    const long batch = std::atol(spec.substr(0, colon).c_str());
+    const std::string point = colon == std::string::npos ? "confirmed" : spec.substr(colon + 1);
+    o.after = [batch, point](const std::string& p, int64_t n) {
+      if (n == batch && p == point) ::kill(::getpid(), SIGKILL);
+    };
+  }
+  auto s = di::RunStream((*app)->world(), mapping, o,
+                         [](const std::string& line) { di::GetLogger("stream")->info(line); });
+  if (!s.ok()) return Fail(kExitFailed, "stream: " + s.message());
+  di::GetLogger("stream")->info("stopped; everything applied is confirmed to the source");
+  return 0;
 }
 
 int RunVerifyMode(const di::Config& config, const di::Env& env, const di::CliOptions& opts,
@@ -359,10 +390,11 @@ int main(int argc, char** argv) {
       return Fail(kExitUsage, "MAPPING_FILE " + config->run.mapping_file + ": " + s.message());
   }
   if (!opts.tables.empty() && mode != Mode::kBackup && mode != Mode::kSync &&
-      mode != Mode::kVerify && mode != Mode::kRestore)
-    return Fail(kExitUsage, "--table applies to --mode backup, sync, verify and restore; --mode " +
-                                di::ModeName(mode) +
-                                " runs every mapped table (choose them with MAPPING_FILE)");
+      mode != Mode::kVerify && mode != Mode::kRestore && mode != Mode::kStream)
+    return Fail(kExitUsage,
+                "--table applies to --mode backup, sync, verify, restore and stream; --mode " +
+                    di::ModeName(mode) +
+                    " runs every mapped table (choose them with MAPPING_FILE)");
   switch (mode) {
     case Mode::kSetup:
       return RunSetupMode(*config, *env, opts, *mapping);
@@ -383,6 +415,9 @@ int main(int argc, char** argv) {
       return RunApiMode(*config, *env, opts, *mapping);
     case Mode::kScheduler:
       return RunSchedulerMode(*config, *env, *mapping);
+    case Mode::kStream:
+      InstallStopHandlers();
+      return RunStreamMode(*config, *env, opts, *mapping);
     case Mode::kNone:
       break;
   }

@@ -70,6 +70,15 @@ Result<SetupReport> RunStreamSetup(const Config& config, const std::vector<Table
     RETURN_IF_ERROR(repl->CheckServer());
     ASSIGN_OR_RETURN(auto pub, repl->EnsurePublication(config.stream.publication, list));
     (pub.created ? report.created : report.existed).push_back(pub.what);
+    for (const auto& m : mapping) {
+      if (m.engine != Engine::kPostgres || !m.dynamodb ||
+          (m.database.empty() ? config.postgres.database : m.database) != database)
+        continue;
+      for (const auto& e : m.dynamodb->embed) {
+        ASSIGN_OR_RETURN(auto id, repl->EnsureIdentityHas(e.table, e.child_column));
+        (id.created ? report.created : report.existed).push_back(id.what);
+      }
+    }
     ASSIGN_OR_RETURN(auto slot, repl->EnsureSlot(StreamSlotName(config, database)));
     (slot.created ? report.created : report.existed).push_back(slot.what);
   }

@@ -3,6 +3,8 @@
 
 #include <libpq-fe.h>
 
+#include <set>
+
 #include "aws/crypto.h"
 #include "config/config.h"
 #include "core/json_encode.h"
@@ -137,27 +139,70 @@ class PgWarehouse : public Warehouse {
 
   Status Upsert(const TableInfo& table, const std::vector<std::vector<Value>>& rows) override {
     if (rows.empty()) return Status::Ok();
+    RETURN_IF_ERROR(Begin());
+    RETURN_IF_ERROR(UpsertIn(table, rows, nullptr));
+    return Commit();
+  }
+
+  Status Begin() override { return Exec("BEGIN"); }
+  Status Commit() override { return Exec("COMMIT"); }
+
+  Status UpsertIn(const TableInfo& table, const std::vector<std::vector<Value>>& rows,
+                  const std::vector<bool>* keep) override {
+    if (rows.empty()) return Status::Ok();
     table_ = table;
     std::vector<std::string> key = KeyColumns(table);
-    if (key.empty())
-      return InvalidArgument("warehouse: " + EngineName(table.engine) + "." + table.name +
-                             " has no primary key to upsert by");
+    if (key.empty()) return NoKey(table);
     std::string target = WarehouseTableName(table);
-    RETURN_IF_ERROR(Exec("BEGIN"));
-    RETURN_IF_ERROR(Exec(CreateSql(table, true)));
-    RETURN_IF_ERROR(Exec("CREATE TEMP TABLE di_stage (LIKE " + target + ") ON COMMIT DROP"));
-    RETURN_IF_ERROR(StartCopy("di_stage"));
+    RETURN_IF_ERROR(EnsureTable(table));
+    const std::string stage = "di_stage_" + std::to_string(++stages_);
+    RETURN_IF_ERROR(Exec("CREATE TEMP TABLE " + stage + " (LIKE " + target + ") ON COMMIT DROP"));
+    RETURN_IF_ERROR(StartCopy(stage));
     RETURN_IF_ERROR(Write(rows));
     RETURN_IF_ERROR(EndCopy(target));
     std::string cols, set, keys;
-    for (const auto& c : ColumnNames(table)) {
-      cols += (cols.empty() ? "" : ", ") + Quote(c);
-      set += (set.empty() ? "" : ", ") + Quote(c) + " = EXCLUDED." + Quote(c);
+    const auto names = ColumnNames(table);
+    for (size_t i = 0; i < names.size(); ++i) {
+      cols += (cols.empty() ? "" : ", ") + Quote(names[i]);
+      if (keep && i < keep->size() && (*keep)[i]) continue;
+      set += (set.empty() ? "" : ", ") + Quote(names[i]) + " = EXCLUDED." + Quote(names[i]);
     }
     for (const auto& k : key) keys += (keys.empty() ? "" : ", ") + Quote(k);
-    RETURN_IF_ERROR(Exec("INSERT INTO " + target + " (" + cols + ") SELECT " + cols +
-                         " FROM di_stage ON CONFLICT (" + keys + ") DO UPDATE SET " + set));
-    return Exec("COMMIT");
+    return Exec("INSERT INTO " + target + " (" + cols + ") SELECT " + cols + " FROM " + stage +
+                " ON CONFLICT (" + keys + ") " +
+                (set.empty() ? "DO NOTHING" : "DO UPDATE SET " + set));
+  }
+
+  Status DeleteIn(const TableInfo& table, const std::vector<std::vector<Value>>& keys) override {
+    if (keys.empty()) return Status::Ok();
+    std::vector<std::string> key = KeyColumns(table);
+    if (key.empty()) return NoKey(table);
+    std::string target = WarehouseTableName(table), cols, match;
+    RETURN_IF_ERROR(EnsureTable(table));
+    const std::string stage = "di_keys_" + std::to_string(++stages_);
+    for (const auto& k : key) {
+      cols += (cols.empty() ? "" : ", ") + Quote(k);
+      match += std::string(match.empty() ? "" : " AND ") + "t." + Quote(k) + " = k." + Quote(k);
+    }
+    RETURN_IF_ERROR(Exec("CREATE TEMP TABLE " + stage + " ON COMMIT DROP AS SELECT " + cols +
+                         " FROM " + target + " WITH NO DATA"));
+    PGresult* r = PQexec(conn_, ("COPY " + stage + " (" + cols + ") FROM STDIN").c_str());
+    bool ok = PQresultStatus(r) == PGRES_COPY_IN;
+    PQclear(r);
+    if (!ok) return Error("COPY into " + stage);
+    in_copy_ = true;
+    buffer_.clear();
+    for (const auto& row : keys) {
+      for (size_t i = 0; i < row.size(); ++i) {
+        if (i) buffer_ += '\t';
+        AppendCopyField(row[i], buffer_);
+      }
+      buffer_ += '\n';
+    }
+    if (PQputCopyData(conn_, buffer_.data(), static_cast<int>(buffer_.size())) != 1)
+      return Error("COPY into " + stage);
+    RETURN_IF_ERROR(EndCopy(stage));
+    return Exec("DELETE FROM " + target + " t USING " + stage + " k WHERE " + match);
   }
 
   Result<int64_t> Count(const TableInfo& table) override {
@@ -181,6 +226,25 @@ class PgWarehouse : public Warehouse {
   static std::vector<std::string> KeyColumns(const TableInfo& t) {
     if (t.engine == Engine::kMongo) return {"_id"};
     return t.primary_key;
+  }
+
+  static Status NoKey(const TableInfo& table) {
+    return InvalidArgument("warehouse: " + EngineName(table.engine) + "." + table.name +
+                           " has no primary key to upsert or delete by");
+  }
+
+  // The table created when missing, and the columns it lacks added (once per description).
+  Status EnsureTable(const TableInfo& t) {
+    std::string shape = WarehouseTableName(t);
+    for (const auto& c : ColumnNames(t)) shape += "," + c;
+    if (ensured_.count(shape)) return Status::Ok();
+    RETURN_IF_ERROR(Exec(CreateSql(t, true)));
+    if (t.engine != Engine::kMongo)
+      for (const auto& c : t.columns)
+        RETURN_IF_ERROR(Exec("ALTER TABLE " + WarehouseTableName(t) + " ADD COLUMN IF NOT EXISTS " +
+                             Quote(c.name) + " " + WarehouseColumnType(t.engine, c.source_type)));
+    ensured_.insert(shape);
+    return Status::Ok();
   }
 
   static std::string CreateSql(const TableInfo& t, bool if_missing) {
@@ -253,6 +317,7 @@ class PgWarehouse : public Warehouse {
     std::string message = ok ? "" : PQresultErrorMessage(r);
     PQclear(r);
     if (!ok) {
+      ensured_.clear();  // what the rolled-back transaction created is gone
       if (sql != "ROLLBACK") PQclear(PQexec(conn_, "ROLLBACK"));
       return Unavailable("warehouse: " + sql.substr(0, 80) +
                          " failed: " + std::string(Trim(message)));
@@ -269,6 +334,8 @@ class PgWarehouse : public Warehouse {
   TableInfo table_;
   bool in_copy_ = false;
   std::string buffer_, field_;
+  uint64_t stages_ = 0;            // temporary tables made on this connection
+  std::set<std::string> ensured_;  // table shapes created and given their columns
 };
 
 }  // namespace

@@ -26,6 +26,18 @@ class Warehouse {
   virtual Status CommitLoad() = 0;  // dropping the Warehouse before it rolls the load back
   // Inserts or updates `rows` by the table's primary key; creates the table when missing.
   virtual Status Upsert(const TableInfo& table, const std::vector<std::vector<Value>>& rows) = 0;
+  // --- change capture: changes applied in one transaction, in the order given, from Begin
+  // to Commit (dropping the Warehouse, or an error, rolls back what came since Begin).
+  virtual Status Begin() = 0;
+  // Inside Begin: the table created when missing and given the columns it lacks (a column
+  // the source added); rows inserted or updated by primary key. `keep` (null, or a flag per
+  // column): columns an update leaves as they are (values the source did not send).
+  virtual Status UpsertIn(const TableInfo& table, const std::vector<std::vector<Value>>& rows,
+                          const std::vector<bool>* keep) = 0;
+  // Inside Begin: the rows whose primary key is one of `keys` (values in primary_key order)
+  // deleted.
+  virtual Status DeleteIn(const TableInfo& table, const std::vector<std::vector<Value>>& keys) = 0;
+  virtual Status Commit() = 0;
   // The warehouse table's row count (tests, verify).
   virtual Result<int64_t> Count(const TableInfo& table) = 0;
 };

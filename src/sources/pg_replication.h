@@ -61,6 +61,10 @@ class PgReplication {
   // then on are kept for it), kept when there; refused when a slot of that name belongs to
   // another database or plugin.
   Result<SetupStep> EnsureSlot(const std::string& name);
+  // A delete of `table` carries `column` (a child table whose rows an item embeds: its
+  // deletes must name their parent): the column is in the primary key, or the table's
+  // replica identity is made FULL.
+  Result<SetupStep> EnsureIdentityHas(const std::string& table, const std::string& column);
   // Simple-protocol SQL on this connection (a replication=database walsender takes it): the
   // rows as text (NULL as ""), an error naming the server and the statement's failure.
   Result<std::vector<std::vector<std::string>>> Query(const std::string& sql);

@@ -136,4 +136,23 @@ Result<PgReplication::SetupStep> PgReplication::EnsureSlot(const std::string& na
                              "; the server keeps its WAL until a stream confirms it)"};
 }
 
+Result<PgReplication::SetupStep> PgReplication::EnsureIdentityHas(const std::string& table,
+                                                                  const std::string& column) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      Query("SELECT c.relreplident, EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON "
+            "a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = c.oid AND "
+            "i.indisprimary AND a.attname = " +
+            Literal(column) +
+            ") FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = "
+            "'public' AND c.relname = " +
+            Literal(table)));
+  if (rows.empty())
+    return NotFound(where_ + ": table '" + table + "' does not exist in schema public");
+  const std::string what = "replica identity of " + table + " (its deletes carry " + column + ")";
+  if (rows[0][0] == "f" || (rows[0][0] == "d" && rows[0][1] == "t")) return SetupStep{false, what};
+  RETURN_IF_ERROR(Query("ALTER TABLE " + Ident(table) + " REPLICA IDENTITY FULL").status());
+  return SetupStep{true, what + ": set to FULL"};
+}
+
 }  // namespace di

@@ -41,8 +41,8 @@ TEST(Cli, BadUsageIsNamed) {
   };
   const Bad cases[] = {
       {{},
-       "--mode is required; expected api, migrate, backup, sync, scheduler, setup, verify or "
-       "restore"},
+       "--mode is required; expected api, migrate, backup, sync, scheduler, setup, verify, "
+       "restore or stream"},
       {{"--mode", "explode"}, "--mode: 'explode' is not accepted; expected api, migrate"},
       {{"--mode", "api", "--port", "http"},
        "--port: 'http' is not a number; expected a whole number from 1 to 65535"},

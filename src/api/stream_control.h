@@ -1,0 +1,54 @@
+// StreamControl: the change stream (pipeline/stream.h) run inside the service — started and
+// stopped by the API (`POST /stream/start`, `POST /stream/stop`, `--mode api --with-stream`),
+// its state read by `GET /stream`, `/metrics` and `/health`. One stream at a time, on a thread
+// of its own; it restarts itself after target outages (RunStream's pauses) and ends on Stop
+// or on an error no retry can mend (its message kept for GET /stream). Thread-safe; the
+// destructor stops the stream and waits for it.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pipeline/mapping.h"
+#include "pipeline/stream.h"
+#include "pipeline/world.h"
+
+namespace di {
+
+class StreamControl {
+ public:
+  // `world` and `mapping` outlive the control. `log` receives the stream's lines.
+  StreamControl(const RunWorld& world, const std::vector<TableMapping>& mapping,
+                std::function<void(const std::string&)> log);
+  ~StreamControl();
+  StreamControl(const StreamControl&) = delete;
+  StreamControl& operator=(const StreamControl&) = delete;
+
+  // Starts the stream; AlreadyExists when it runs.
+  Status Start();
+  // Stops it after the batch in hand (everything applied confirmed) and waits; false when it
+  // was not running.
+  bool Stop();
+  bool running() const { return running_.load(); }
+  // {"state", "where", "confirmed", "lag_bytes", "lag_seconds", "changes", "restarts",
+  //  "last_error", "tables": {"postgresql.users": {"insert": n, ...}}}
+  nlohmann::json Describe() const;
+  StreamState::View View() const { return state_.Get(); }
+
+ private:
+  const RunWorld& world_;
+  const std::vector<TableMapping>& mapping_;
+  std::function<void(const std::string&)> log_;
+  StreamState state_;
+  std::mutex mu_;  // Start and Stop
+  std::thread thread_;
+  std::atomic<bool> stop_{false}, running_{false};
+};
+
+}  // namespace di

@@ -1,0 +1,342 @@
+#include "pipeline/stream_sinks.h"
+
+
+#include "core/json_encode.h"
+#include "pipeline/backup.h"
+#include "pipeline/change_log.h"
+#include "pipeline/dynamo_items.h"
+#include "pipeline/stream_net.h"
+#include "sinks/backup_record.h"
+#include "sinks/compressor.h"
+#include "sinks/dynamo_item.h"
+
+namespace di {
+
+// ---------------------------------------------------------------------------------------
+// The change log
+
+std::string ChangeLogPlace(const StreamChange& change) {
+  return ChangeLogPlaceOf(change.table->engine, change.position, change.sequence);
+}
+
+namespace {
+
+void AppendKeyObject(const TableInfo& t, const std::vector<Value>& key, std::string& out) {
+  out += '{';
+  for (size_t i = 0; i < key.size() && i < t.primary_key.size(); ++i) {
+    if (i) out += ',';
+    AppendJsonString(t.primary_key[i], out);
+    out += ':';
+    AppendJson(key[i], JsonStyle::kPlain, out);
+  }
+  out += '}';
+}
+
+}  // namespace
+
+void AppendChangeLine(const StreamChange& c, std::string& out) {
+  const TableInfo& t = *c.table;
+  out += "{\"op\":\"";
+  out += ChangeOpName(c.op);
+  out += "\",\"position\":";
+  AppendJsonString(c.position, out);
+  out += ",\"sequence\":" + std::to_string(c.sequence) + ",\"commit_time\":";
+  AppendJson(Value(Timestamp{c.commit_micros}), JsonStyle::kPlain, out);
+  out += ",\"key\":";
+  AppendKeyObject(t, KeyOf(t, c.row), out);
+  if (c.op != ChangeOp::kDelete) {
+    out += ",\"row\":";
+    RecordWriter(t).Append(c.row, out);
+  }
+  if (c.has_unchanged()) {
+    out += ",\"unchanged\":[";
+    bool first = true;
+    for (size_t i = 0; i < c.unchanged.size(); ++i) {
+      if (!c.unchanged[i]) continue;
+      if (!first) out += ',';
+      AppendJsonString(t.columns[i].name, out);
+      first = false;
+    }
+    out += ']';
+  }
+  if (!c.old_key.empty()) {
+    out += ",\"old_key\":";
+    AppendKeyObject(t, c.old_key, out);
+  }
+  out += '}';
+}
+
+bool Applies(const StreamFrom& from, const StreamChange& change) {
+  auto it = from.find(change.table->name);
+  return it != from.end() && change.order >= it->second;
+}
+
+ChangeLogSink::ChangeLogSink(ObjectStore& store, std::string backup_folder, Compression codec,
+                             StreamFrom from)
+    : store_(store), folder_(std::move(backup_folder)), codec_(codec), from_(std::move(from)) {}
+
+Status ChangeLogSink::Apply(const StreamBatch& batch) {
+  // One object per table, its changes in the batch's order.
+  std::map<std::string, std::vector<const StreamChange*>> by_table;
+  std::vector<std::string> order;
+  for (const auto& c : batch.changes) {
+    if (!Applies(from_, c)) continue;
+    auto& list = by_table[c.table->name];
+    if (list.empty()) order.push_back(c.table->name);
+    list.push_back(&c);
+  }
+  auto compressor = MakeCompressor(codec_);
+  for (const auto& name : order) {
+    const auto& list = by_table[name];
+    std::string lines, data;
+    for (const StreamChange* c : list) {
+      AppendChangeLine(*c, lines);
+      lines += '\n';
+    }
+    RETURN_IF_ERROR(compressor->Whole(lines, data));
+    const TableInfo& t = *list.front()->table;
+    std::string prefix = BackupPrefix(folder_, t.engine, t.name, "changes");
+    const std::string key = prefix + ChangeLogPlace(*list.front()) + "-" +
+                            ChangeLogPlace(*list.back()) + ".jsonl" + CodecExtension(codec_);
+    RETURN_IF_ERROR(store_.Put(key, data, "application/x-ndjson"));
+    ++objects_;
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------
+// DynamoDB
+
+struct DynamoStreamSink::Target {
+  std::shared_ptr<const TableInfo> info;
+  std::unique_ptr<DynamoItems> items;
+};
+
+DynamoStreamSink::DynamoStreamSink(const std::vector<TableMapping>& mapping, StreamFrom from,
+                                   Source& lookup,
+                                   aws::DynamoDbClient& dynamodb, ObjectStore& store,
+                                   std::string dead_folder)
+    : mapping_(mapping),
+      from_(std::move(from)),
+      lookup_(lookup),
+      dynamodb_(dynamodb),
+      store_(store),
+      dead_folder_(std::move(dead_folder)) {}
+
+DynamoStreamSink::~DynamoStreamSink() = default;
+
+Result<DynamoStreamSink::Target*> DynamoStreamSink::TargetOf(const TableMapping& m) {
+  auto& t = targets_[m.table];
+  if (!t) {
+    ASSIGN_OR_RETURN(TableInfo info, DescribeMapped(lookup_, m));
+    auto target = std::make_unique<Target>();
+    target->info = std::make_shared<const TableInfo>(std::move(info));
+    target->items = std::make_unique<DynamoItems>(lookup_, *target->info, *m.dynamodb, dynamodb_,
+                                                  store_, dead_folder_);
+    RETURN_IF_ERROR(target->items->Open());
+    t = std::move(target);
+  }
+  return t.get();
+}
+
+namespace {
+
+// Whether a row of `m` is rewritten from the source rather than put as streamed: its item
+// embeds rows or is enriched from other tables.
+bool Joined(const TableMapping& m) {
+  return !m.dynamodb->embed.empty() || !m.dynamodb->enrichment.empty();
+}
+
+const Value* Column(const TableInfo& t, const std::vector<Value>& row, const std::string& name) {
+  for (size_t i = 0; i < t.columns.size() && i < row.size(); ++i)
+    if (t.columns[i].name == name) return &row[i];
+  return nullptr;
+}
+
+void AddOnce(std::vector<Value>& list, const Value& v) {
+  for (const auto& x : list)
+    if (x == v) return;
+  list.push_back(v);
+}
+
+}  // namespace
+
+Status DynamoStreamSink::Touched(const std::vector<StreamChange>& changes,
+                                 std::map<const TableMapping*, std::vector<Value>>* rewrite) {
+  for (const auto& c : changes) {
+    const TableInfo& t = *c.table;
+    for (const auto& m : mapping_) {
+      if (!m.dynamodb || m.engine != t.engine) continue;
+      auto from = from_.find(m.table);
+      if (from == from_.end() || c.order < from->second) continue;  // in the items' snapshot
+      if (m.table == t.name && Joined(m)) {
+        const Value* key = Column(t, c.row, m.dynamodb->key_column);
+        if (key) AddOnce((*rewrite)[&m], *key);
+        if (!c.old_key.empty() && t.primary_key.size() == 1 &&
+            t.primary_key[0] == m.dynamodb->key_column)
+          AddOnce((*rewrite)[&m], c.old_key[0]);
+      }
+      for (const auto& e : m.dynamodb->embed) {
+        if (e.table != t.name) continue;
+        if (e.parent_column != m.dynamodb->key_column)
+          return InvalidArgument("the stream rewrites " + m.table + "'s items by " +
+                                 m.dynamodb->key_column + ", but " + e.table + " embeds by " +
+                                 e.parent_column);
+        const Value* parent = Column(t, c.row, e.child_column);
+        if (!parent || parent->is_null())
+          return InvalidArgument(
+              "a " + std::string(ChangeOpName(c.op)) + " of " + t.name + " at " + c.position +
+              " does not say its " + e.child_column + ", so the " + m.table +
+              " item that embeds it cannot be found; run --mode setup --with-stream (it sets " +
+              t.name + "'s REPLICA IDENTITY FULL) or ALTER TABLE " + t.name +
+              " REPLICA IDENTITY FULL");
+        AddOnce((*rewrite)[&m], *parent);
+        // A child moved to another parent: the one it left is rewritten too.
+        const Value* left = c.old_row.empty() ? nullptr : Column(t, c.old_row, e.child_column);
+        if (left && !left->is_null()) AddOnce((*rewrite)[&m], *left);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status DynamoStreamSink::Put(const TableMapping& m, const TableInfo& table,
+                             const std::vector<std::vector<Value>>& rows) {
+  if (rows.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(Target * target, TargetOf(m));
+  DynamoItems* items = target->items.get();
+  std::unique_ptr<DynamoItems> other;  // the streamed rows have another shape (a column added)
+  if (&table != target->info.get() && table.columns.size() != target->info->columns.size()) {
+    other = std::make_unique<DynamoItems>(lookup_, table, *m.dynamodb, dynamodb_, store_,
+                                          dead_folder_);
+    RETURN_IF_ERROR(other->Open());
+    items = other.get();
+  }
+  ItemRows b;
+  b.rows = &rows;
+  ASSIGN_OR_RETURN(ItemBatchResult r, items->Write(b, batches_++ * 100000, {}));
+  if (r.failed > 0)
+    return Unavailable("DynamoDB " + m.dynamodb->table + ": " + std::to_string(r.failed) +
+                       " items not written: " + r.error);
+  written_ += r.written;
+  return Status::Ok();
+}
+
+Status DynamoStreamSink::Delete(const TableMapping& m, const std::vector<Value>& keys) {
+  if (keys.empty()) return Status::Ok();
+  std::vector<std::string> writes;
+  for (const auto& k : keys) {
+    std::string text = "{\"DeleteRequest\":{\"Key\":{";
+    AppendJsonString(m.dynamodb->key_attribute, text);
+    text += ':';
+    AppendAttributeValue(k, text, nullptr);
+    text += "}}}";
+    writes.push_back(std::move(text));
+  }
+  ASSIGN_OR_RETURN(auto r, dynamodb_.BatchWriteText(m.dynamodb->table, std::move(writes)));
+  if (!r.unprocessed.empty())
+    return Unavailable("DynamoDB " + m.dynamodb->table + ": " +
+                       std::to_string(r.unprocessed.size()) + " deletes left unprocessed");
+  deleted_ += static_cast<int64_t>(keys.size());
+  return Status::Ok();
+}
+
+Status DynamoStreamSink::Rewrite(const TableMapping& m, const std::vector<Value>& keys) {
+  if (keys.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(Target * target, TargetOf(m));
+  ASSIGN_OR_RETURN(auto rows, lookup_.Lookup(*target->info, m.dynamodb->key_column, keys));
+  std::vector<Value> gone;
+  for (const auto& k : keys) {
+    bool found = false;
+    for (const auto& row : rows) {
+      const Value* v = Column(*target->info, row, m.dynamodb->key_column);
+      found = found || (v && *v == k);
+    }
+    if (!found) gone.push_back(k);
+  }
+  RETURN_IF_ERROR(Put(m, *target->info, rows));
+  return Delete(m, gone);
+}
+
+Status DynamoStreamSink::Apply(const StreamBatch& batch) {
+  if (batch.changes.empty()) return Status::Ok();
+  std::map<const TableMapping*, std::vector<Value>> rewrite;
+  RETURN_IF_ERROR(Touched(batch.changes, &rewrite));
+  ASSIGN_OR_RETURN(auto net, NetChanges(batch.changes, [this](const StreamChange& c) {
+                     return Applies(from_, c);
+                   }));
+  for (const auto& table : net) {
+    for (const auto& m : mapping_) {
+      if (!m.dynamodb || m.table != table.name || Joined(m)) continue;
+      // Rows streamed whole are put as they are; rows the source did not send whole are
+      // read again; deleted keys are deleted.
+      std::map<const TableInfo*, std::vector<std::vector<Value>>> puts;
+      std::vector<Value> deletes;
+      for (const auto& r : table.rows) {
+        if (r.deleted || r.has_unchanged()) {
+          if (r.key.size() != 1 || r.table->primary_key[0] != m.dynamodb->key_column)
+            return InvalidArgument("the stream deletes " + m.table + "'s items by " +
+                                   m.dynamodb->key_column + ", which is not its primary key");
+          (r.deleted ? deletes : rewrite[&m]).push_back(r.key[0]);
+        } else if (Column(*r.table, r.row, m.dynamodb->key_column)) {
+          puts[r.table.get()].push_back(r.row);
+        }
+      }
+      for (const auto& [info, rows] : puts) RETURN_IF_ERROR(Put(m, *info, rows));
+      RETURN_IF_ERROR(Delete(m, deletes));
+    }
+  }
+  for (const auto& [m, keys] : rewrite) RETURN_IF_ERROR(Rewrite(*m, keys));
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------
+// The warehouse
+
+Status WarehouseStreamSink::Apply(const StreamBatch& batch) {
+  if (batch.changes.empty() && !open_) return Status::Ok();
+  if (!warehouse_) {
+    ASSIGN_OR_RETURN(warehouse_, OpenWarehouse(url_));
+  }
+  if (!open_) {
+    if (Status s = warehouse_->Begin(); !s.ok()) {
+      warehouse_.reset();
+      return s;
+    }
+    open_ = true;
+  }
+  Status s = [&]() -> Status {
+    ASSIGN_OR_RETURN(auto net, NetChanges(batch.changes, [this](const StreamChange& c) {
+                       return Applies(from_, c);
+                     }));
+    for (const auto& table : net) {
+      // Grouped by the table's shape (and, for upserts, the columns they leave as they are);
+      // a key is deleted or upserted, never both, so the groups' order does not matter.
+      using Rows = std::vector<std::vector<Value>>;
+      std::map<const TableInfo*, Rows> deletes;
+      std::map<std::pair<const TableInfo*, std::vector<bool>>, Rows> upserts;
+      for (const auto& r : table.rows) {
+        if (r.deleted)
+          deletes[r.table.get()].push_back(r.key);
+        else
+          upserts[{r.table.get(), r.unchanged}].push_back(r.row);
+      }
+      for (const auto& [info, keys] : deletes) RETURN_IF_ERROR(warehouse_->DeleteIn(*info, keys));
+      for (const auto& [shape, rows] : upserts)
+        RETURN_IF_ERROR(warehouse_->UpsertIn(*shape.first, rows,
+                                             shape.second.empty() ? nullptr : &shape.second));
+    }
+    if (!batch.mid_transaction) {
+      open_ = false;
+      return warehouse_->Commit();
+    }
+    return Status::Ok();
+  }();
+  if (!s.ok()) {
+    open_ = false;
+    warehouse_.reset();  // rolled back; the stream gives the changes again
+  }
+  return s;
+}
+
+}  // namespace di

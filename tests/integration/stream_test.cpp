@@ -1,0 +1,248 @@
+// `--mode stream` against the stack's PostgreSQL, moto and a warehouse database: writers
+// insert, update (also a row's key) and delete continuously through a migrate and then a
+// stream; once the stream has confirmed past the last write, every target equals the source —
+// `--mode verify` is clean (DynamoDB, and the backup with the change log replayed onto it),
+// every item's embedded children are of one snapshot with it (boto3), the warehouse holds the
+// source's rows, deleted ones gone — and SIGTERM ends the stream with exit 0.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "stack_env.h"
+
+namespace di::testing {
+namespace {
+
+class StreamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Psql("postgres", "DROP DATABASE IF EXISTS " + wh_);
+    ASSERT_EQ(Psql("postgres", "CREATE DATABASE " + wh_), "");
+    Psql(db_, "DROP TABLE IF EXISTS " + plain_ + ", " + parent_ + ", " + child_);
+    ASSERT_EQ(Psql(db_, "CREATE TABLE " + plain_ +
+                            " (id bigint PRIMARY KEY, v int NOT NULL, note text, amount "
+                            "numeric(12,2), meta jsonb, at timestamptz NOT NULL DEFAULT now()); "
+                            "CREATE SEQUENCE " +
+                            plain_ + "_seq START 1000; INSERT INTO " + plain_ +
+                            " (id, v, note, amount, meta) SELECT g, 0, 'n' || g, g * 1.25, "
+                            "jsonb_build_object('g', g) FROM generate_series(1, 500) g; "
+                            "CREATE TABLE " +
+                            parent_ +
+                            " (id int PRIMARY KEY, v int NOT NULL); CREATE TABLE " + child_ +
+                            " (id serial PRIMARY KEY, parent_id int NOT NULL, v int NOT NULL); "
+                            "CREATE INDEX ON " +
+                            child_ + " (parent_id); INSERT INTO " + parent_ +
+                            " SELECT g, 0 FROM generate_series(1, 200) g; INSERT INTO " + child_ +
+                            " (parent_id, v) SELECT p, 0 FROM generate_series(1, 200) p, "
+                            "generate_series(1, 3)"),
+              "");
+    std::ofstream(mapping_) << R"({"tables": [{"source": "postgresql", "table": ")" + plain_ +
+                                   R"(", "dynamodb": {"table": "stu-)" + s_ +
+                                   R"(", "key": {"id": "id"}}}, {"source": "postgresql", "table": ")" +
+                                   parent_ + R"(", "dynamodb": {"table": "stp-)" + s_ +
+                                   R"(", "key": {"id": "id"}, "embed": [{"table": ")" + child_ +
+                                   R"(", "match": {"parent_id": "id"}, "as": "kids"}]}}, {"source": "postgresql", "table": ")" +
+                                   child_ + R"("}]})";
+  }
+  void TearDown() override {
+    if (pid_ > 0) ::kill(pid_, SIGKILL);
+    Psql(db_, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE "
+              "slot_name = '" +
+                  slot_ + "'");
+    Psql(db_, "DROP PUBLICATION IF EXISTS " + pub_ + "; DROP TABLE IF EXISTS " + plain_ + ", " +
+                  parent_ + ", " + child_ + "; DROP SEQUENCE IF EXISTS " + plain_ + "_seq");
+    Psql("postgres", "DROP DATABASE IF EXISTS " + wh_);
+    std::remove(mapping_.c_str());
+    std::remove(log_.c_str());
+    StopWriters();
+  }
+  static std::string Psql(const std::string& db, const std::string& sql) {
+    return PsqlOn(db, sql);
+  }
+  static std::string Name(const std::string& prefix, const std::string& s) {
+    std::string t = prefix + "_" + s.substr(s.find('-') + 1);
+    for (char& c : t)
+      if (c == '-') c = '_';
+    return t;
+  }
+  std::string Env() const {
+    const Config& c = StackConfig();
+    return StackEnvShell() + "export S3_BUCKET_NAME=di-" + s_ + " DYNAMODB_STATE_TABLE=state-" +
+           s_ + " MAPPING_FILE=" + mapping_ + " STREAM_PUBLICATION=" + pub_ +
+           " STREAM_SLOT=" + slot_ + " ANALYTICS_DATABASE_URL=postgresql://" + c.postgres.user +
+           ":" + c.postgres.password + "@" + c.postgres.host + ":" +
+           std::to_string(c.postgres.port) + "/" + wh_ +
+           " WORKERS=2 BATCH_SIZE=100 RETRY_DELAY=0.2 && ";
+  }
+  // One writer transaction: parents get a new value with all their children; plain rows are
+  // inserted, updated, deleted and one moved to another key; children inserted and deleted;
+  // now and then a parent deleted with its children.
+  std::string Writer() const {
+    const auto& pg = StackConfig().postgres;
+    const std::string p = parent_, c = child_, u = plain_;
+    return "psql -X -q -h " + pg.host + " -p " + std::to_string(pg.port) + " -U " + pg.user +
+           " -d " + pg.database + " -c \"WITH p AS (UPDATE " + p +
+           " SET v = v + 1 WHERE id IN (SELECT 1 + (random() * 199)::int FROM generate_series(1, "
+           "3)) RETURNING id, v) UPDATE " +
+           c + " c SET v = p.v FROM p WHERE c.parent_id = p.id; INSERT INTO " + c +
+           " (parent_id, v) SELECT id, v FROM " + p + " WHERE id = 1 + (random() * 199)::int; "
+           "DELETE FROM " + c + " WHERE id = (SELECT min(id) FROM " + c +
+           " WHERE parent_id = 1 + (random() * 199)::int); WITH d AS (DELETE FROM " + p +
+           " WHERE id = 1 + (random() * 199)::int AND random() < 0.1 RETURNING id) DELETE FROM " +
+           c + " WHERE parent_id IN (SELECT id FROM d); INSERT INTO " + u +
+           " (id, v, note, amount, meta) VALUES (nextval('" + u +
+           "_seq'), 1, 'new', 9.99, '{\\\"new\\\": true}'); UPDATE " + u +
+           " SET v = v + 1, note = md5(random()::text), amount = amount + 0.01, at = now() WHERE "
+           "id = 1 + (random() * 499)::int; DELETE FROM " +
+           u + " WHERE id = 1 + (random() * 499)::int; UPDATE " + u +
+           " SET id = id + 1000000 WHERE id = 1 + (random() * 499)::int\"";
+  }
+  // The stream started in the background; its pid in pid_.
+  void StartStream() {
+    const std::string pidfile = "/tmp/" + s_ + "-stream.pid";
+    std::string out;
+    ASSERT_EQ(RunCommand(Env() + "(" + DI_BINARY + " --mode stream >>" + log_ +
+                             " 2>&1 & echo $! >" + pidfile + ")",
+                         &out),
+              0)
+        << out;
+    std::ifstream(pidfile) >> pid_;
+    std::remove(pidfile.c_str());
+    ASSERT_GT(pid_, 0);
+  }
+  // A writer going on in the background until StopWriters (one: its transactions keep each
+  // parent's children at its value), a line in markers_ + "count" per transaction.
+  void StartWriters() {
+    std::string out;
+    for (const char* f : {"stop", "done", "count"}) std::remove((markers_ + f).c_str());
+    writing_ = true;
+    ASSERT_EQ(RunCommand(StackEnvShell() + "export PGPASSWORD=\"$POSTGRES_PASSWORD\" && (while [ ! -e " +
+                             markers_ + "stop ]; do " + Writer() + "; echo >>" + markers_ +
+                             "count; done; touch " + markers_ + "done) >/dev/null 2>&1 &",
+                         &out),
+              0)
+        << out;
+  }
+  // Until the writer has committed `n` more transactions.
+  void WaitForWrites(int n) {
+    std::string out;
+    RunCommand("c=$(cat " + markers_ + "count 2>/dev/null | wc -l); for i in $(seq 1200); do [ " +
+                   "$(cat " + markers_ + "count 2>/dev/null | wc -l) -ge $((c + " +
+                   std::to_string(n) + ")) ] && exit 0; sleep 0.1; done; exit 1",
+               &out);
+  }
+  void StopWriters() {
+    if (!writing_) return;
+    writing_ = false;
+    std::string out;
+    RunCommand("touch " + markers_ + "stop; for i in $(seq 300); do [ -e " + markers_ +
+                   "done ] && exit 0; sleep 0.1; done; exit 1",
+               &out);
+  }
+  // A last transaction, then waits until the slot is confirmed up to the WAL's end after it
+  // (the stream confirms what it has applied, and, idle, the end the server reports); SIGTERM
+  // then ends the stream, which must say it stopped with everything confirmed.
+  void CatchUpAndStop() {
+    Psql(db_, "UPDATE " + plain_ + " SET v = v + 1 WHERE id = (SELECT min(id) FROM " + plain_ + ")");
+    const std::string after = Psql(db_, "SELECT pg_current_wal_lsn()");
+    std::string confirmed, out, log;
+    for (int i = 0; i < 600; ++i) {
+      confirmed = Psql(db_, "SELECT confirmed_flush_lsn >= '" + after +
+                                "' FROM pg_replication_slots WHERE slot_name = '" + slot_ + "'");
+      if (confirmed == "t") break;
+      RunCommand("sleep 0.1", &out);
+    }
+    RunCommand("cat " + log_, &log);
+    ASSERT_EQ(confirmed, "t") << log;
+    ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+    EXPECT_EQ(RunCommand("for i in $(seq 100); do kill -0 " + std::to_string(pid_) +
+                             " 2>/dev/null || exit 0; sleep 0.1; done; exit 1",
+                         &out),
+              0);
+    RunCommand("cat " + log_, &log);
+    EXPECT_NE(log.find("stopped; everything applied is confirmed"), std::string::npos) << log;
+    pid_ = 0;
+  }
+  // verify (DynamoDB, and the backup + change log), the embedded children (boto3) and the
+  // warehouse against the source.
+  void ExpectTargetsEqualTheSource() {
+    std::string out, log;
+    RunCommand("cat " + log_, &log);
+    EXPECT_EQ(RunCommand(Env() + DI_BINARY + " --mode verify", &out), 0) << out << log;
+    EXPECT_NE(out.find("+ change log"), std::string::npos) << out;
+    EXPECT_EQ(RunCommand(StackEnvShell() + VenvPython() + " " + DI_SOURCE_DIR +
+                             "/tests/integration/check_embedded.py " +
+                             StackConfig().aws.endpoint_url + " stp-" + s_ + " kids v",
+                         &out),
+              0)
+        << out;
+    const std::string rows =
+        "SELECT count(*) || ':' || md5(string_agg(concat_ws('|', id, v, note, amount, meta), ',' "
+        "ORDER BY id)) FROM ";
+    EXPECT_EQ(Psql(wh_, rows + "postgresql." + plain_), Psql(db_, rows + plain_));
+    const std::string kids = "SELECT count(*) || ':' || md5(string_agg(concat_ws('|', id, "
+                             "parent_id, v), ',' ORDER BY id)) FROM ";
+    EXPECT_EQ(Psql(wh_, kids + "postgresql." + child_), Psql(db_, kids + child_));
+    EXPECT_NE(Psql(db_, "SELECT count(*) FROM " + plain_ + " WHERE id <= 500"), "500");  // deletes
+  }
+  const std::string s_ = UniqueName("st");
+  const std::string db_ = StackConfig().postgres.database;
+  const std::string plain_ = Name("stu", s_), parent_ = Name("stp", s_), child_ = Name("stc", s_);
+  const std::string pub_ = Name("pub", s_), slot_ = Name("slot", s_), wh_ = Name("di_wh", s_);
+  const std::string mapping_ = "/tmp/" + s_ + "-mapping.json";
+  const std::string log_ = "/tmp/" + s_ + "-stream.log";
+  const std::string markers_ = "/tmp/" + s_ + "-writers.";
+  int pid_ = 0;
+  bool writing_ = false;
+};
+
+TEST_F(StreamTest, WritesThroughAMigrateAndAStreamLeaveEveryTargetEqualToTheSource) {
+  std::string out;
+  ASSERT_EQ(RunCommand(Env() + DI_BINARY + " --mode setup --with-stream", &out), 0) << out;
+  EXPECT_NE(out.find("replica identity of " + child_ + " (its deletes carry parent_id): set to FULL"),
+            std::string::npos)
+      << out;
+  // The migrate under writers, which go on while the stream starts and runs.
+  ASSERT_EQ(RunUnderWrites(Writer(),
+                           Env() + "DI_PAUSE_AFTER_CHECKPOINT_MS=20 " + DI_BINARY + " --mode migrate",
+                           markers_, &out),
+            0)
+      << out;
+  StartWriters();
+  StartStream();
+  WaitForWrites(30);  // while it runs
+  StopWriters();
+  CatchUpAndStop();
+  ExpectTargetsEqualTheSource();
+}
+
+// 20 SIGKILLs of the stream under continuous writes, at defined points of its batches — after
+// each sink applied a batch and after its place was confirmed — each followed by a restart:
+// nothing lost, nothing applied twice or out of order.
+TEST_F(StreamTest, KilledTwentyTimesUnderWritesItLosesNothing) {
+  std::string out;
+  ASSERT_EQ(RunCommand(Env() + DI_BINARY + " --mode setup --with-stream", &out), 0) << out;
+  ASSERT_EQ(RunCommand(Env() + DI_BINARY + " --mode migrate", &out), 0) << out;
+  StartWriters();
+  const char* points[] = {"changelog", "dynamodb", "warehouse", "confirmed"};
+  for (int k = 0; k < 20; ++k) {
+    WaitForWrites(2);  // changes for the next start to find
+    const std::string at = std::to_string(1 + k % 3) + ":" + points[k % 4];
+    const int rc = RunCommand(Env() + "DI_STREAM_CRASH_AT=" + at + " " + DI_BINARY +
+                                  " --mode stream >>" + log_ + " 2>&1",
+                              &out);
+    std::string log;
+    RunCommand("tail -n 20 " + log_, &log);
+    ASSERT_EQ(rc, 137) << "kill " << k << " at " << at << ": " << log;  // 128 + SIGKILL
+  }
+  StopWriters();
+  StartStream();
+  CatchUpAndStop();
+  ExpectTargetsEqualTheSource();
+}
+
+}  // namespace
+}  // namespace di::testing
