@@ -1,5 +1,6 @@
 #include "pipeline/mapping.h"
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -8,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pipeline/mapping_yaml.h"
 #include "sources/factory.h"
 
 namespace di {
@@ -150,6 +152,17 @@ DynamoTarget ParseTarget(const OJ& d, const std::string& where, Problems& p) {
   return t;
 }
 
+// The document as JSON, whichever format it is written in.
+Result<OJ> ReadDocument(const std::string& text, const std::string& origin, MappingFormat format) {
+  if (format == MappingFormat::kYaml) return YamlToJson(text, origin);
+  try {
+    return OJ::parse(text);
+  } catch (const std::exception& e) {
+    std::string hint = origin.ends_with(".json") ? "" : " (a YAML file must end in .yaml or .yml)";
+    return InvalidArgument(origin + " is not valid JSON: " + e.what() + hint);
+  }
+}
+
 bool IsIntegerOrDecimal(std::string t) {
   for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (t.find("interval") != std::string::npos || t.find("point") != std::string::npos ||
@@ -228,13 +241,15 @@ std::vector<TableMapping> CinemaMapping(const DynamoSettings& n) {
   };
 }
 
-Result<std::vector<TableMapping>> ParseMapping(const std::string& text, const std::string& origin) {
-  OJ doc;
-  try {
-    doc = OJ::parse(text);
-  } catch (const std::exception& e) {
-    return InvalidArgument(origin + " is not valid JSON: " + e.what());
-  }
+MappingFormat MappingFormatOf(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".yaml" || ext == ".yml" ? MappingFormat::kYaml : MappingFormat::kJson;
+}
+
+Result<std::vector<TableMapping>> ParseMapping(const std::string& text, const std::string& origin,
+                                               MappingFormat format) {
+  ASSIGN_OR_RETURN(OJ doc, ReadDocument(text, origin, format));
   Problems p;
   std::vector<TableMapping> out;
   if (!doc.is_object() || !doc.contains("tables") || !doc["tables"].is_array()) {
@@ -291,10 +306,12 @@ Result<std::vector<TableMapping>> LoadMapping(const Config& config) {
   std::ifstream in(config.run.mapping_file);
   if (!in)
     return InvalidArgument("MAPPING_FILE: cannot read '" + config.run.mapping_file +
-                           "'; point it to a JSON mapping file or unset it for the cinema mapping");
+                           "'; point it to a JSON or YAML mapping file or unset it for the cinema "
+                           "mapping");
   std::stringstream ss;
   ss << in.rdbuf();
-  return ParseMapping(ss.str(), "MAPPING_FILE " + config.run.mapping_file);
+  return ParseMapping(ss.str(), "MAPPING_FILE " + config.run.mapping_file,
+                      MappingFormatOf(config.run.mapping_file));
 }
 
 Result<TableInfo> DescribeMapped(Source& source, const TableMapping& m) {

@@ -1,8 +1,8 @@
 // The mapping: which tables are read and where they go (docs/dynamodb-mapping.md, "Mapping file").
-// The built-in cinema mapping is the default; MAPPING_FILE (JSON) replaces it. A file is checked
-// twice: its shape when it is read (unknown fields, engines, wrong types), and its tables and
-// columns against the databases before a job starts. Every problem is reported at once, each naming
-// where it is ("tables[2].dynamodb.key").
+// The built-in cinema mapping is the default; MAPPING_FILE (JSON or YAML) replaces it. A file is
+// checked twice: its shape when it is read (unknown fields, engines, wrong types), and its tables
+// and columns against the databases before a job starts. Every problem is reported at once, each
+// naming where it is ("tables[2].dynamodb.key").
 #pragma once
 
 #include <optional>
@@ -59,9 +59,15 @@ struct TableMapping {
 // The built-in cinema mapping: every cinema table backed up, four of them migrated.
 std::vector<TableMapping> CinemaMapping(const DynamoSettings& names);
 
-// Parses a mapping document (JSON text); `origin` names it in messages.
-Result<std::vector<TableMapping>> ParseMapping(const std::string& text, const std::string& origin);
-// MAPPING_FILE when set, else the cinema mapping.
+// How a mapping file is written: YAML when its name ends in .yaml or .yml (any case), else JSON.
+enum class MappingFormat { kJson, kYaml };
+MappingFormat MappingFormatOf(const std::string& path);
+
+// Parses a mapping document; `origin` names it in messages. A YAML document is read into the
+// JSON value it stands for (mapping_yaml.h) and checked as that, so both give the same messages.
+Result<std::vector<TableMapping>> ParseMapping(const std::string& text, const std::string& origin,
+                                               MappingFormat format = MappingFormat::kJson);
+// MAPPING_FILE when set (in the format its name gives), else the cinema mapping.
 Result<std::vector<TableMapping>> LoadMapping(const Config& config);
 
 // Checks every table, column, key and embed of `mapping` against the databases; the

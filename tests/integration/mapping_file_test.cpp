@@ -22,14 +22,29 @@ class MappingFileTest : public ::testing::Test {
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
-  std::string Write(const std::string& text) {
-    std::string path = (dir_ / "mapping.json").string();
+  std::string Write(const std::string& text, const std::string& name = "mapping.json") {
+    std::string path = (dir_ / name).string();
     std::ofstream(path) << text;
     return path;
   }
   std::string Env(const std::string& mapping) {
     return StackEnvShell() + "export MAPPING_FILE=" + mapping + " S3_BUCKET_NAME=file://" +
            (dir_ / "store").string() + " DYNAMODB_STATE_TABLE=state-" + s_ + " && ";
+  }
+  // The mismatch file of AFileThatDoesNotMatchTheDatabases... is refused before any work,
+  // each problem named.
+  void ExpectMismatchRefused(const std::string& mapping) {
+    std::string out;
+    EXPECT_EQ(RunCommand(Env(mapping) + DI_BINARY + " --mode migrate", &out), 2) << out;
+    for (const char* want :
+         {"tables[0] (mysql.rooms).cursor: column 'changed_at' is not in mysql.rooms",
+          "tables[0] (mysql.rooms).dynamodb.key: column 'room_no' is not in mysql.rooms",
+          "tables[0] (mysql.rooms).dynamodb.indexes.i: column 'colour'",
+          "tables[0] (mysql.rooms).dynamodb.embed.match: column 'room' is not in mysql.seats",
+          "tables[1] (postgresql.no_such_table)"})
+      EXPECT_NE(out.find(want), std::string::npos) << "want '" << want << "' in:\n" << out;
+    // Nothing was written.
+    EXPECT_FALSE(fs::exists(dir_ / "store"));
   }
   fs::path dir_;
   std::string s_ = UniqueName("map");
@@ -105,18 +120,9 @@ TEST_F(MappingFileTest, AFileThatDoesNotMatchTheDatabasesIsRefusedNamingEachProb
                   "embed": [{"table": "seats", "match": {"room": "id"}, "as": "seats"}]}},
     {"source": "postgresql", "table": "no_such_table"}
   ]})");
-  std::string out;
-  EXPECT_EQ(RunCommand(Env(mapping) + DI_BINARY + " --mode migrate", &out), 2) << out;
-  for (const char* want :
-       {"tables[0] (mysql.rooms).cursor: column 'changed_at' is not in mysql.rooms",
-        "tables[0] (mysql.rooms).dynamodb.key: column 'room_no' is not in mysql.rooms",
-        "tables[0] (mysql.rooms).dynamodb.indexes.i: column 'colour'",
-        "tables[0] (mysql.rooms).dynamodb.embed.match: column 'room' is not in mysql.seats",
-        "tables[1] (postgresql.no_such_table)"})
-    EXPECT_NE(out.find(want), std::string::npos) << "want '" << want << "' in:\n" << out;
-  // Nothing was written.
-  EXPECT_FALSE(fs::exists(dir_ / "store"));
+  ExpectMismatchRefused(mapping);
 
+  std::string out;
   std::string bad = Write(R"({"tables": [{"source": "mysql", "table": "rooms", "bakup": true}]})");
   EXPECT_EQ(RunCommand(Env(bad) + DI_BINARY + " --mode backup", &out), 2) << out;
   EXPECT_NE(out.find("tables[0].bakup: unknown field"), std::string::npos) << out;
@@ -124,6 +130,42 @@ TEST_F(MappingFileTest, AFileThatDoesNotMatchTheDatabasesIsRefusedNamingEachProb
             2)
       << out;
   EXPECT_NE(out.find("MAPPING_FILE: cannot open"), std::string::npos) << out;
+}
+
+// The same file in YAML is refused with the same messages; a YAML file's own errors name
+// the file, line and column; a good one is used.
+TEST_F(MappingFileTest, AYamlFileIsCheckedAndUsedAsTheSameJsonFileIs) {
+  ExpectMismatchRefused(Write(R"(# mapping.json of the test above, in YAML
+tables:
+  - source: mysql
+    table: rooms
+    cursor: changed_at
+    dynamodb:
+      table: x-)" + s_ + R"(
+      key: {room_id: room_no}
+      indexes: [{name: i, hash: colour}]
+      embed:
+        - {table: seats, match: {room: id}, as: seats}
+  - source: postgresql
+    table: no_such_table
+)",
+                              "mapping.yaml"));
+  std::string out;
+  std::string bad = Write("tables:\n  - {source: mysql, table: rooms, bakup: true}\n", "bad.yml");
+  EXPECT_EQ(RunCommand(Env(bad) + DI_BINARY + " --mode backup", &out), 2) << out;
+  EXPECT_NE(out.find("tables[0].bakup: unknown field"), std::string::npos) << out;
+  std::string broken = Write("tables:\n  - source: mysql\n    table: [rooms\n", "broken.yaml");
+  EXPECT_EQ(RunCommand(Env(broken) + DI_BINARY + " --mode backup", &out), 2) << out;
+  EXPECT_NE(out.find("MAPPING_FILE " + broken + " is not valid YAML: line 4, column 1: "),
+            std::string::npos)
+      << out;
+
+  std::string good =
+      Write("tables:\n  - source: mysql\n    table: rooms  # backup only\n", "good.YAML");
+  ASSERT_EQ(RunCommand(Env(good) + DI_BINARY + " --mode backup", &out), 0) << out;
+  fs::path store = dir_ / "store" / "backups";
+  EXPECT_TRUE(fs::is_directory(store / "mysql" / "rooms")) << out;
+  EXPECT_FALSE(fs::exists(store / "mysql" / "seats")) << out;
 }
 
 }  // namespace

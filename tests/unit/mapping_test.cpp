@@ -1,6 +1,8 @@
 // MAPPING_FILE parsing: the docs/dynamodb-mapping.md example, defaults, and every kind of shape
-// error named.
+// error named, each the same in JSON and YAML (YAML's own errors: mapping_yaml_test.cpp).
 #include <gtest/gtest.h>
+
+#include <sstream>
 
 #include "pipeline/mapping.h"
 #include "pipeline/setup.h"
@@ -68,6 +70,72 @@ TEST(MappingTest, ParsesTheSpecExample) {
   EXPECT_FALSE(s.dynamodb);
 }
 
+// The spec example in block YAML, with comments and anchors.
+const char* kSpecExampleYaml = R"(# docs/dynamodb-mapping.md's example
+tables:
+  - source: postgresql
+    database: cinema_reservations
+    table: reservations
+    primary_key: [id]
+    cursor: updated_at
+    backup: true
+    dynamodb:
+      table: cinema-reservations
+      key: {reservation_id: id}
+      indexes:
+        - {name: user_id-index, hash: user_id, range: &created created_at}
+        - name: movie_id-index
+          hash: movie_id
+          range: *created
+      embed:
+        - table: reserved_seats
+          match: &by_reservation
+            reservation_id: id
+          as: seats
+          many: true
+        - table: payments
+          match: *by_reservation
+          as: payment
+          many: false
+  - source: mysql
+    table: seats
+)";
+
+// Every field of a parsed mapping, one line a table, index and embed, to compare two parses.
+std::string Show(const std::vector<TableMapping>& mapping) {
+  std::ostringstream out;
+  for (const auto& m : mapping) {
+    out << m.Name() << "@" << m.database << " key";
+    for (const auto& c : m.primary_key) out << " " << c;
+    out << " cursor " << m.cursor << (m.cursor_given ? " (given)" : "") << " backup " << m.backup
+        << "\n";
+    if (!m.dynamodb) continue;
+    const DynamoTarget& d = *m.dynamodb;
+    out << "  to " << d.table << " " << d.key_attribute << "=" << d.key_column << "\n";
+    for (const auto& ix : d.indexes)
+      out << "  index " << ix.name << " " << ix.hash.name << " "
+          << (ix.range ? ix.range->name : "-") << "\n";
+    for (const auto& e : d.embed)
+      out << "  embed " << e.table << " " << e.child_column << "=" << e.parent_column << " as "
+          << e.as << (e.many ? " many" : " one") << "\n";
+  }
+  return out.str();
+}
+
+TEST(MappingTest, TheSpecExampleInYamlParsesAsInJson) {
+  auto json = ParseMapping(kSpecExample, "test");
+  auto yaml = ParseMapping(kSpecExampleYaml, "test", MappingFormat::kYaml);
+  ASSERT_TRUE(json.ok()) << json.status().message();
+  ASSERT_TRUE(yaml.ok()) << yaml.status().message();
+  EXPECT_EQ(Show(*yaml), Show(*json));
+  EXPECT_NE(Show(*json).find("embed payments reservation_id=id as payment one"), std::string::npos)
+      << Show(*json);
+  // JSON is YAML's flow style: the JSON text read as YAML gives the same.
+  auto flow = ParseMapping(kSpecExample, "test", MappingFormat::kYaml);
+  ASSERT_TRUE(flow.ok()) << flow.status().message();
+  EXPECT_EQ(Show(*flow), Show(*json));
+}
+
 void ExpectError(const std::string& doc, const std::vector<std::string>& wants) {
   auto m = ParseMapping(doc, "map.json");
   ASSERT_FALSE(m.ok()) << doc;
@@ -77,33 +145,75 @@ void ExpectError(const std::string& doc, const std::vector<std::string>& wants) 
         << "want '" << w << "' in: " << m.status().message();
 }
 
+// A shape error written in JSON and in YAML, and what its message names.
+struct ShapeCase {
+  std::string json, yaml;
+  std::vector<std::string> wants;
+};
+
+const std::vector<ShapeCase> kShapeCases = {
+    {"[]", "- a\n- b\n", {"expected {\"tables\""}},
+    {R"({"tables": []})", "tables: []\n", {"tables: is empty"}},
+    {R"({"tables": [{"source": "oracle", "table": "t"}]})",
+     "tables:\n- source: oracle\n  table: t\n",
+     {"tables[0].source", "unknown engine 'oracle'"}},
+    {R"({"tables": [{"source": "mysql", "table": "t", "curser": "x"}]})",
+     "tables:\n  - source: mysql\n    table: t\n    curser: x\n",
+     {"tables[0].curser: unknown field", "cursor"}},
+    {R"({"tables": [{"source": "mysql"}]})",
+     "tables:\n  - source: mysql\n",
+     {"tables[0].table: missing"}},
+    // YAML 1.1's yes is a string in YAML 1.2, refused as JSON's "yes" is.
+    {R"({"tables": [{"source": "mysql", "table": "t", "backup": "yes"}]})",
+     "tables:\n  - {source: mysql, table: t, backup: yes}\n",
+     {"tables[0].backup: must be true or false"}},
+    {R"({"tables": [{"source": "mysql", "table": "t", "backup": "true"}]})",
+     "tables:\n  - {source: mysql, table: t, backup: 'true'}\n",
+     {"tables[0].backup: must be true or false"}},
+    {R"({"tables": [{"source": "mysql", "table": 123}]})",
+     "tables:\n  - source: mysql\n    table: 123\n",
+     {"tables[0].table: must be a non-empty string"}},
+    {R"({"tables": [{"source": "mysql", "table": "t", "database": null}]})",
+     "tables:\n  - source: mysql\n    table: t\n    database:\n",
+     {"tables[0].database: must be a non-empty string"}},
+    {R"({"tables": [{"source": "mysql", "table": "t", "primary_key": []}]})",
+     "tables:\n  - source: mysql\n    table: t\n    primary_key: []\n",
+     {"tables[0].primary_key"}},
+    {R"({"tables": [{"source": "mysql", "table": "t", "backup": false}]})",
+     "tables:\n  - source: mysql\n    table: t\n    backup: false\n",
+     {"neither backed up nor mapped"}},
+    {R"({"tables": [{"source": "mysql", "table": "t"}, {"source": "mariadb", "table": "t"}]})",
+     "tables:\n  - {source: mysql, table: t}\n  - {source: mariadb, table: t}\n",
+     {"tables[1]: table mysql.t is listed twice"}},
+    {R"({"tables": [{"source": "mysql", "table": "t", "dynamodb": {"table": "x", "key": {"a": "id", "b": "c"}}}]})",
+     "tables:\n  - source: mysql\n    table: t\n    dynamodb:\n      table: x\n      key:\n"
+     "        a: id\n        b: c\n",
+     {"tables[0].dynamodb.key: must be an object with one entry"}},
+    {R"({"tables": [{"source": "mysql", "table": "t", "dynamodb": {"table": "x", "key": {"a": "id"}, "indexes": [{"name": "i"}], "embed": [{"table": "c", "as": "kids", "match": {"p": "id"}, "many": 1}]}}]})",
+     "tables:\n  - source: mysql\n    table: t\n    dynamodb:\n      table: x\n      key: {a: id}\n"
+     "      indexes:\n        - name: i\n      embed:\n        - table: c\n          as: kids\n"
+     "          match: {p: id}\n          many: 1\n",
+     {"tables[0].dynamodb.indexes[0].hash: missing", "tables[0].dynamodb.embed[0].many"}},
+    // Every problem at once, not the first only.
+    {R"({"tables": [{"source": "x", "table": "t"}, {"source": "mysql", "tabel": "u"}]})",
+     "tables:\n  - source: x\n    table: t\n  - source: mysql\n    tabel: u\n",
+     {"tables[0].source", "tables[1].tabel: unknown field", "tables[1].table: missing"}},
+};
+
 TEST(MappingTest, NamesEveryShapeError) {
   ExpectError("{", {"map.json is not valid JSON"});
-  ExpectError("[]", {"expected {\"tables\""});
-  ExpectError(R"({"tables": []})", {"tables: is empty"});
-  ExpectError(R"({"tables": [{"source": "oracle", "table": "t"}]})",
-              {"tables[0].source", "unknown engine 'oracle'"});
-  ExpectError(R"({"tables": [{"source": "mysql", "table": "t", "curser": "x"}]})",
-              {"tables[0].curser: unknown field", "cursor"});
-  ExpectError(R"({"tables": [{"source": "mysql"}]})", {"tables[0].table: missing"});
-  ExpectError(R"({"tables": [{"source": "mysql", "table": "t", "backup": "yes"}]})",
-              {"tables[0].backup: must be true or false"});
-  ExpectError(R"({"tables": [{"source": "mysql", "table": "t", "primary_key": []}]})",
-              {"tables[0].primary_key"});
-  ExpectError(R"({"tables": [{"source": "mysql", "table": "t", "backup": false}]})",
-              {"neither backed up nor mapped"});
-  ExpectError(
-      R"({"tables": [{"source": "mysql", "table": "t"}, {"source": "mariadb", "table": "t"}]})",
-      {"tables[1]: table mysql.t is listed twice"});
-  ExpectError(
-      R"({"tables": [{"source": "mysql", "table": "t", "dynamodb": {"table": "x", "key": {"a": "id", "b": "c"}}}]})",
-      {"tables[0].dynamodb.key: must be an object with one entry"});
-  ExpectError(
-      R"({"tables": [{"source": "mysql", "table": "t", "dynamodb": {"table": "x", "key": {"a": "id"}, "indexes": [{"name": "i"}], "embed": [{"table": "c", "as": "kids", "match": {"p": "id"}, "many": 1}]}}]})",
-      {"tables[0].dynamodb.indexes[0].hash: missing", "tables[0].dynamodb.embed[0].many"});
-  // Every problem at once, not the first only.
-  ExpectError(R"({"tables": [{"source": "x", "table": "t"}, {"source": "mysql", "tabel": "u"}]})",
-              {"tables[0].source", "tables[1].tabel: unknown field", "tables[1].table: missing"});
+  for (const auto& c : kShapeCases) ExpectError(c.json, c.wants);
+}
+
+TEST(MappingTest, AYamlFileGetsTheSameMessageAsTheSameJsonFile) {
+  for (const auto& c : kShapeCases) {
+    auto json = ParseMapping(c.json, "map");
+    auto yaml = ParseMapping(c.yaml, "map", MappingFormat::kYaml);
+    ASSERT_FALSE(json.ok()) << c.json;
+    ASSERT_FALSE(yaml.ok()) << c.yaml;
+    EXPECT_EQ(yaml.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(yaml.status().message(), json.status().message()) << c.yaml;
+  }
 }
 
 TEST(MappingTest, CinemaMappingUsesConfiguredNames) {
