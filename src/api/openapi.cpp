@@ -153,6 +153,19 @@ void ReadPaths(J& p, const J& open) {
        {{"200", JobDone()}, {"401", Err("missing or wrong token")}, {"404", Err("unknown job")}}}};
   p["/metrics"]["get"] = {
       {"summary", "Prometheus text metrics"}, {"security", open}, {"responses", {{"200", ok}}}};
+  J stream = {
+      {"description", "the stream's state"},
+      {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Stream"}}}}}}}};
+  p["/stream"]["get"] = {
+      {"summary", "Change capture: state, confirmed place, lag, changes per table and operation"},
+      {"responses", {{"200", stream}, {"401", Err("missing or wrong token")}}}};
+  p["/stream/start"]["post"] = {
+      {"summary", "Start change capture inside the service"},
+      {"responses",
+       {{"202", stream}, {"401", Err("missing or wrong token")}, {"409", Err("already running")}}}};
+  p["/stream/stop"]["post"] = {
+      {"summary", "Stop change capture after the batch in hand (everything applied confirmed)"},
+      {"responses", {{"200", stream}, {"401", Err("missing or wrong token")}}}};
   p["/openapi.json"]["get"] = {
       {"summary", "This document"}, {"security", open}, {"responses", {{"200", ok}}}};
 }
@@ -182,6 +195,23 @@ J Build() {
              {{"job_id", {{"type", "string"}}},
               {"location", {{"type", "string"}}},
               {"state", {{"type", "string"}}}}}}},
+          {"Stream",
+           {{"type", "object"},
+            {"properties",
+             {{"state",
+               {{"type", "string"},
+                {"enum", {"starting", "running", "paused", "stopped", "failed"}}}},
+              {"where", {{"type", "string"}}},
+              {"confirmed", {{"type", "string"}, {"description", "the source place confirmed"}}},
+              {"lag_seconds", {{"type", "number"}}},
+              {"lag_bytes", {{"type", "integer"}}},
+              {"changes", {{"type", "integer"}}},
+              {"restarts", {{"type", "integer"}}},
+              {"last_error", {{"type", "string"}}},
+              {"was_running", {{"type", "boolean"}}},
+              {"tables",
+               {{"type", "object"},
+                {"description", "per table: changes applied per operation"}}}}}}},
           {"Job",
            {{"type", "object"},
             {"properties",

@@ -137,6 +137,9 @@ std::vector<std::pair<std::string, std::string>> ApiServer::Routes() {
           {"GET", "/jobs/{id}"},
           {"GET", "/metrics"},
           {"POST", "/restore"},
+          {"GET", "/stream"},
+          {"POST", "/stream/start"},
+          {"POST", "/stream/stop"},
           {"GET", "/openapi.json"}};
 }
 
@@ -385,12 +388,31 @@ void ReadRoutes(httplib::Server& s, Service& svc) {
   });
 }
 
+// The change stream run inside the service: its state, start, stop.
+void StreamRoutes(httplib::Server& s, Service& svc) {
+  s.Get("/stream", [&svc](const httplib::Request&, httplib::Response& res) {
+    Reply(res, 200, svc.stream().Describe());
+  });
+  s.Post("/stream/start", ReadingBody([&svc](const httplib::Request&, httplib::Response& res) {
+           Status st = svc.stream().Start();
+           if (!st.ok()) return Error(res, StatusFor(st), st.message());
+           Reply(res, 202, svc.stream().Describe());
+         }));
+  s.Post("/stream/stop", ReadingBody([&svc](const httplib::Request&, httplib::Response& res) {
+           const bool was = svc.stream().Stop();
+           J body = svc.stream().Describe();
+           body["was_running"] = was;
+           Reply(res, 200, body);
+         }));
+}
+
 }  // namespace
 
 void ApiServer::Register() {
   Guard(*http_, service_.config().api_token);
   JobRoutes(*http_, service_);
   ReadRoutes(*http_, service_);
+  StreamRoutes(*http_, service_);
 }
 
 Status ApiServer::Bind(int port) {

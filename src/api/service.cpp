@@ -34,6 +34,7 @@ void DescribeMetrics() {
     m.Describe("di_aws_requests_total", "counter", "AWS request attempts, per service.");
     m.Describe("di_aws_retries_total", "counter", "AWS requests retried, per service.");
     m.Describe("di_aws_throttled_total", "counter", "AWS requests throttled, per service.");
+    DescribeStreamMetrics(m);
   });
 }
 
@@ -73,7 +74,11 @@ std::function<void(const std::string&)> JobLog(JobContext& ctx) {
 
 Service::Service(std::vector<TableMapping> mapping, const RunWorld& world, aws::AwsClients& clients,
                  JobManager& jobs)
-    : mapping_(std::move(mapping)), world_(world), clients_(clients), jobs_(jobs) {
+    : mapping_(std::move(mapping)),
+      world_(world),
+      clients_(clients),
+      jobs_(jobs),
+      stream_(world_, mapping_, [](const std::string& line) { GetLogger("stream")->info(line); }) {
   DescribeMetrics();
 }
 
@@ -252,6 +257,11 @@ std::pair<nlohmann::json, bool> Service::Health(std::chrono::milliseconds timeou
     if (d["status"] == "down" && checks[i].required) healthy = false;
     deps[checks[i].name] = d;
   }
+  nlohmann::json stream = StreamHealth(stream_.View(), c.stream.max_lag_seconds);
+  if (!stream.is_null()) {
+    healthy = healthy && stream["status"] == "up";
+    deps["stream"] = stream;
+  }
   return {{{"status", healthy ? "ok" : "degraded"}, {"dependencies", deps}}, healthy};
 }
 
@@ -277,6 +287,7 @@ std::string Service::RenderMetrics() {
   };
   stats("s3", clients_.s3_transport);
   stats("dynamodb", clients_.dynamodb_transport);
+  StreamMetrics(stream_.View(), m);
   return m.Render();
 }
 

@@ -12,6 +12,7 @@
 
 #include "api/jobs.h"
 #include "api/metrics.h"
+#include "api/stream_control.h"
 #include "aws/clients.h"
 #include "config/config.h"
 #include "pipeline/mapping.h"
@@ -39,8 +40,12 @@ class Service {
                                 std::optional<int64_t> since_micros);
   Result<std::string> StartRestore(const RestoreOptions& options);
 
+  // The change stream run inside the service (GET/POST /stream..., --with-stream).
+  StreamControl& stream() { return stream_; }
+
   // {"status": "ok"|"degraded", "dependencies": {name: {status, latency_ms, error?, required}}}
-  // and whether every required one answered.
+  // and whether every required one answered (and the stream, when it runs, is not failed,
+  // paused or lagging past STREAM_MAX_LAG_SECONDS).
   std::pair<nlohmann::json, bool> Health(std::chrono::milliseconds timeout);
 
   std::string RenderMetrics();
@@ -55,6 +60,7 @@ class Service {
   const RunWorld& world_;
   aws::AwsClients& clients_;
   JobManager& jobs_;
+  StreamControl stream_;  // last: stopped (and joined) first
 };
 
 }  // namespace di

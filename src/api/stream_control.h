@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/metrics.h"
 #include "pipeline/mapping.h"
 #include "pipeline/stream.h"
 #include "pipeline/world.h"
@@ -50,5 +51,14 @@ class StreamControl {
   std::thread thread_;
   std::atomic<bool> stop_{false}, running_{false};
 };
+
+// The stream's entry of GET /health: null when it has never run; else {"status": "up" |
+// "down", "state", "lag_seconds", "lag_bytes", "required": true, "error"?}, down when it
+// failed, is paused, or lags more than `max_lag_seconds`.
+nlohmann::json StreamHealth(const StreamState::View& v, int max_lag_seconds);
+// The stream's metrics: di_stream_lag_seconds, di_stream_lag_bytes, di_stream_up,
+// di_stream_restarts_total, di_stream_changes_total{table, op} (rate() gives changes/s).
+void DescribeStreamMetrics(Metrics& m);
+void StreamMetrics(const StreamState::View& v, Metrics& m);
 
 }  // namespace di

@@ -63,7 +63,8 @@ CliParse ParseCommandLine(int argc, const char* const* argv) {
   app.add_flag("--with-scheduler", o.with_scheduler, "api mode: also run the cron scheduler");
   app.add_flag("--with-stream", o.with_stream,
                "setup: also set up PostgreSQL change capture (the publication and a permanent "
-               "replication slot, whose WAL the server keeps until a stream reads it)");
+               "replication slot, whose WAL the server keeps until a stream reads it); api: "
+               "also run the change stream (--mode stream) inside the service");
   app.add_flag("--print-config", o.print_config,
                "Print the effective configuration (secrets masked) and exit");
   app.add_option("--env-file", o.env_file, "Read variables from this file (default ./.env)");

@@ -339,8 +339,13 @@ int RunApiMode(const di::Config& config, const di::Env& env, const di::CliOption
                        [&] { submit("sync", service.StartSync({}, std::nullopt)); }));
     });
   }
+  if (opts.with_stream) {
+    if (auto s = service.stream().Start(); !s.ok()) logger->error("stream: {}", s.message());
+  }
   while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   logger->info("stopping: no new requests or jobs; running jobs stop at their next batch");
+  if (service.stream().Stop())
+    logger->info("stream stopped; everything applied is confirmed to the source");
   server.Stop();
   serve.join();
   if (scheduler.joinable()) scheduler.join();

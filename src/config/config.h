@@ -83,6 +83,7 @@ struct ScheduleSettings {
 struct StreamSettings {
   std::string publication = "data_ingestion";  // STREAM_PUBLICATION
   std::string slot = "data_ingestion";         // STREAM_SLOT
+  int max_lag_seconds = 60;                    // STREAM_MAX_LAG_SECONDS: /health degraded past it
 };
 
 struct LogSettings {

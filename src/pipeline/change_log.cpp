@@ -16,8 +16,7 @@ std::string ChangeLogPlaceOf(Engine engine, const std::string& position, uint32_
   auto lsn = pgoutput::ParseLsn(position);
   if (!lsn.ok()) return "";
   char text[40];
-  std::snprintf(text, sizeof text, "%016llX.%08u", static_cast<unsigned long long>(*lsn),
-                sequence);
+  std::snprintf(text, sizeof text, "%016llX.%08u", static_cast<unsigned long long>(*lsn), sequence);
   return text;
 }
 
@@ -51,14 +50,14 @@ Status ReadObject(ObjectStore& store, const std::string& key, Engine engine, std
     if (!c.doc.is_object() || !c.doc.contains("position") || !c.doc["position"].is_string() ||
         !c.doc.contains("sequence") || !c.doc["sequence"].is_number_unsigned() ||
         !c.doc.contains("op") || !c.doc.contains("key"))
-      return Corruption("change log " + store.Describe(key) + " line " +
-                        std::to_string(line_no) + " is not a change record");
+      return Corruption("change log " + store.Describe(key) + " line " + std::to_string(line_no) +
+                        " is not a change record");
     c.place = ChangeLogPlaceOf(engine, c.doc["position"].get<std::string>(),
                                c.doc["sequence"].get<uint32_t>());
     if (c.place.empty())
-      return Corruption("change log " + store.Describe(key) + " line " +
-                        std::to_string(line_no) + ": position " + c.doc["position"].dump() +
-                        " is not a " + EngineName(engine) + " position");
+      return Corruption("change log " + store.Describe(key) + " line " + std::to_string(line_no) +
+                        ": position " + c.doc["position"].dump() + " is not a " +
+                        EngineName(engine) + " position");
     if (c.place <= *last || c.place < from) continue;
     std::vector<RecordField> fields;
     if (SplitRecord(line, &fields))
@@ -92,11 +91,11 @@ Result<std::vector<std::string>> ChangeLogObjects(ObjectStore& store,
 
 Status ReadChangeLog(ObjectStore& store, const std::string& backup_folder, const TableInfo& table,
                      const std::string& from,
-                     const std::function<Status(const LoggedChange&)>& change,
-                     int64_t* objects) {
+                     const std::function<Status(const LoggedChange&)>& change, int64_t* objects) {
   ASSIGN_OR_RETURN(auto keys, ChangeLogObjects(store, backup_folder, table, from));
   std::string last;
-  for (const auto& key : keys) RETURN_IF_ERROR(ReadObject(store, key, table.engine, &last, from, change));
+  for (const auto& key : keys)
+    RETURN_IF_ERROR(ReadObject(store, key, table.engine, &last, from, change));
   if (objects) *objects = static_cast<int64_t>(keys.size());
   return Status::Ok();
 }

@@ -24,6 +24,13 @@ void StreamState::Update(const std::function<void(View&)>& change) {
 namespace {
 
 constexpr auto kLogEvery = std::chrono::seconds(10);
+
+// A message as one log line (libpq's end with "\n\tIs the server running...").
+std::string OneLine(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\t') c = ' ';
+  return s;
+}
 constexpr auto kMaxPause = std::chrono::seconds(60);
 
 // The stream's tables: the mapped PostgreSQL tables of the configured database (those named,
@@ -54,8 +61,8 @@ Result<StreamTables> PickStreamTables(const Config& config,
     if (m.engine != Engine::kPostgres || !Named(m, names)) continue;
     if (!m.database.empty() && m.database != config.postgres.database)
       return InvalidArgument(m.Name() + " is in database " + m.database +
-                             "; the stream follows POSTGRES_DATABASE (" +
-                             config.postgres.database + ") only so far");
+                             "; the stream follows POSTGRES_DATABASE (" + config.postgres.database +
+                             ") only so far");
     out.mapped.push_back(m.table);
   }
   for (const auto& m : mapping) {
@@ -63,9 +70,8 @@ Result<StreamTables> PickStreamTables(const Config& config,
     for (const auto& e : m.dynamodb->embed) out.parents[e.table].push_back(m.table);
   }
   for (const auto& n : names)
-    if (std::none_of(out.mapped.begin(), out.mapped.end(), [&](const std::string& t) {
-          return n == t || n == "postgresql." + t;
-        }))
+    if (std::none_of(out.mapped.begin(), out.mapped.end(),
+                     [&](const std::string& t) { return n == t || n == "postgresql." + t; }))
       return InvalidArgument("--table " + n +
                              ": not a mapped PostgreSQL table (the stream follows PostgreSQL "
                              "only so far)");
@@ -86,9 +92,10 @@ Status StartPlaces(const RunWorld& world, StreamTables& tables, const std::strin
   uint64_t start = UINT64_MAX;
   for (const auto& t : tables.mapped) {
     ASSIGN_OR_RETURN(nlohmann::json snap, world.state->GetSnapshot(Engine::kPostgres, t));
-    std::string place = snap.is_object() ? snap.value("snapshot", nlohmann::json::object())
-                                               .value("position", std::string())
-                                         : std::string();
+    std::string place =
+        snap.is_object()
+            ? snap.value("snapshot", nlohmann::json::object()).value("position", std::string())
+            : std::string();
     if (place.empty())
       return InvalidArgument(
           "postgresql." + t +
@@ -164,21 +171,28 @@ class Runner {
     while (!Stopped()) {
       Status s = Session(po, max_changes, &pause, &last_log, &logged);
       if (Stopped()) break;
-      if (s.code() == StatusCode::kNotFound ||
-          s.code() == StatusCode::kInvalidArgument) {
+      if (s.code() == StatusCode::kNotFound || s.code() == StatusCode::kInvalidArgument) {
         state_->Update([&](StreamState::View& v) {
           v.state = "failed";
           v.last_error = s.message();
         });
         return s;
       }
+      const double since =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - last_applied_).count();
+      auto slot = PgSlot(po.db, po.slot);  // the WAL the server keeps meanwhile
       state_->Update([&](StreamState::View& v) {
         v.state = "paused";
         v.last_error = s.message();
         ++v.restarts;
+        v.lag_seconds = std::max(v.lag_seconds, applied_lag_ + since);  // nothing applied since
+        if (slot.ok()) v.lag_bytes = slot->retained_bytes;
       });
-      log_("stream paused: " + s.message() + "; trying again in " +
-           std::to_string(pause.count()) + " ms from " + state_->Get().confirmed);
+      log_("stream paused: " + OneLine(s.message()) + "; trying again in " +
+           std::to_string(pause.count()) + " ms from " + state_->Get().confirmed +
+           (slot.ok()
+                ? " (the slot holds " + std::to_string(slot->retained_bytes) + " bytes of WAL)"
+                : ""));
       Sleep(pause);
       pause = std::min<std::chrono::milliseconds>(pause * 2, kMaxPause);
     }
@@ -195,9 +209,8 @@ class Runner {
     const auto until = std::chrono::steady_clock::now() + d;
     while (!Stopped() && std::chrono::steady_clock::now() < until)
       world_.clock.SleepFor(std::min<std::chrono::milliseconds>(
-          std::chrono::milliseconds(100),
-          std::chrono::duration_cast<std::chrono::milliseconds>(
-              until - std::chrono::steady_clock::now())));
+          std::chrono::milliseconds(100), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              until - std::chrono::steady_clock::now())));
   }
 
   // One replication session: opened from the slot's confirmed place, read and applied until
@@ -221,9 +234,9 @@ class Runner {
       batches_ += counted ? 1 : 0;
       for (auto& sink : sinks.list) {
         if (Status s = sink->Apply(batch); !s.ok())
-          return Status(s.code() == StatusCode::kInvalidArgument ? s.code()
-                                                                 : StatusCode::kUnavailable,
-                        sink->name() + ": " + s.message());
+          return Status(
+              s.code() == StatusCode::kInvalidArgument ? s.code() : StatusCode::kUnavailable,
+              sink->name() + ": " + s.message());
         if (counted && o_.after) o_.after(sink->name(), batches_);
       }
       // A sink may hold a batch that ends inside a source transaction open until the batch
@@ -250,9 +263,9 @@ class Runner {
   }
 
   void Report(const StreamBatch& batch, const ChangeStream& stream) {
-    const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
-                            world_.clock.Now().time_since_epoch())
-                            .count();
+    const int64_t now =
+        std::chrono::duration_cast<std::chrono::microseconds>(world_.clock.Now().time_since_epoch())
+            .count();
     state_->Update([&](StreamState::View& v) {
       v.state = "running";
       v.last_error.clear();
@@ -264,7 +277,9 @@ class Runner {
       v.lag_seconds = batch.changes.empty()
                           ? 0
                           : std::max<double>(0, (now - batch.changes.back().commit_micros) / 1e6);
+      applied_lag_ = v.lag_seconds;
     });
+    last_applied_ = std::chrono::steady_clock::now();
   }
 
   const RunWorld& world_;
@@ -275,7 +290,9 @@ class Runner {
   StreamState* state_;
   std::string run_id_ = "stream";
   const StreamTables* tables_ = nullptr;
-  int64_t batches_ = 0;  // with changes, since the start
+  int64_t batches_ = 0;     // with changes, since the start
+  double applied_lag_ = 0;  // the lag when the last batch was applied, and when that was
+  std::chrono::steady_clock::time_point last_applied_ = std::chrono::steady_clock::now();
 
  public:
   void set_run_id(std::string id) { run_id_ = std::move(id); }
@@ -298,8 +315,8 @@ Status RunStream(const RunWorld& world, const std::vector<TableMapping>& mapping
   po.slot = StreamSlotName(world.config, world.config.postgres.database);
   po.publication = world.config.stream.publication;
   po.tables = tables.All();
-  ASSIGN_OR_RETURN(std::string confirmed, PgSlotConfirmed(po.db, po.slot));
-  RETURN_IF_ERROR(StartPlaces(world, tables, confirmed, &po));
+  ASSIGN_OR_RETURN(PgSlotStatus slot, PgSlot(po.db, po.slot));
+  RETURN_IF_ERROR(StartPlaces(world, tables, slot.confirmed, &po));
   const auto now = world.clock.Now();
   runner.set_run_id(std::to_string(
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count()));

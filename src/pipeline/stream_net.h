@@ -19,8 +19,8 @@ struct NetRow {
   std::shared_ptr<const TableInfo> table;  // of the last change of the key
   std::vector<Value> key;                  // in primary_key order
   bool deleted = false;
-  std::vector<Value> row;        // !deleted: the row it ends with
-  std::vector<bool> unchanged;   // !deleted: columns no change of the batch sent (empty: none)
+  std::vector<Value> row;       // !deleted: the row it ends with
+  std::vector<bool> unchanged;  // !deleted: columns no change of the batch sent (empty: none)
   bool has_unchanged() const { return !unchanged.empty(); }
 };
 

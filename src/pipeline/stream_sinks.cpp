@@ -1,6 +1,5 @@
 #include "pipeline/stream_sinks.h"
 
-
 #include "core/json_encode.h"
 #include "pipeline/backup.h"
 #include "pipeline/change_log.h"
@@ -113,9 +112,8 @@ struct DynamoStreamSink::Target {
 };
 
 DynamoStreamSink::DynamoStreamSink(const std::vector<TableMapping>& mapping, StreamFrom from,
-                                   Source& lookup,
-                                   aws::DynamoDbClient& dynamodb, ObjectStore& store,
-                                   std::string dead_folder)
+                                   Source& lookup, aws::DynamoDbClient& dynamodb,
+                                   ObjectStore& store, std::string dead_folder)
     : mapping_(mapping),
       from_(std::move(from)),
       lookup_(lookup),
@@ -207,8 +205,8 @@ Status DynamoStreamSink::Put(const TableMapping& m, const TableInfo& table,
   DynamoItems* items = target->items.get();
   std::unique_ptr<DynamoItems> other;  // the streamed rows have another shape (a column added)
   if (&table != target->info.get() && table.columns.size() != target->info->columns.size()) {
-    other = std::make_unique<DynamoItems>(lookup_, table, *m.dynamodb, dynamodb_, store_,
-                                          dead_folder_);
+    other =
+        std::make_unique<DynamoItems>(lookup_, table, *m.dynamodb, dynamodb_, store_, dead_folder_);
     RETURN_IF_ERROR(other->Open());
     items = other.get();
   }

@@ -41,7 +41,7 @@ struct StreamChange {
   // An update of a table whose changes carry the whole old row (PostgreSQL's REPLICA
   // IDENTITY FULL): that row. Empty otherwise.
   std::vector<Value> old_row;
-  std::string position;  // the commit's place in the log, as the engine writes it ("0/16B3748")
+  std::string position;   // the commit's place in the log, as the engine writes it ("0/16B3748")
   uint32_t sequence = 0;  // the change's place in its transaction: 0, 1, 2...
   int64_t commit_micros = 0;  // the commit's time, UTC micros since 1970
   uint64_t order = 0;         // the commit's place as a number in log order (PostgreSQL: LSN)

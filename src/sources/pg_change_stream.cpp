@@ -2,6 +2,7 @@
 #include "sources/pg_change_stream.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include "config/validate.h"
@@ -131,8 +132,8 @@ class PgChangeStream : public ChangeStream {
       for (uint32_t oid : t->relations) {
         auto it = relations_.find(oid);
         if (it != relations_.end() && it->second.table)
-          batch->warnings.push_back("TRUNCATE of " + it->second.table->name +
-                                    " at " + pgoutput::LsnText(commit_lsn_) +
+          batch->warnings.push_back("TRUNCATE of " + it->second.table->name + " at " +
+                                    pgoutput::LsnText(commit_lsn_) +
                                     " is not applied to the targets; run --mode migrate again "
                                     "to copy the table anew");
       }
@@ -193,8 +194,8 @@ class PgChangeStream : public ChangeStream {
 
   // `whole_old`: `old` is the whole old row (REPLICA IDENTITY FULL), which holds the values an
   // update did not send because they did not change.
-  Status OnRow(uint32_t oid, ChangeOp op, const pgoutput::Tuple& tuple,
-               const pgoutput::Tuple* old, StreamBatch* batch, bool whole_old = false) {
+  Status OnRow(uint32_t oid, ChangeOp op, const pgoutput::Tuple& tuple, const pgoutput::Tuple* old,
+               StreamBatch* batch, bool whole_old = false) {
     auto it = relations_.find(oid);
     if (it == relations_.end())
       return Corruption(where() + ": a change of relation " + std::to_string(oid) +
@@ -244,23 +245,24 @@ class PgChangeStream : public ChangeStream {
 
 }  // namespace
 
-Result<std::string> PgSlotConfirmed(const SqlSettings& db, const std::string& slot) {
+Result<PgSlotStatus> PgSlot(const SqlSettings& db, const std::string& slot) {
   RETURN_IF_ERROR(ValidateReplicationName(slot));
   ASSIGN_OR_RETURN(auto repl, PgReplication::Connect(db));
-  ASSIGN_OR_RETURN(auto rows, repl->Query("SELECT confirmed_flush_lsn, database, plugin, "
-                                          "current_database() FROM pg_replication_slots "
-                                          "WHERE slot_name = '" +
-                                          slot + "'"));
+  ASSIGN_OR_RETURN(auto rows,
+                   repl->Query("SELECT confirmed_flush_lsn, database, plugin, current_database(), "
+                               "pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM "
+                               "pg_replication_slots WHERE slot_name = '" +
+                               slot + "'"));
   if (rows.empty() || rows[0][1] != rows[0][3] || rows[0][2] != "pgoutput")
     return NotFound(repl->where() + ": there is no pgoutput replication slot '" + slot +
                     "' for this database; run --mode setup --with-stream (it creates the "
                     "publication and the slot)");
-  return rows[0][0];
+  return PgSlotStatus{rows[0][0], std::atoll(rows[0][4].c_str())};
 }
 
 Result<std::unique_ptr<ChangeStream>> OpenPgChangeStream(const PgStreamOptions& options) {
-  ASSIGN_OR_RETURN(std::string confirmed, PgSlotConfirmed(options.db, options.slot));
-  ASSIGN_OR_RETURN(uint64_t slot_at, pgoutput::ParseLsn(confirmed));
+  ASSIGN_OR_RETURN(PgSlotStatus slot, PgSlot(options.db, options.slot));
+  ASSIGN_OR_RETURN(uint64_t slot_at, pgoutput::ParseLsn(slot.confirmed));
   ASSIGN_OR_RETURN(auto repl, PgReplication::Connect(options.db));
   RETURN_IF_ERROR(repl->CheckServer());
   auto source = std::make_unique<PgSource>(SqlSourceOptions{options.db, options.source_tz});
@@ -269,8 +271,8 @@ Result<std::unique_ptr<ChangeStream>> OpenPgChangeStream(const PgStreamOptions& 
   if (Status s = stream->Start(slot_at); !s.ok()) {
     if (s.message().find("is active for PID") != std::string::npos)
       return Unavailable(s.message() +
-                                " (another stream reads this slot: stop it first, or give this "
-                                "one its own STREAM_SLOT)");
+                         " (another stream reads this slot: stop it first, or give this "
+                         "one its own STREAM_SLOT)");
     return s;
   }
   return std::unique_ptr<ChangeStream>(std::move(stream));

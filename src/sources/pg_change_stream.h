@@ -37,9 +37,13 @@ struct PgStreamOptions {
   std::string start;
 };
 
-// The slot's confirmed position (where a stream opened now starts), or NotFound naming
-// `--mode setup --with-stream` when there is no such slot.
-Result<std::string> PgSlotConfirmed(const SqlSettings& db, const std::string& slot);
+struct PgSlotStatus {
+  std::string confirmed;       // where a stream opened now starts
+  int64_t retained_bytes = 0;  // the WAL the server keeps for the slot (current end - restart)
+};
+// The slot's status, or NotFound naming `--mode setup --with-stream` when there is no such
+// slot.
+Result<PgSlotStatus> PgSlot(const SqlSettings& db, const std::string& slot);
 
 Result<std::unique_ptr<ChangeStream>> OpenPgChangeStream(const PgStreamOptions& options);
 

@@ -6,10 +6,14 @@
 // source's rows, deleted ones gone — and SIGTERM ends the stream with exit 0.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "stack_env.h"
 
@@ -22,36 +26,38 @@ class StreamTest : public ::testing::Test {
     Psql("postgres", "DROP DATABASE IF EXISTS " + wh_);
     ASSERT_EQ(Psql("postgres", "CREATE DATABASE " + wh_), "");
     Psql(db_, "DROP TABLE IF EXISTS " + plain_ + ", " + parent_ + ", " + child_);
-    ASSERT_EQ(Psql(db_, "CREATE TABLE " + plain_ +
-                            " (id bigint PRIMARY KEY, v int NOT NULL, note text, amount "
-                            "numeric(12,2), meta jsonb, at timestamptz NOT NULL DEFAULT now()); "
-                            "CREATE SEQUENCE " +
-                            plain_ + "_seq START 1000; INSERT INTO " + plain_ +
-                            " (id, v, note, amount, meta) SELECT g, 0, 'n' || g, g * 1.25, "
-                            "jsonb_build_object('g', g) FROM generate_series(1, 500) g; "
-                            "CREATE TABLE " +
-                            parent_ +
-                            " (id int PRIMARY KEY, v int NOT NULL); CREATE TABLE " + child_ +
-                            " (id serial PRIMARY KEY, parent_id int NOT NULL, v int NOT NULL); "
-                            "CREATE INDEX ON " +
-                            child_ + " (parent_id); INSERT INTO " + parent_ +
-                            " SELECT g, 0 FROM generate_series(1, 200) g; INSERT INTO " + child_ +
-                            " (parent_id, v) SELECT p, 0 FROM generate_series(1, 200) p, "
-                            "generate_series(1, 3)"),
-              "");
-    std::ofstream(mapping_) << R"({"tables": [{"source": "postgresql", "table": ")" + plain_ +
-                                   R"(", "dynamodb": {"table": "stu-)" + s_ +
-                                   R"(", "key": {"id": "id"}}}, {"source": "postgresql", "table": ")" +
-                                   parent_ + R"(", "dynamodb": {"table": "stp-)" + s_ +
-                                   R"(", "key": {"id": "id"}, "embed": [{"table": ")" + child_ +
-                                   R"(", "match": {"parent_id": "id"}, "as": "kids"}]}}, {"source": "postgresql", "table": ")" +
-                                   child_ + R"("}]})";
+    ASSERT_EQ(
+        Psql(db_, "CREATE TABLE " + plain_ +
+                      " (id bigint PRIMARY KEY, v int NOT NULL, note text, amount "
+                      "numeric(12,2), meta jsonb, at timestamptz NOT NULL DEFAULT now()); "
+                      "CREATE SEQUENCE " +
+                      plain_ + "_seq START 1000; INSERT INTO " + plain_ +
+                      " (id, v, note, amount, meta) SELECT g, 0, 'n' || g, g * 1.25, "
+                      "jsonb_build_object('g', g) FROM generate_series(1, 500) g; "
+                      "CREATE TABLE " +
+                      parent_ + " (id int PRIMARY KEY, v int NOT NULL); CREATE TABLE " + child_ +
+                      " (id serial PRIMARY KEY, parent_id int NOT NULL, v int NOT NULL); "
+                      "CREATE INDEX ON " +
+                      child_ + " (parent_id); INSERT INTO " + parent_ +
+                      " SELECT g, 0 FROM generate_series(1, 200) g; INSERT INTO " + child_ +
+                      " (parent_id, v) SELECT p, 0 FROM generate_series(1, 200) p, "
+                      "generate_series(1, 3)"),
+        "");
+    std::ofstream(mapping_)
+        << R"({"tables": [{"source": "postgresql", "table": ")" + plain_ +
+               R"(", "dynamodb": {"table": "stu-)" + s_ +
+               R"(", "key": {"id": "id"}}}, {"source": "postgresql", "table": ")" + parent_ +
+               R"(", "dynamodb": {"table": "stp-)" + s_ +
+               R"(", "key": {"id": "id"}, "embed": [{"table": ")" + child_ +
+               R"(", "match": {"parent_id": "id"}, "as": "kids"}]}}, {"source": "postgresql", "table": ")" +
+               child_ + R"("}]})";
   }
   void TearDown() override {
     if (pid_ > 0) ::kill(pid_, SIGKILL);
-    Psql(db_, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE "
-              "slot_name = '" +
-                  slot_ + "'");
+    Psql(db_,
+         "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE "
+         "slot_name = '" +
+             slot_ + "'");
     Psql(db_, "DROP PUBLICATION IF EXISTS " + pub_ + "; DROP TABLE IF EXISTS " + plain_ + ", " +
                   parent_ + ", " + child_ + "; DROP SEQUENCE IF EXISTS " + plain_ + "_seq");
     Psql("postgres", "DROP DATABASE IF EXISTS " + wh_);
@@ -59,9 +65,7 @@ class StreamTest : public ::testing::Test {
     std::remove(log_.c_str());
     StopWriters();
   }
-  static std::string Psql(const std::string& db, const std::string& sql) {
-    return PsqlOn(db, sql);
-  }
+  static std::string Psql(const std::string& db, const std::string& sql) { return PsqlOn(db, sql); }
   static std::string Name(const std::string& prefix, const std::string& s) {
     std::string t = prefix + "_" + s.substr(s.find('-') + 1);
     for (char& c : t)
@@ -88,8 +92,10 @@ class StreamTest : public ::testing::Test {
            " SET v = v + 1 WHERE id IN (SELECT 1 + (random() * 199)::int FROM generate_series(1, "
            "3)) RETURNING id, v) UPDATE " +
            c + " c SET v = p.v FROM p WHERE c.parent_id = p.id; INSERT INTO " + c +
-           " (parent_id, v) SELECT id, v FROM " + p + " WHERE id = 1 + (random() * 199)::int; "
-           "DELETE FROM " + c + " WHERE id = (SELECT min(id) FROM " + c +
+           " (parent_id, v) SELECT id, v FROM " + p +
+           " WHERE id = 1 + (random() * 199)::int; "
+           "DELETE FROM " +
+           c + " WHERE id = (SELECT min(id) FROM " + c +
            " WHERE parent_id = 1 + (random() * 199)::int); WITH d AS (DELETE FROM " + p +
            " WHERE id = 1 + (random() * 199)::int AND random() < 0.1 RETURNING id) DELETE FROM " +
            c + " WHERE parent_id IN (SELECT id FROM d); INSERT INTO " + u +
@@ -119,11 +125,12 @@ class StreamTest : public ::testing::Test {
     std::string out;
     for (const char* f : {"stop", "done", "count"}) std::remove((markers_ + f).c_str());
     writing_ = true;
-    ASSERT_EQ(RunCommand(StackEnvShell() + "export PGPASSWORD=\"$POSTGRES_PASSWORD\" && (while [ ! -e " +
-                             markers_ + "stop ]; do " + Writer() + "; echo >>" + markers_ +
-                             "count; done; touch " + markers_ + "done) >/dev/null 2>&1 &",
-                         &out),
-              0)
+    ASSERT_EQ(
+        RunCommand(StackEnvShell() + "export PGPASSWORD=\"$POSTGRES_PASSWORD\" && (while [ ! -e " +
+                       markers_ + "stop ]; do " + Writer() + "; echo >>" + markers_ +
+                       "count; done; touch " + markers_ + "done) >/dev/null 2>&1 &",
+                   &out),
+        0)
         << out;
   }
   // Until the writer has committed `n` more transactions.
@@ -143,10 +150,10 @@ class StreamTest : public ::testing::Test {
                &out);
   }
   // A last transaction, then waits until the slot is confirmed up to the WAL's end after it
-  // (the stream confirms what it has applied, and, idle, the end the server reports); SIGTERM
-  // then ends the stream, which must say it stopped with everything confirmed.
-  void CatchUpAndStop() {
-    Psql(db_, "UPDATE " + plain_ + " SET v = v + 1 WHERE id = (SELECT min(id) FROM " + plain_ + ")");
+  // (the stream confirms what it has applied, and, idle, the end the server reports).
+  void CatchUp() {
+    Psql(db_,
+         "UPDATE " + plain_ + " SET v = v + 1 WHERE id = (SELECT min(id) FROM " + plain_ + ")");
     const std::string after = Psql(db_, "SELECT pg_current_wal_lsn()");
     std::string confirmed, out, log;
     for (int i = 0; i < 600; ++i) {
@@ -157,14 +164,58 @@ class StreamTest : public ::testing::Test {
     }
     RunCommand("cat " + log_, &log);
     ASSERT_EQ(confirmed, "t") << log;
-    ASSERT_EQ(::kill(pid_, SIGTERM), 0);
-    EXPECT_EQ(RunCommand("for i in $(seq 100); do kill -0 " + std::to_string(pid_) +
-                             " 2>/dev/null || exit 0; sleep 0.1; done; exit 1",
-                         &out),
-              0);
+  }
+  // SIGTERM ends the process (pid_); its exit code, -1 when it did not end within 10 s.
+  int Terminate() {
+    std::string out;
+    if (::kill(pid_, SIGTERM) != 0) return -1;
+    int status = 0;
+    for (int i = 0; i < 100; ++i) {
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = 0;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      // (not our child when started through a shell: then only its disappearance tells)
+      if (::kill(pid_, 0) != 0) {
+        pid_ = 0;
+        return 0;
+      }
+      RunCommand("sleep 0.1", &out);
+    }
+    return -1;
+  }
+  // CatchUp, then SIGTERM ends the stream, which must say it stopped with everything confirmed.
+  void CatchUpAndStop() {
+    ASSERT_NO_FATAL_FAILURE(CatchUp());
+    EXPECT_EQ(Terminate(), 0);
+    std::string log;
     RunCommand("cat " + log_, &log);
     EXPECT_NE(log.find("stopped; everything applied is confirmed"), std::string::npos) << log;
-    pid_ = 0;
+  }
+  // A TCP proxy from `listen` to `target` (tests/integration/tcp_proxy.py), until StopProxy.
+  void Proxy(int listen, int target) {
+    const std::string pidfile = "/tmp/" + s_ + "-proxy-" + std::to_string(listen);
+    std::string out;
+    RunCommand("(" + VenvPython() + " " + DI_SOURCE_DIR + "/tests/integration/tcp_proxy.py " +
+                   std::to_string(listen) + " " + std::to_string(target) +
+                   " >/dev/null 2>&1 & echo $! >" + pidfile + ")",
+               &out);
+    // Ready once it accepts a connection (curl's 7: refused).
+    RunCommand("for i in $(seq 100); do curl -s -o /dev/null --max-time 1 http://127.0.0.1:" +
+                   std::to_string(listen) + "/; [ $? -ne 7 ] && exit 0; sleep 0.1; done; exit 1",
+               &out);
+  }
+  void StopProxy(int listen) {
+    const std::string pidfile = "/tmp/" + s_ + "-proxy-" + std::to_string(listen);
+    std::string out;
+    RunCommand("[ -f " + pidfile + " ] && kill -9 $(cat " + pidfile + ") && rm -f " + pidfile,
+               &out);
+  }
+  // How many lines of the stream's log hold `what`.
+  std::string Count(const std::string& what) {
+    std::string out;
+    RunCommand("grep -c '" + what + "' " + log_ + " || true", &out);
+    return out;
   }
   // verify (DynamoDB, and the backup + change log), the embedded children (boto3) and the
   // warehouse against the source.
@@ -183,8 +234,9 @@ class StreamTest : public ::testing::Test {
         "SELECT count(*) || ':' || md5(string_agg(concat_ws('|', id, v, note, amount, meta), ',' "
         "ORDER BY id)) FROM ";
     EXPECT_EQ(Psql(wh_, rows + "postgresql." + plain_), Psql(db_, rows + plain_));
-    const std::string kids = "SELECT count(*) || ':' || md5(string_agg(concat_ws('|', id, "
-                             "parent_id, v), ',' ORDER BY id)) FROM ";
+    const std::string kids =
+        "SELECT count(*) || ':' || md5(string_agg(concat_ws('|', id, "
+        "parent_id, v), ',' ORDER BY id)) FROM ";
     EXPECT_EQ(Psql(wh_, kids + "postgresql." + child_), Psql(db_, kids + child_));
     EXPECT_NE(Psql(db_, "SELECT count(*) FROM " + plain_ + " WHERE id <= 500"), "500");  // deletes
   }
@@ -202,14 +254,16 @@ class StreamTest : public ::testing::Test {
 TEST_F(StreamTest, WritesThroughAMigrateAndAStreamLeaveEveryTargetEqualToTheSource) {
   std::string out;
   ASSERT_EQ(RunCommand(Env() + DI_BINARY + " --mode setup --with-stream", &out), 0) << out;
-  EXPECT_NE(out.find("replica identity of " + child_ + " (its deletes carry parent_id): set to FULL"),
-            std::string::npos)
+  EXPECT_NE(
+      out.find("replica identity of " + child_ + " (its deletes carry parent_id): set to FULL"),
+      std::string::npos)
       << out;
   // The migrate under writers, which go on while the stream starts and runs.
-  ASSERT_EQ(RunUnderWrites(Writer(),
-                           Env() + "DI_PAUSE_AFTER_CHECKPOINT_MS=20 " + DI_BINARY + " --mode migrate",
-                           markers_, &out),
-            0)
+  ASSERT_EQ(
+      RunUnderWrites(Writer(),
+                     Env() + "DI_PAUSE_AFTER_CHECKPOINT_MS=20 " + DI_BINARY + " --mode migrate",
+                     markers_, &out),
+      0)
       << out;
   StartWriters();
   StartStream();
@@ -231,9 +285,9 @@ TEST_F(StreamTest, KilledTwentyTimesUnderWritesItLosesNothing) {
   for (int k = 0; k < 20; ++k) {
     WaitForWrites(2);  // changes for the next start to find
     const std::string at = std::to_string(1 + k % 3) + ":" + points[k % 4];
-    const int rc = RunCommand(Env() + "DI_STREAM_CRASH_AT=" + at + " " + DI_BINARY +
-                                  " --mode stream >>" + log_ + " 2>&1",
-                              &out);
+    const int rc = RunCommand(
+        Env() + "DI_STREAM_CRASH_AT=" + at + " " + DI_BINARY + " --mode stream >>" + log_ + " 2>&1",
+        &out);
     std::string log;
     RunCommand("tail -n 20 " + log_, &log);
     ASSERT_EQ(rc, 137) << "kill " << k << " at " << at << ": " << log;  // 128 + SIGKILL
@@ -242,6 +296,103 @@ TEST_F(StreamTest, KilledTwentyTimesUnderWritesItLosesNothing) {
   StartStream();
   CatchUpAndStop();
   ExpectTargetsEqualTheSource();
+}
+
+// The stream inside the API: `--mode api --with-stream` runs it; GET /stream, /metrics and
+// /health report it; POST /stream/stop and /stream/start steer it (409 while it runs); SIGTERM
+// stops it with everything confirmed, and the targets equal the source.
+TEST_F(StreamTest, TheApiRunsReportsStopsAndStartsTheStream) {
+  std::string out;
+  ASSERT_EQ(RunCommand(Env() + DI_BINARY + " --mode setup --with-stream", &out), 0) << out;
+  ASSERT_EQ(RunCommand(Env() + DI_BINARY + " --mode migrate", &out), 0) << out;
+  const std::string port = std::to_string(23000 + ::getpid() % 2000);
+  const std::string url = "http://127.0.0.1:" + port;
+  const std::string pidfile = "/tmp/" + s_ + "-api.pid";
+  ASSERT_EQ(RunCommand(Env() + "(" + DI_BINARY + " --mode api --with-stream --port " + port +
+                           " >>" + log_ + " 2>&1 & echo $! >" + pidfile + ")",
+                       &out),
+            0);
+  std::ifstream(pidfile) >> pid_;
+  std::remove(pidfile.c_str());
+  auto curl = [&](const std::string& args) {
+    std::string body;
+    RunCommand("curl -s --max-time 10 " + args, &body);
+    return body;
+  };
+  auto state = [&] {
+    auto j = nlohmann::json::parse(curl(url + "/stream"), nullptr, false);
+    return j.is_object() ? j.value("state", std::string()) : std::string();
+  };
+  for (int i = 0; i < 100 && state() != "running"; ++i) RunCommand("sleep 0.1", &out);
+  ASSERT_EQ(state(), "running") << curl(url + "/stream");
+  StartWriters();
+  WaitForWrites(10);
+  StopWriters();
+  ASSERT_NO_FATAL_FAILURE(CatchUp());
+  auto stream = nlohmann::json::parse(curl(url + "/stream"), nullptr, false);
+  ASSERT_TRUE(stream.is_object());
+  EXPECT_GT(stream["changes"].get<int64_t>(), 10) << stream.dump();
+  EXPECT_GE(stream["tables"]["postgresql." + plain_]["insert"].get<int64_t>(), 10) << stream.dump();
+  EXPECT_NE(curl(url + "/metrics")
+                .find("di_stream_changes_total{table=\"postgresql." + plain_ + "\",op=\"insert\"}"),
+            std::string::npos);
+  auto health = nlohmann::json::parse(curl(url + "/health"), nullptr, false);
+  EXPECT_EQ(health["dependencies"]["stream"]["status"], "up") << health.dump();
+  EXPECT_EQ(curl("-o /dev/null -w '%{http_code}' -X POST " + url + "/stream/start"), "409");
+  auto stopped = nlohmann::json::parse(curl("-X POST " + url + "/stream/stop"), nullptr, false);
+  EXPECT_EQ(stopped["was_running"], true) << stopped.dump();
+  EXPECT_EQ(stopped["state"], "stopped") << stopped.dump();
+  EXPECT_EQ(curl("-o /dev/null -w '%{http_code}' -X POST " + url + "/stream/start"), "202");
+  ASSERT_NO_FATAL_FAILURE(CatchUp());
+  EXPECT_EQ(Terminate(), 0);
+  std::string log;
+  RunCommand("cat " + log_, &log);
+  EXPECT_NE(log.find("stream stopped; everything applied is confirmed"), std::string::npos) << log;
+  ExpectTargetsEqualTheSource();
+}
+
+// A target that goes away pauses the stream: moto and then the warehouse are cut off (a TCP
+// proxy in front of each, killed) while writers go on; the stream says it paused and how much
+// WAL the slot holds, the slot does not move past what was applied, and once the target is back
+// it catches up with nothing lost.
+TEST_F(StreamTest, ATargetThatGoesAwayPausesTheStreamAndItCatchesUp) {
+  std::string out;
+  ASSERT_EQ(RunCommand(Env() + DI_BINARY + " --mode setup --with-stream", &out), 0) << out;
+  ASSERT_EQ(RunCommand(Env() + DI_BINARY + " --mode migrate", &out), 0) << out;
+  const Config& c = StackConfig();
+  const int moto = 24000 + ::getpid() % 1000 * 2, warehouse = moto + 1;
+  const std::string moto_port = c.aws.endpoint_url.substr(c.aws.endpoint_url.rfind(':') + 1);
+  Proxy(moto, std::stoi(moto_port));
+  Proxy(warehouse, c.postgres.port);
+  const std::string through = "AWS_ENDPOINT_URL=http://127.0.0.1:" + std::to_string(moto) +
+                              " ANALYTICS_DATABASE_URL=postgresql://" + c.postgres.user + ":" +
+                              c.postgres.password + "@127.0.0.1:" + std::to_string(warehouse) +
+                              "/" + wh_ + " ";
+  const std::string pidfile = "/tmp/" + s_ + "-stream.pid";
+  ASSERT_EQ(RunCommand(Env() + "(" + through + DI_BINARY + " --mode stream >>" + log_ +
+                           " 2>&1 & echo $! >" + pidfile + ")",
+                       &out),
+            0);
+  std::ifstream(pidfile) >> pid_;
+  std::remove(pidfile.c_str());
+  StartWriters();
+  for (int target : {moto, warehouse}) {
+    WaitForWrites(5);
+    const std::string paused_before = Count("stream paused");
+    StopProxy(target);
+    WaitForWrites(10);  // written while the target is away
+    for (int i = 0; i < 300 && Count("stream paused") == paused_before; ++i)
+      RunCommand("sleep 0.1", &out);
+    EXPECT_NE(Count("stream paused"), paused_before) << "no pause with " << target << " away";
+    std::string log;
+    RunCommand("grep 'stream paused' " + log_ + " | tail -n 1", &log);  // one line each
+    EXPECT_NE(log.find("bytes of WAL"), std::string::npos) << log;
+    Proxy(target, target == moto ? std::stoi(moto_port) : c.postgres.port);
+  }
+  StopWriters();
+  CatchUpAndStop();
+  ExpectTargetsEqualTheSource();
+  for (int p : {moto, warehouse}) StopProxy(p);
 }
 
 }  // namespace

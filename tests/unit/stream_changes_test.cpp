@@ -19,23 +19,23 @@ namespace fs = std::filesystem;
 // One description, shared by the changes as the stream shares it until the table changes.
 std::shared_ptr<const TableInfo> Table() {
   static const std::shared_ptr<const TableInfo> table = [] {
-  auto t = std::make_shared<TableInfo>();
-  t->engine = Engine::kPostgres;
-  t->name = "users";
-  for (const char* c : {"id", "v", "doc"}) {
-    ColumnInfo col;
-    col.name = c;
-    col.source_type = c == std::string("doc") ? "text" : "bigint";
-    t->columns.push_back(col);
-  }
-  t->primary_key = {"id"};
-  return std::shared_ptr<const TableInfo>(t);
+    auto t = std::make_shared<TableInfo>();
+    t->engine = Engine::kPostgres;
+    t->name = "users";
+    for (const char* c : {"id", "v", "doc"}) {
+      ColumnInfo col;
+      col.name = c;
+      col.source_type = c == std::string("doc") ? "text" : "bigint";
+      t->columns.push_back(col);
+    }
+    t->primary_key = {"id"};
+    return std::shared_ptr<const TableInfo>(t);
   }();
   return table;
 }
 
-StreamChange Change(ChangeOp op, int64_t id, Value v, Value doc, uint64_t lsn,
-                    uint32_t sequence, std::vector<bool> unchanged = {}) {
+StreamChange Change(ChangeOp op, int64_t id, Value v, Value doc, uint64_t lsn, uint32_t sequence,
+                    std::vector<bool> unchanged = {}) {
   StreamChange c;
   c.table = Table();
   c.op = op;
@@ -134,9 +134,9 @@ TEST_F(ChangeLogRead, EveryChangeOnceInLogOrderAfterARestartWroteSomeAgain) {
   auto c = Change(ChangeOp::kDelete, 1, Value(Null{}), Value(Null{}), 0x300, 0);
   auto d = Change(ChangeOp::kInsert, 2, Value(int64_t{1}), Value("d"), 0x300, 1);
   Write({a, b});
-  Write({b, c});     // a restarted stream: b again, cut elsewhere
-  Write({c, d});     // and c again
-  Write({a});        // a restart from further back still
+  Write({b, c});  // a restarted stream: b again, cut elsewhere
+  Write({c, d});  // and c again
+  Write({a});     // a restart from further back still
   auto got = Read("");
   ASSERT_EQ(got.size(), 4u);
   EXPECT_EQ(got[0], "0000000000000100.00000000 insert {\"id\":1,\"v\":1,\"doc\":\"a\"}");
