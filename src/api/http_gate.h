@@ -60,8 +60,11 @@ struct Connection {
   std::atomic<size_t>* open_;
 };
 
+// Run's thread only, but for Stop, stopping, Return and open_connections (thread-safe).
+// The gate outlives the connections it opened (they count themselves out of it).
 class ConnectionGate {
  public:
+  // Called on Run's thread with each whole request: must hand it on (to a queue), not serve it.
   using Dispatch = std::function<void(std::unique_ptr<Connection>)>;
   ConnectionGate(HttpLimits limits, Dispatch dispatch);
   ~ConnectionGate();
@@ -77,7 +80,6 @@ class ConnectionGate {
   // is closed.
   void Return(std::unique_ptr<Connection> c);
   size_t open_connections() const { return open_.load(); }
-  const HttpLimits& limits() const { return limits_; }
 
  private:
   void AcceptAll(GateClock::time_point now);

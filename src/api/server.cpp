@@ -416,7 +416,7 @@ Status ApiServer::Bind(int port) {
   host_ = service_.config().api_token.empty() ? "127.0.0.1" : "0.0.0.0";
   RaiseOpenFileLimit(limits_.max_connections);
   if (Status s = gate_->Bind(host_, port); !s.ok())
-    return Unavailable(s.message() + " (in use, or not allowed); choose another with --port");
+    return Unavailable(s.message() + "; choose another with --port");
   return Status::Ok();
 }
 

@@ -35,6 +35,7 @@ class ApiServer {
   Status Bind(int port);
   Status ServeBound();
   std::string host() const { return host_; }
+  // Client connections open now (being read, served, kept alive or refused).
   size_t open_connections() const { return gate_->open_connections(); }
 
   // Every (method, OpenAPI path) the server answers; the OpenAPI document must list
