@@ -1,12 +1,16 @@
 #include "api/server.h"
 
+#include <sys/resource.h>
+
 #include <httplib.h>
 
+#include "api/http_worker.h"
 #include "aws/crypto.h"
 #include "core/json_encode.h"
 #include "core/log.h"
 #include "core/strings.h"
 #include "core/time_util.h"
+#include "core/worker_pool.h"
 #include "sources/factory.h"
 
 namespace di {
@@ -62,32 +66,21 @@ bool Body(const httplib::Request& req, httplib::Response& res, J* out) {
   return true;
 }
 
-constexpr size_t kMaxBodyBytes = 1 << 20;  // a request body past this gets 413
-
 // A POST handler that reads its own body: a request with neither Content-Length nor chunked
 // Transfer-Encoding has no body (RFC 9112, section 6.3), as the seed's `curl -X POST
-// .../migrate` sends; httplib alone waits for one and answers 400.
+// .../migrate` sends; httplib alone waits for one and answers 400. A body over the limit
+// never gets here: the connection gate answers it 413.
 httplib::Server::HandlerWithContentReader ReadingBody(httplib::Server::Handler handler) {
   return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res,
                                         const httplib::ContentReader& read) {
     httplib::Request with_body = req;
     const bool chunked =
         req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos;
-    if (req.has_header("Content-Length") || chunked) {
-      bool too_large = false;
+    if (req.has_header("Content-Length") || chunked)
       read([&](const char* data, size_t n) {
-        if (with_body.body.size() + n > kMaxBodyBytes) {
-          too_large = true;
-          return false;
-        }
         with_body.body.append(data, n);
         return true;
       });
-      if (too_large)
-        return Error(res, 413,
-                     "the request body is over " + std::to_string(kMaxBodyBytes) + " bytes",
-                     "body");
-    }
     handler(with_body, res);
   };
 }
@@ -118,8 +111,13 @@ bool Limit(const httplib::Request& req, httplib::Response& res, int def, int max
 
 }  // namespace
 
-ApiServer::ApiServer(Service& service)
-    : service_(service), http_(std::make_unique<httplib::Server>()) {
+ApiServer::ApiServer(Service& service, HttpLimits limits)
+    : service_(service),
+      limits_(limits),
+      http_(std::make_unique<RequestServer>()),
+      gate_(std::make_unique<ConnectionGate>(
+          limits, [this](std::unique_ptr<Connection> c) { Serve(std::move(c)); })),
+      workers_(std::make_unique<WorkerPool>(limits.workers)) {
   Register();
 }
 
@@ -148,8 +146,6 @@ namespace {
 // Authentication (a bearer token for all but /health, /metrics and /openapi.json), the error
 // answers of unknown routes and exceptions, and the request log.
 void Guard(httplib::Server& s, const std::string& token) {
-  s.set_tcp_nodelay(true);  // no Nagle/delayed-ACK stall between a header and its body
-
   s.set_pre_routing_handler([token](const httplib::Request& req, httplib::Response& res) {
     if (token.empty() || req.path == "/health" || req.path == "/metrics" ||
         req.path == "/openapi.json")
@@ -409,23 +405,57 @@ void StreamRoutes(httplib::Server& s, Service& svc) {
 }  // namespace
 
 void ApiServer::Register() {
+  // What the answers' Keep-Alive header says; the gate keeps to it.
+  http_->set_keep_alive_timeout(std::max<time_t>(1, limits_.idle_timeout.count() / 1000));
+  http_->set_keep_alive_max_count(limits_.requests_per_connection);
+  http_->set_payload_max_length(limits_.frame.max_body_bytes);
   Guard(*http_, service_.config().api_token);
   JobRoutes(*http_, service_);
   ReadRoutes(*http_, service_);
   StreamRoutes(*http_, service_);
 }
 
+namespace {
+
+// Room for `connections` sockets besides the process's other files (databases, logs, jobs).
+void RaiseOpenFileLimit(size_t connections) {
+  const rlim_t want = static_cast<rlim_t>(connections) + 256;
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= want) return;
+  rlim_t had = r.rlim_cur;
+  r.rlim_cur = std::min(want, r.rlim_max);
+  setrlimit(RLIMIT_NOFILE, &r);
+  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < want)
+    GetLogger("api")->warn(
+        "the open files limit is {} (was {}): fewer than {} connections fit; raise it "
+        "(ulimit -n) or expect connections to wait",
+        r.rlim_cur, had, connections);
+}
+
+}  // namespace
+
 Status ApiServer::Bind(int port) {
   host_ = service_.config().api_token.empty() ? "127.0.0.1" : "0.0.0.0";
-  if (!http_->bind_to_port(host_.c_str(), port))
-    return Unavailable("cannot listen on " + host_ + ":" + std::to_string(port) +
-                       " (in use, or not allowed); choose another with --port");
+  RaiseOpenFileLimit(limits_.max_connections);
+  if (Status s = gate_->Bind(host_, port); !s.ok())
+    return Unavailable(s.message() + "; choose another with --port");
   return Status::Ok();
 }
 
 Status ApiServer::ServeBound() {
-  if (!http_->listen_after_bind()) return Unavailable("the API server stopped with an error");
+  gate_->Run();
+  workers_->Shutdown();  // the requests taken are answered
   return Status::Ok();
+}
+
+void ApiServer::Serve(std::unique_ptr<Connection> c) {
+  // A std::function is copyable: the connection goes in a shared holder.
+  auto held = std::make_shared<std::unique_ptr<Connection>>(std::move(c));
+  workers_->Submit([this, held] {
+    std::unique_ptr<Connection> conn = std::move(*held);
+    bool last = conn->served + 1 >= limits_.requests_per_connection || gate_->stopping();
+    if (http_->Serve(*conn, last, limits_.write_timeout)) gate_->Return(std::move(conn));
+  });
 }
 
 Status ApiServer::Listen(int port) {
@@ -434,7 +464,7 @@ Status ApiServer::Listen(int port) {
 }
 
 void ApiServer::Stop() {
-  http_->stop();
+  gate_->Stop();
 }
 
 }  // namespace di

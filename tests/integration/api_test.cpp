@@ -1,11 +1,8 @@
 // The REST API through a real HTTP client against the binary (`--mode api`) on the stack:
 // every endpoint and error code, auth, health, metrics, the OpenAPI document kept true, no
 // secret in any answer or log, and SIGTERM stopping a migration that the next run resumes.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <csignal>
 #include <filesystem>
@@ -70,25 +67,6 @@ class ApiProcess {
   fs::path log_;
 };
 
-// A port below the kernel's ephemeral range (32768 and up), where the outgoing connections
-// of the process under test (databases, moto) cannot take it first, that binds right now.
-int FreePort() {
-  static int next = 20000 + getpid() % 1000 * 10;
-  for (int tries = 0; tries < 1000; ++tries) {
-    int port = next++;
-    if (next >= 32000) next = 20000;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool free = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    close(fd);
-    if (free) return port;
-  }
-  return next;
-}
-
 class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -148,7 +126,7 @@ class ApiTest : public ::testing::Test {
 // changed): a POST with no body and no Content-Length is a POST with an empty body.
 TEST_F(ApiTest, TheSeedsCurlExamplesWorkAsWritten) {
   SetUpAws();
-  int port = FreePort();
+  int port = FreeLoopbackPort();
   ApiProcess api(Env(), port);
   ASSERT_TRUE(api.up()) << api.Output();
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
@@ -336,7 +314,7 @@ void ApiTest::CheckJobsAndMetrics(httplib::Client& c) {
 
 TEST_F(ApiTest, EveryEndpointAndErrorCode) {
   SetUpAws();
-  int port = FreePort();
+  int port = FreeLoopbackPort();
   ApiProcess api(Env(), port);
   ASSERT_TRUE(api.up()) << api.Output();
   httplib::Client c("127.0.0.1", port);
@@ -352,7 +330,7 @@ TEST_F(ApiTest, EveryEndpointAndErrorCode) {
 
 TEST_F(ApiTest, TokenGuardsAllButHealthMetricsAndOpenApi) {
   SetUpAws();
-  int port = FreePort();
+  int port = FreeLoopbackPort();
   ApiProcess api(Env("API_TOKEN=tok-3f9a-guard"), port);
   ASSERT_TRUE(api.up()) << api.Output();
   httplib::Client c("127.0.0.1", port);
@@ -374,7 +352,7 @@ TEST_F(ApiTest, TokenGuardsAllButHealthMetricsAndOpenApi) {
 
 TEST_F(ApiTest, HealthIs503WhenARequiredDependencyIsDown) {
   SetUpAws();
-  int port = FreePort();
+  int port = FreeLoopbackPort();
   ApiProcess api(Env("MYSQL_PORT=1"), port);
   ASSERT_TRUE(api.up()) << api.Output();
   httplib::Client c("127.0.0.1", port);
@@ -398,7 +376,7 @@ TEST_F(ApiTest, NoSecretInAnyLogReportOrAnswer) {
                       " API_TOKEN=" + secrets[2] + " LOG_LEVEL=DEBUG";
   std::string out;
   ASSERT_EQ(RunCommand(Env(extra) + DI_BINARY + " --mode setup", &out), 0) << out;
-  int port = FreePort();
+  int port = FreeLoopbackPort();
   ApiProcess api(Env(extra), port);
   ASSERT_TRUE(api.up()) << api.Output();
   httplib::Client c("127.0.0.1", port);
@@ -456,7 +434,7 @@ TEST_F(ApiTest, SigtermStopsAMigrationAtABatchAndTheNextRunResumesIt) {
       << out;
 
   // The API: SIGTERM while a migration runs; the process exits 0 and the run resumes.
-  int port = FreePort();
+  int port = FreeLoopbackPort();
   ApiProcess api(env, port);
   ASSERT_TRUE(api.up()) << api.Output();
   httplib::Client c("127.0.0.1", port);

@@ -4,6 +4,8 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <unistd.h>
@@ -109,6 +111,23 @@ std::string AwsCli() {
 std::string UniqueName(const std::string& prefix) {
   static std::atomic<int> n{0};
   return prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
+}
+
+int FreeLoopbackPort() {
+  static int next = 20000 + getpid() % 1000 * 10;
+  for (int tries = 0; tries < 1000; ++tries) {
+    int port = next++;
+    if (next >= 32000) next = 20000;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool free = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    close(fd);
+    if (free) return port;
+  }
+  return next;
 }
 
 int Reseed(std::string* output) {

@@ -37,6 +37,10 @@ std::string VenvPython();
 std::string StackEnvShell();
 // A name unique to this process and call, for buckets and tables: "<prefix>-<pid>-<n>".
 std::string UniqueName(const std::string& prefix);
+// A loopback port below the kernel's ephemeral range (32768 and up), where the outgoing
+// connections of the process under test (databases, moto) cannot take it first, that binds
+// right now. Not thread-safe.
+int FreeLoopbackPort();
 // Loads the cinema dataset again (for tests that change it); returns the loader's output.
 int Reseed(std::string* output);
 // The public reference data (TESTDATA_DIR, default ../shared/testdata) and whether one of
