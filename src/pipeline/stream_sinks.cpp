@@ -258,6 +258,13 @@ Status DynamoStreamSink::Rewrite(const TableMapping& m, const std::vector<Value>
 
 Status DynamoStreamSink::Apply(const StreamBatch& batch) {
   if (batch.changes.empty()) return Status::Ok();
+  // A table described anew (a column added or dropped): its items are read and built with
+  // the new description from now on.
+  for (const auto& c : batch.changes) {
+    auto& seen = seen_[c.table->name];
+    if (seen && seen != c.table) targets_.erase(c.table->name);
+    seen = c.table;
+  }
   std::map<const TableMapping*, std::vector<Value>> rewrite;
   RETURN_IF_ERROR(Touched(batch.changes, &rewrite));
   ASSIGN_OR_RETURN(auto net, NetChanges(batch.changes, [this](const StreamChange& c) {

@@ -105,6 +105,8 @@ class DynamoStreamSink : public StreamSink {
   ObjectStore& store_;
   const std::string dead_folder_;
   std::map<std::string, std::unique_ptr<Target>> targets_;  // by mapped table
+  // Each table's last description streamed.
+  std::map<std::string, std::shared_ptr<const TableInfo>> seen_;
   int64_t written_ = 0, deleted_ = 0, batches_ = 0;
 };
 
