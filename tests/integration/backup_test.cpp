@@ -236,8 +236,8 @@ TEST(Backup, TableOptionOutsideItsModesIsRefused) {
                            " --mode migrate --table mysql.rooms",
                        &out),
             2);
-  EXPECT_NE(out.find("--table applies to --mode backup, sync, verify and restore; --mode migrate "
-                     "runs every mapped table (choose them with MAPPING_FILE)"),
+  EXPECT_NE(out.find("--table applies to --mode backup, sync, verify, restore and stream; --mode "
+                     "migrate runs every mapped table (choose them with MAPPING_FILE)"),
             std::string::npos)
       << out;
 }
