@@ -1,5 +1,7 @@
 #include "pipeline/stream_sinks.h"
 
+#include <optional>
+
 #include "core/json_encode.h"
 #include "pipeline/backup.h"
 #include "pipeline/change_log.h"
@@ -33,7 +35,7 @@ void AppendKeyObject(const TableInfo& t, const std::vector<Value>& key, std::str
 
 }  // namespace
 
-void AppendChangeLine(const StreamChange& c, std::string& out) {
+void AppendChangeLine(const StreamChange& c, const RecordWriter& record, std::string& out) {
   const TableInfo& t = *c.table;
   out += "{\"op\":\"";
   out += ChangeOpName(c.op);
@@ -45,7 +47,7 @@ void AppendChangeLine(const StreamChange& c, std::string& out) {
   AppendKeyObject(t, KeyOf(t, c.row), out);
   if (c.op != ChangeOp::kDelete) {
     out += ",\"row\":";
-    RecordWriter(t).Append(c.row, out);
+    record.Append(c.row, out);
   }
   if (c.has_unchanged()) {
     out += ",\"unchanged\":[";
@@ -88,8 +90,12 @@ Status ChangeLogSink::Apply(const StreamBatch& batch) {
   for (const auto& name : order) {
     const auto& list = by_table[name];
     std::string lines, data;
+    // A record writer per description of the table (a column added makes another).
+    const TableInfo* described = nullptr;
+    std::optional<RecordWriter> record;
     for (const StreamChange* c : list) {
-      AppendChangeLine(*c, lines);
+      if (c->table.get() != described) record.emplace(*(described = c->table.get()));
+      AppendChangeLine(*c, *record, lines);
       lines += '\n';
     }
     RETURN_IF_ERROR(compressor->Whole(lines, data));
@@ -145,12 +151,6 @@ bool Joined(const TableMapping& m) {
   return !m.dynamodb->embed.empty() || !m.dynamodb->enrichment.empty();
 }
 
-const Value* Column(const TableInfo& t, const std::vector<Value>& row, const std::string& name) {
-  for (size_t i = 0; i < t.columns.size() && i < row.size(); ++i)
-    if (t.columns[i].name == name) return &row[i];
-  return nullptr;
-}
-
 void AddOnce(std::vector<Value>& list, const Value& v) {
   for (const auto& x : list)
     if (x == v) return;
@@ -168,7 +168,7 @@ Status DynamoStreamSink::Touched(const std::vector<StreamChange>& changes,
       auto from = from_.find(m.table);
       if (from == from_.end() || c.order < from->second) continue;  // in the items' snapshot
       if (m.table == t.name && Joined(m)) {
-        const Value* key = Column(t, c.row, m.dynamodb->key_column);
+        const Value* key = Field(c.row, t, m.dynamodb->key_column);
         if (key) AddOnce((*rewrite)[&m], *key);
         if (!c.old_key.empty() && t.primary_key.size() == 1 &&
             t.primary_key[0] == m.dynamodb->key_column)
@@ -180,7 +180,7 @@ Status DynamoStreamSink::Touched(const std::vector<StreamChange>& changes,
           return InvalidArgument("the stream rewrites " + m.table + "'s items by " +
                                  m.dynamodb->key_column + ", but " + e.table + " embeds by " +
                                  e.parent_column);
-        const Value* parent = Column(t, c.row, e.child_column);
+        const Value* parent = Field(c.row, t, e.child_column);
         if (!parent || parent->is_null())
           return InvalidArgument(
               "a " + std::string(ChangeOpName(c.op)) + " of " + t.name + " at " + c.position +
@@ -190,7 +190,7 @@ Status DynamoStreamSink::Touched(const std::vector<StreamChange>& changes,
               " REPLICA IDENTITY FULL");
         AddOnce((*rewrite)[&m], *parent);
         // A child moved to another parent: the one it left is rewritten too.
-        const Value* left = c.old_row.empty() ? nullptr : Column(t, c.old_row, e.child_column);
+        const Value* left = c.old_row.empty() ? nullptr : Field(c.old_row, t, e.child_column);
         if (left && !left->is_null()) AddOnce((*rewrite)[&m], *left);
       }
     }
@@ -247,7 +247,7 @@ Status DynamoStreamSink::Rewrite(const TableMapping& m, const std::vector<Value>
   for (const auto& k : keys) {
     bool found = false;
     for (const auto& row : rows) {
-      const Value* v = Column(*target->info, row, m.dynamodb->key_column);
+      const Value* v = Field(row, *target->info, m.dynamodb->key_column);
       found = found || (v && *v == k);
     }
     if (!found) gone.push_back(k);
@@ -283,7 +283,7 @@ Status DynamoStreamSink::Apply(const StreamBatch& batch) {
             return InvalidArgument("the stream deletes " + m.table + "'s items by " +
                                    m.dynamodb->key_column + ", which is not its primary key");
           (r.deleted ? deletes : rewrite[&m]).push_back(r.key[0]);
-        } else if (Column(*r.table, r.row, m.dynamodb->key_column)) {
+        } else if (Field(r.row, *r.table, m.dynamodb->key_column)) {
           puts[r.table.get()].push_back(r.row);
         }
       }

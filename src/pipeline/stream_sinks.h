@@ -29,6 +29,7 @@
 #include "aws/dynamodb_client.h"
 #include "config/config.h"
 #include "pipeline/mapping.h"
+#include "sinks/backup_record.h"
 #include "sinks/object_store.h"
 #include "sinks/warehouse.h"
 #include "sources/change_stream.h"
@@ -55,7 +56,8 @@ std::string ChangeLogPlace(const StreamChange& change);
 // A change as one line of the change log (no newline): {"op", "position", "sequence",
 // "commit_time", "key", "row" (inserts and updates, in the backup's record format),
 // "unchanged" (columns not sent), "old_key" (an update that moved the key)}.
-void AppendChangeLine(const StreamChange& change, std::string& out);
+// `record` writes rows of the change's table description.
+void AppendChangeLine(const StreamChange& change, const RecordWriter& record, std::string& out);
 
 class ChangeLogSink : public StreamSink {
  public:

@@ -162,6 +162,18 @@ struct PartDigests {
 };
 
 // A batch of one part's records, each line's digest by its key.
+// The key a record (or a change log's key object) is compared by: its primary key's JSON
+// values, joined by commas (a MongoDB ObjectId as its hex).
+std::string JsonKey(const J& obj, const TableInfo& table) {
+  std::string key;
+  for (const auto& k : table.primary_key) {
+    J v = obj.is_object() && obj.contains(k) ? obj[k] : J(nullptr);
+    if (table.engine == Engine::kMongo && v.is_object() && v.contains("$oid")) v = v["$oid"];
+    key += (key.empty() ? "" : ",") + v.dump();
+  }
+  return key;
+}
+
 void AddLines(const std::vector<std::string_view>& batch, const TableInfo& table, bool keyed,
               PartDigests& part) {
   for (std::string_view l : batch) {
@@ -169,14 +181,7 @@ void AddLines(const std::vector<std::string_view>& batch, const TableInfo& table
     uint64_t d = Digest(std::string(l));
     part.sum += d;
     if (!keyed) continue;
-    J obj = J::parse(l, nullptr, false);
-    std::string key;
-    for (const auto& k : table.primary_key) {
-      J v = obj.is_object() && obj.contains(k) ? obj[k] : J(nullptr);
-      if (table.engine == Engine::kMongo && v.is_object() && v.contains("$oid")) v = v["$oid"];
-      key += (key.empty() ? "" : ",") + v.dump();
-    }
-    part.lines[key] = d;
+    part.lines[JsonKey(J::parse(l, nullptr, false), table)] = d;
   }
 }
 
@@ -187,17 +192,8 @@ void AddLines(const std::vector<std::string_view>& batch, const TableInfo& table
 Status ReplayChangeLog(ObjectStore& store, const std::string& backup_folder, const TableInfo& table,
                        const std::string& from, TableVerification& r, Digests* lines) {
   return ReadChangeLog(store, backup_folder, table, from, [&](const LoggedChange& c) {
-    std::string key;
-    for (const auto& k : table.primary_key) {
-      const J& v = c.doc["key"].contains(k) ? c.doc["key"][k] : J(nullptr);
-      key += (key.empty() ? "" : ",") + v.dump();
-    }
-    if (c.doc.contains("old_key")) {
-      std::string old;
-      for (const auto& k : table.primary_key)
-        old += (old.empty() ? "" : ",") + c.doc["old_key"].value(k, J(nullptr)).dump();
-      lines->erase(old);
-    }
+    const std::string key = JsonKey(c.doc["key"], table);
+    if (c.doc.contains("old_key")) lines->erase(JsonKey(c.doc["old_key"], table));
     if (c.doc["op"] == "delete") {
       lines->erase(key);
     } else if (c.doc.contains("unchanged")) {

@@ -93,7 +93,7 @@ TEST(ChangeLog, ALineHoldsTheChangeItsKeyAndItsRecord) {
   StreamChange c = Change(ChangeOp::kUpdate, 5, Value(int64_t{9}), Value(Null{}), 0x16B3748, 3,
                           {false, false, true});
   c.old_key = {Value(int64_t{4})};
-  AppendChangeLine(c, line);
+  AppendChangeLine(c, RecordWriter(*c.table), line);
   EXPECT_EQ(line,
             "{\"op\":\"update\",\"position\":\"0/16B3748\",\"sequence\":3,\"commit_time\":"
             "\"2026-01-01T00:00:23.803720Z\",\"key\":{\"id\":5},\"row\":{\"id\":5,\"v\":9,"
