@@ -16,6 +16,11 @@ BENCH_BASELINE_DIR ?= build-baseline
 # stack.env's settings for the commands below, each only where the environment does not set
 # it (as scripts/* and the tests read it): `MYSQL_PORT=13306 make test` uses that port.
 ENV := . scripts/lib.sh && load_stack_env stack.env
+# ccache, when installed, caches compilations, shared between checkouts of this repository
+# (paths under the checkout hashed as relative ones, the build folder left out of the hash).
+CCACHE := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all setup build build-asan stack-up stack-down stack-status seed testdata demo test \
         test-unit test-asan bench format format-check clean
@@ -26,13 +31,13 @@ setup:
 	scripts/setup
 
 $(BUILD)/build.ninja:
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CCACHE)
 
 build: setup $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
 $(BUILD_ASAN)/build.ninja:
-	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDI_SANITIZE=ON
+	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDI_SANITIZE=ON $(CCACHE)
 
 build-asan: setup $(BUILD_ASAN)/build.ninja
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
