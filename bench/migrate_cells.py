@@ -12,9 +12,10 @@ from stack_sql import psql, sql_count
 from timing import median, median_of, peak_rss_mb, timed_full
 
 
-def start_ack(ack_server, port):
-    """The acknowledge-only DynamoDB endpoint, on core 0 when there are two."""
-    ack_cmd = [ack_server, str(port)]
+def start_ack(ack_server, port, options=()):
+    """The acknowledge-only DynamoDB endpoint (with its options), on core 0 when there are
+    two."""
+    ack_cmd = [ack_server, str(port)] + list(options)
     if shutil.which("taskset") and os.cpu_count() > 1:
         ack_cmd = ["taskset", "-c", "0"] + ack_cmd
     ack = subprocess.Popen(ack_cmd, stderr=subprocess.DEVNULL)

@@ -5,6 +5,7 @@ import os
 import sys
 
 from report_baseline import baseline_header, baseline_section, baseline_target
+from report_stream import stream_section, stream_targets
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -49,7 +50,7 @@ def targets(r):
         peak = max(max(x["peak_rss_mb"]) for x in r["memory"])
         out.append(f"| peak RSS scale ratio ≤ 1.2 and < 128 MB | highest ratio {worst:.2f}, "
                    f"highest peak {peak:.1f} MB | {held(worst <= 1.2 and peak < 128)} |")
-    return out + baseline_target(r) + [""]
+    return out + stream_targets(r) + baseline_target(r) + [""]
 
 
 def tools_section(r):
@@ -253,7 +254,7 @@ def main():
     out = header(r, os.path.basename(sys.argv[1]))
     out += targets(r) + startup_note(r) + baseline_section(r) + backups_section(r)
     out += tools_section(r) + migrations_section(r) + noindex_section(r)
-    out += restore_section(r) + memory_section(r) + micro_section(r)
+    out += restore_section(r) + memory_section(r) + stream_section(r) + micro_section(r)
     with open(sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
         f.write("\n".join(out) + "\n")
 

@@ -1,14 +1,15 @@
 """The benchmark harness behind `make bench`: backup throughput per source and codec against
 the plain tools, the SQL tables' backups against Sling and dlt, migration against moto and
 against an acknowledge-only endpoint, migration of a table without an index on its change
-column, restore against `psql \\copy`, memory at two scales, and the micro-benchmarks. Every
+column, restore against `psql \\copy`, memory at two scales, the change stream (changes/s,
+latency, memory) and the micro-benchmarks. Every
 figure is measured here (wall clock and the child's rusage: CPU seconds and peak RSS) and
 written to
 bench/results/<stamp>.json and BENCHMARKS.md, with the machine, the date and the commit.
 
 Usage: run_bench.py --binary build/data-ingestion --ack-server build/ack_server
                     [--micro build/micro_bench] [--scales 10,100] [--repeat 5]
-                    [--only backup,migrate,micro,sling,dlt,noindex,restore] [--ack-port 5990]
+                    [--only backup,migrate,micro,sling,dlt,noindex,restore,stream] [--ack-port 5990]
                     [--baseline HEAD~1|REF|none] [--baseline-dir build-baseline] [--jobs 2]
 A run with --only writes bench/results/partial/<stamp>.json and .md, not BENCHMARKS.md.
 Sling and dlt come from .venv-bench (scripts/setup bench). --baseline builds that commit's
@@ -30,10 +31,11 @@ from micro_cell import bench_micro, bench_startup
 from migrate_cells import bench_migrate, bench_noindex
 from restore_cell import bench_restore
 from stack_sql import ROOT, TABLES, stack_env
+from stream_cell import bench_stream
 from timing import machine
 from tools_cell import bench_tools
 
-CELLS = ("backup", "migrate", "micro", "sling", "dlt", "noindex", "restore")
+CELLS = ("backup", "migrate", "micro", "sling", "dlt", "noindex", "restore", "stream")
 
 
 def parse_args():
@@ -97,6 +99,8 @@ def run_cells(a, only, env, report, base, out_dir, s3_bucket):
                           a.repeat, a.ack_port, base)
         if "restore" in only and scale == max(scales):
             bench_restore(a.binary, env, scale, out_dir, report["restore"], a.repeat, base)
+    if "stream" in only:
+        bench_stream(a.binary, a.ack_server, env, out_dir, report["stream"], a.repeat, a.ack_port)
     report["memory"] = memory_across_scales(report["backups"], TABLES)
     if "micro" in only:
         report["micro"] = bench_micro(a.micro, a.repeat, base)
@@ -112,7 +116,7 @@ def main():
     report = {"date": stamp, "commit": commit, "machine": machine(), "repeat": a.repeat,
               "short_run": {"seconds": SHORT_RUN_S, "repeat": a.repeat * SHORT_RUN_REPEATS},
               "backups": [], "tools": [], "noindex": [], "restore": [],
-              "migrations": [], "memory": [], "micro": None}
+              "migrations": [], "memory": [], "micro": None, "stream": {}}
     if a.only:
         report["only"] = sorted(only)
     out_dir = tempfile.mkdtemp(prefix="di-bench-")

@@ -61,12 +61,16 @@ def sql_count(engine, table, env):
                               capture_output=True, text=True).stdout.strip())
 
 
-def psql(sql, env):
-    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", env["POSTGRES_HOST"],
-                    "-p", env["POSTGRES_PORT"], "-U", env["POSTGRES_USER"], "-d",
-                    env["POSTGRES_DATABASE"], "-c", sql],
-                   env=dict(env, PGPASSWORD=env["POSTGRES_PASSWORD"]), check=True,
-                   capture_output=True)
+def psql(sql, env, script=False):
+    """Runs sql (one -c: one transaction; with script, read from stdin: a transaction per
+    statement); its output, unaligned and without headers."""
+    return subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h",
+                           env["POSTGRES_HOST"], "-p", env["POSTGRES_PORT"], "-U",
+                           env["POSTGRES_USER"], "-d", env["POSTGRES_DATABASE"]]
+                          + ([] if script else ["-c", sql]),
+                          input=sql if script else None,
+                          env=dict(env, PGPASSWORD=env["POSTGRES_PASSWORD"]), check=True,
+                          capture_output=True, text=True).stdout
 
 
 def psql_on(db, sql, env):

@@ -65,6 +65,9 @@ CliParse ParseCommandLine(int argc, const char* const* argv) {
                "setup: also set up PostgreSQL change capture (the publication and a permanent "
                "replication slot, whose WAL the server keeps until a stream reads it); api: "
                "also run the change stream (--mode stream) inside the service");
+  app.add_flag("--catch-up", o.catch_up,
+               "stream: apply every change committed before the stream started, confirm it, "
+               "and exit 0 (a stream run as a batch, e.g. from cron)");
   app.add_flag("--print-config", o.print_config,
                "Print the effective configuration (secrets masked) and exit");
   app.add_option("--env-file", o.env_file, "Read variables from this file (default ./.env)");

@@ -30,6 +30,8 @@ struct CliOptions {
   bool with_scheduler = false;
   // setup: also PostgreSQL's publication and replication slot; api: run the stream inside
   bool with_stream = false;
+  // stream: stop once every change committed before the stream started is applied
+  bool catch_up = false;
   bool print_config = false;
   std::string env_file = ".env";
   bool env_file_given = false;

@@ -149,6 +149,7 @@ int RunStreamMode(const di::Config& config, const di::Env& env, const di::CliOpt
   di::StreamOptions o;
   o.tables = opts.tables;
   o.stop = &g_stop;
+  o.catch_up = opts.catch_up;
   // The crash tests' hook (docs/configuration.md, "Read outside the configuration"):
   // DI_STREAM_CRASH_AT=<batch>:<point> SIGKILLs the process at that point of that batch.
   if (const char* at = std::getenv("DI_STREAM_CRASH_AT")) {
@@ -163,7 +164,9 @@ int RunStreamMode(const di::Config& config, const di::Env& env, const di::CliOpt
   auto s = di::RunStream((*app)->world(), mapping, o,
                          [](const std::string& line) { di::GetLogger("stream")->info(line); });
   if (!s.ok()) return Fail(kExitFailed, "stream: " + s.message());
-  di::GetLogger("stream")->info("stopped; everything applied is confirmed to the source");
+  di::GetLogger("stream")->info(opts.catch_up && !g_stop
+                                    ? "caught up; everything applied is confirmed to the source"
+                                    : "stopped; everything applied is confirmed to the source");
   return 0;
 }
 
@@ -400,6 +403,8 @@ int main(int argc, char** argv) {
                 "--table applies to --mode backup, sync, verify, restore and stream; --mode " +
                     di::ModeName(mode) +
                     " runs every mapped table (choose them with MAPPING_FILE)");
+  if (opts.catch_up && mode != Mode::kStream)
+    return Fail(kExitUsage, "--catch-up applies to --mode stream only");
   switch (mode) {
     case Mode::kSetup:
       return RunSetupMode(*config, *env, opts, *mapping);

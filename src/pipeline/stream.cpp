@@ -4,6 +4,8 @@
 #include <memory>
 #include <set>
 
+#include "core/strings.h"
+#include "pipeline/run.h"
 #include "pipeline/setup.h"
 #include "pipeline/stream_sinks.h"
 #include "sources/pg_change_stream.h"
@@ -78,6 +80,37 @@ Result<StreamTables> PickStreamTables(const Config& config,
   if (out.mapped.empty())
     return InvalidArgument("no mapped PostgreSQL table to stream (MAPPING_FILE maps none)");
   return out;
+}
+
+// The mapped tables with no snapshot recorded get one: a migrate of just them (its reads
+// share a snapshot exported by a temporary replication slot, whose place it records), so
+// the stream takes over from there. Its report is written like any migrate's.
+Status TakeInitialSnapshot(const RunWorld& world, const std::vector<TableMapping>& mapping,
+                           const StreamTables& tables, const StreamOptions& options,
+                           const std::function<void(const std::string&)>& log) {
+  std::vector<TableMapping> missing;
+  for (const auto& m : mapping) {
+    if (m.engine != Engine::kPostgres ||
+        std::find(tables.mapped.begin(), tables.mapped.end(), m.table) == tables.mapped.end())
+      continue;
+    ASSIGN_OR_RETURN(nlohmann::json snap, world.state->GetSnapshot(Engine::kPostgres, m.table));
+    if (!snap.is_object() || !snap.contains("snapshot")) missing.push_back(m);
+  }
+  if (missing.empty()) return Status::Ok();
+  std::vector<std::string> names;
+  for (const auto& m : missing) names.push_back(m.Name());
+  log("stream: no snapshot recorded for " + JoinHuman(names, " and ") +
+      ": taking one first (a migrate of " + (names.size() == 1 ? "it" : "them") + ")");
+  RunHooks hooks;
+  hooks.stop = options.stop;
+  RunOutcome out = RunMigrate(world, missing, log, hooks);
+  if (out.status == RunState::kSuccess) return Status::Ok();
+  if (out.status == RunState::kStopped) return Status::Ok();  // the caller sees the stop
+  return Unavailable("the initial snapshot (migrate run " + out.run_id + ") ended " +
+                     RunStateName(out.status) +
+                     (out.report_key.empty() ? "" : ", report " + out.report_key) +
+                     "; mend what its report names and start the stream "
+                     "again (the migrate resumes where it stopped)");
 }
 
 // Where each table's changes start (its last migrate's snapshot), checked against the slot:
@@ -197,13 +230,24 @@ class Runner {
       pause = std::min<std::chrono::milliseconds>(pause * 2, kMaxPause);
     }
     state_->Update([](StreamState::View& v) { v.state = "stopped"; });
+    auto v = state_->Get();
+    log_("stream: " + std::to_string(v.changes) + " changes applied in all; confirmed " +
+         v.confirmed);
     return Status::Ok();
   }
 
   StreamState* state() { return state_; }
 
  private:
-  bool Stopped() const { return o_.stop && o_.stop->load(); }
+  bool Stopped() const { return caught_up_ || (o_.stop && o_.stop->load()); }
+
+  // With --catch-up: true (and the runner stops) once the confirmed place reached the end.
+  bool CaughtUp(const ChangeStream& stream) {
+    if (!end_) return false;
+    auto at = pgoutput::ParseLsn(stream.Confirmed());
+    caught_up_ = at.ok() && *at >= end_;
+    return caught_up_;
+  }
 
   void Sleep(std::chrono::milliseconds d) {
     const auto until = std::chrono::steady_clock::now() + d;
@@ -249,6 +293,7 @@ class Runner {
       if (counted && o_.after) o_.after("confirmed", batches_);
       *pause = world_.config.run.retry_delay;  // a batch went through: the next pause is short
       Report(batch, *stream);
+      if (pending.empty() && CaughtUp(*stream)) break;
       if (std::chrono::steady_clock::now() - *last_log > kLogEvery) {
         auto v = state_->Get();
         log_("stream: " + std::to_string(v.changes - *logged) + " changes in the last " +
@@ -290,12 +335,15 @@ class Runner {
   StreamState* state_;
   std::string run_id_ = "stream";
   const StreamTables* tables_ = nullptr;
-  int64_t batches_ = 0;     // with changes, since the start
+  int64_t batches_ = 0;  // with changes, since the start
+  uint64_t end_ = 0;     // --catch-up: the place to reach (0: none)
+  bool caught_up_ = false;
   double applied_lag_ = 0;  // the lag when the last batch was applied, and when that was
   std::chrono::steady_clock::time_point last_applied_ = std::chrono::steady_clock::now();
 
  public:
   void set_run_id(std::string id) { run_id_ = std::move(id); }
+  void set_end(uint64_t lsn) { end_ = lsn; }
 };
 
 }  // namespace
@@ -316,7 +364,15 @@ Status RunStream(const RunWorld& world, const std::vector<TableMapping>& mapping
   po.publication = world.config.stream.publication;
   po.tables = tables.All();
   ASSIGN_OR_RETURN(PgSlotStatus slot, PgSlot(po.db, po.slot));
+  RETURN_IF_ERROR(TakeInitialSnapshot(world, mapping, tables, options, log));
+  if (options.stop && options.stop->load()) return Status::Ok();
   RETURN_IF_ERROR(StartPlaces(world, tables, slot.confirmed, &po));
+  if (options.catch_up) {
+    ASSIGN_OR_RETURN(std::string end, PgMarkEnd(po.db));
+    ASSIGN_OR_RETURN(uint64_t lsn, pgoutput::ParseLsn(end));
+    runner.set_end(lsn);
+    log("stream: catching up to " + end + ", then stopping");
+  }
   const auto now = world.clock.Now();
   runner.set_run_id(std::to_string(
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count()));

@@ -7,8 +7,10 @@
 //
 // Each table starts where its last migrate's snapshot was read (the state table's snapshot
 // record): the changes of transactions that committed before it are in that copy and are
-// passed over. A table whose snapshot is older than the slot's confirmed place, and that no
-// stream has followed since, is refused: the changes in between are lost to the slot.
+// passed over. A table with no snapshot recorded gets its own first: a migrate of those
+// tables (pipeline/run.h, reading inside a snapshot exported by a replication slot) before
+// the stream opens. A table whose snapshot is older than the slot's confirmed place, and that
+// no stream has followed since, is refused: the changes in between are lost to the slot.
 //
 // A target that fails (moto stopped, the warehouse down) pauses the stream: it retries with
 // backoff (RETRY_DELAY, doubling, at most a minute) from the last confirmed place, the lag
@@ -59,14 +61,17 @@ struct StreamOptions {
   const std::atomic<bool>* stop = nullptr;
   std::chrono::milliseconds wait{200};  // the longest a batch waits for changes
   StreamState* state = nullptr;         // optional: kept up to date
+  // Stop (OK) once every change committed before the stream opened is applied and confirmed.
+  bool catch_up = false;
   // Test hook (the crash tests): called after each sink applied a batch with changes (its
   // name: "changelog", "dynamodb", "warehouse") and after the batch's place was confirmed
   // ("confirmed"), with the count of such batches since the start (1, 2...).
   std::function<void(const std::string& point, int64_t batch)> after;
 };
 
-// Runs until `stop` is set (then returns OK, everything applied confirmed) or a problem no
-// retry can mend (no slot, a table without a snapshot, the mapping): its error names the fix.
+// Runs until `stop` is set or, with catch_up, the stream has caught up (then returns OK,
+// everything applied confirmed), or a problem no retry can mend (no slot, a table without a
+// snapshot, the mapping): its error names the fix.
 Status RunStream(const RunWorld& world, const std::vector<TableMapping>& mapping,
                  const StreamOptions& options, const std::function<void(const std::string&)>& log);
 

@@ -260,6 +260,20 @@ Result<PgSlotStatus> PgSlot(const SqlSettings& db, const std::string& slot) {
   return PgSlotStatus{rows[0][0], std::atoll(rows[0][4].c_str())};
 }
 
+Result<std::string> PgMarkEnd(const SqlSettings& db) {
+  ASSIGN_OR_RETURN(auto repl, PgReplication::Connect(db));
+  auto rows =
+      repl->Query("SELECT pg_logical_emit_message(false, 'data-ingestion', 'catch-up')::text");
+  if (!rows.ok())
+    return Status(rows.status().code(),
+                  repl->where() + ": could not mark where the stream catches up (" +
+                      rows.status().message() +
+                      "); the user needs EXECUTE on pg_logical_emit_message, or run the stream "
+                      "without --catch-up");
+  if (rows->empty()) return Internal(repl->where() + ": pg_logical_emit_message gave no place");
+  return (*rows)[0][0];
+}
+
 Result<std::unique_ptr<ChangeStream>> OpenPgChangeStream(const PgStreamOptions& options) {
   ASSIGN_OR_RETURN(PgSlotStatus slot, PgSlot(options.db, options.slot));
   ASSIGN_OR_RETURN(uint64_t slot_at, pgoutput::ParseLsn(slot.confirmed));

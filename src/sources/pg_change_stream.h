@@ -45,6 +45,11 @@ struct PgSlotStatus {
 // slot.
 Result<PgSlotStatus> PgSlot(const SqlSettings& db, const std::string& slot);
 
+// A place in the server's WAL after every transaction committed so far: a logical message
+// ("data-ingestion", "catch-up") written now, outside any transaction, which no publication
+// sends. A stream whose confirmed place reaches it has applied all of them.
+Result<std::string> PgMarkEnd(const SqlSettings& db);
+
 Result<std::unique_ptr<ChangeStream>> OpenPgChangeStream(const PgStreamOptions& options);
 
 }  // namespace di

@@ -240,6 +240,11 @@ TEST(Backup, TableOptionOutsideItsModesIsRefused) {
                      "migrate runs every mapped table (choose them with MAPPING_FILE)"),
             std::string::npos)
       << out;
+  EXPECT_EQ(
+      RunCommand(StackEnv("S3_BUCKET_NAME=file:///tmp/x") + DI_BINARY + " --mode backup --catch-up",
+                 &out),
+      2);
+  EXPECT_NE(out.find("--catch-up applies to --mode stream only"), std::string::npos) << out;
 }
 
 }  // namespace

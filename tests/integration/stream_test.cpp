@@ -299,6 +299,29 @@ TEST_F(StreamTest, KilledTwentyTimesUnderWritesItLosesNothing) {
   ExpectTargetsEqualTheSource();
 }
 
+// With no migrate before it, the stream takes its own snapshot (a migrate of its tables
+// inside a snapshot a slot exported) under writes, then follows from there; --catch-up stops
+// it, exit 0, once everything committed before it started is applied. A second --catch-up
+// after the writers stopped leaves every target equal to the source.
+TEST_F(StreamTest, WithoutAMigrateItTakesItsOwnSnapshotAndCatchUpStopsIt) {
+  std::string out;
+  ASSERT_EQ(RunCommand(Env() + DI_BINARY + " --mode setup --with-stream", &out), 0) << out;
+  StartWriters();
+  WaitForWrites(5);  // changes committed after the slot, before the snapshot
+  const std::string catch_up = Env() + DI_BINARY + " --mode stream --catch-up >>" + log_ + " 2>&1";
+  std::string log;
+  const int first = RunCommand(catch_up, &out);
+  RunCommand("cat " + log_, &log);
+  ASSERT_EQ(first, 0) << log;
+  EXPECT_NE(log.find("no snapshot recorded for postgresql." + plain_), std::string::npos) << log;
+  EXPECT_NE(log.find("caught up; everything applied is confirmed"), std::string::npos) << log;
+  StopWriters();
+  ASSERT_EQ(RunCommand(catch_up, &out), 0) << out;
+  RunCommand("cat " + log_, &log);
+  EXPECT_EQ(Count("taking one first"), "1\n") << log;  // the second run had its snapshot
+  ExpectTargetsEqualTheSource();
+}
+
 // The stream inside the API: `--mode api --with-stream` runs it; GET /stream, /metrics and
 // /health report it; POST /stream/stop and /stream/start steer it (409 while it runs); SIGTERM
 // stops it with everything confirmed, and the targets equal the source.

@@ -32,6 +32,10 @@ TEST(Cli, ModesAndOptions) {
   r = Parse({"--print-config"});
   ASSERT_TRUE(r.options);
   EXPECT_TRUE(r.options->print_config);
+  r = Parse({"--mode", "stream", "--catch-up"});
+  ASSERT_TRUE(r.options);
+  EXPECT_TRUE(r.options->catch_up);
+  EXPECT_FALSE(Parse({"--mode", "stream"}).options->catch_up);
 }
 
 TEST(Cli, BadUsageIsNamed) {
