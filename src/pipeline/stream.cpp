@@ -10,7 +10,6 @@
 #include "pipeline/stream_sinks.h"
 #include "sources/pg_change_stream.h"
 #include "sources/pgoutput.h"
-#include "sources/prefetch_stream.h"
 
 namespace di {
 
@@ -263,9 +262,7 @@ class Runner {
   Status Session(const PgStreamOptions& po, size_t max_changes, std::chrono::milliseconds* pause,
                  std::chrono::steady_clock::time_point* last_log, int64_t* logged) {
     ASSIGN_OR_RETURN(auto sinks, OpenSinks(world_, mapping_, *tables_, run_id_));
-    ASSIGN_OR_RETURN(auto source, OpenPgChangeStream(po));
-    // Read ahead: the next batches are decoded while this one is applied.
-    auto stream = Prefetched(std::move(source), max_changes, o_.wait);
+    ASSIGN_OR_RETURN(auto stream, OpenPgChangeStream(po));
     state_->Update([&](StreamState::View& v) {
       v.state = "running";
       v.where = stream->where();
