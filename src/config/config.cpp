@@ -211,6 +211,7 @@ Result<Config> LoadConfig(const Env& env) {
   cfg.stream.slot =
       r.Checked("STREAM_SLOT", "data_ingestion", ValidateReplicationName, Secret::kNo, false);
   cfg.stream.max_lag_seconds = r.Int("STREAM_MAX_LAG_SECONDS", 60, 1, 86400);
+  cfg.stream.change_log_seconds = r.Int("STREAM_CHANGE_LOG_SECONDS", 10, 0, 3600);
 
   cfg.schedule.backup = r.Checked("BACKUP_SCHEDULE", "0 2 * * *", CheckCron, Secret::kNo, false);
   cfg.schedule.sync = r.Checked("SYNC_SCHEDULE", "*/30 * * * *", CheckCron, Secret::kNo, false);

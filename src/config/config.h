@@ -84,6 +84,7 @@ struct StreamSettings {
   std::string publication = "data_ingestion";  // STREAM_PUBLICATION
   std::string slot = "data_ingestion";         // STREAM_SLOT
   int max_lag_seconds = 60;                    // STREAM_MAX_LAG_SECONDS: /health degraded past it
+  int change_log_seconds = 10;  // STREAM_CHANGE_LOG_SECONDS: changes per change log object
 };
 
 struct LogSettings {

@@ -171,8 +171,9 @@ Result<Sinks> OpenSinks(const RunWorld& world, const std::vector<TableMapping>& 
                         const StreamTables& tables, const std::string& run_id) {
   Sinks s;
   const Config& c = world.config;
-  s.list.push_back(std::make_unique<ChangeLogSink>(world.store, c.s3.backup_folder,
-                                                   c.s3.compression, tables.from));
+  s.list.push_back(std::make_unique<ChangeLogSink>(
+      world.store, c.s3.backup_folder, c.s3.compression, tables.from,
+      std::chrono::seconds(c.stream.change_log_seconds)));
   const bool dynamo = std::any_of(mapping.begin(), mapping.end(), [](const TableMapping& m) {
     return m.engine == Engine::kPostgres && m.dynamodb;
   });
@@ -203,7 +204,14 @@ class Runner {
     int64_t logged = 0;
     while (!Stopped()) {
       Status s = Session(po, max_changes, &pause, &last_log, &logged);
-      if (Stopped()) break;
+      if (Stopped()) {
+        if (!s.ok())
+          log_(
+              "stream: stopping with the last changes unconfirmed (the next start gives them "
+              "again): " +
+              OneLine(s.message()));
+        break;
+      }
       if (s.code() == StatusCode::kNotFound || s.code() == StatusCode::kInvalidArgument) {
         state_->Update([&](StreamState::View& v) {
           v.state = "failed";
@@ -241,12 +249,25 @@ class Runner {
  private:
   bool Stopped() const { return caught_up_ || (o_.stop && o_.stop->load()); }
 
-  // With --catch-up: true (and the runner stops) once the confirmed place reached the end.
-  bool CaughtUp(const ChangeStream& stream) {
-    if (!end_) return false;
-    auto at = pgoutput::ParseLsn(stream.Confirmed());
-    caught_up_ = at.ok() && *at >= end_;
-    return caught_up_;
+  // With --catch-up: whether `place` (applied, between transactions) reached the end.
+  bool Reached(const std::string& place) const {
+    if (!end_ || place.empty()) return false;
+    auto at = pgoutput::ParseLsn(place);
+    return at.ok() && *at >= end_;
+  }
+
+  static bool Holding(const Sinks& sinks) {
+    return std::any_of(sinks.list.begin(), sinks.list.end(),
+                       [](const auto& s) { return s->holding(); });
+  }
+  // Everything held made durable, then `pending` confirmed (a stop, or the catch-up's end).
+  static Status FlushAndConfirm(Sinks& sinks, ChangeStream& stream, std::string* pending) {
+    for (auto& sink : sinks.list)
+      if (Status s = sink->Flush(); !s.ok()) return Unavailable(sink->name() + ": " + s.message());
+    if (pending->empty()) return Status::Ok();
+    RETURN_IF_ERROR(stream.Confirm(*pending));
+    pending->clear();
+    return Status::Ok();
   }
 
   void Sleep(std::chrono::milliseconds d) {
@@ -271,6 +292,7 @@ class Runner {
     log_("stream: following " + stream->where() + " from " + stream->Confirmed());
     StreamBatch batch;
     std::string pending;  // a place applied, not yet confirmed
+    bool mid = false;     // the last batch ended inside a source transaction
     while (!Stopped()) {
       RETURN_IF_ERROR(stream->Next(&batch, max_changes, o_.wait));
       for (const auto& w : batch.warnings) log_("stream: WARNING " + w);
@@ -284,16 +306,23 @@ class Runner {
         if (counted && o_.after) o_.after(sink->name(), batches_);
       }
       // A sink may hold a batch that ends inside a source transaction open until the batch
-      // that ends it (the warehouse's one transaction): only then is the place confirmed.
+      // that ends it (the warehouse's one transaction): only then is the place confirmed;
+      // and not while a sink holds changes (the change log gathering an object's worth).
       if (!batch.resume.empty()) pending = batch.resume;
-      if (!batch.mid_transaction && !pending.empty()) {
+      mid = batch.mid_transaction;
+      const bool end = !mid && (Reached(pending) || Reached(stream->Confirmed()));
+      if (end) RETURN_IF_ERROR(FlushAndConfirm(sinks, *stream, &pending));
+      if (!mid && !pending.empty() && !Holding(sinks)) {
         RETURN_IF_ERROR(stream->Confirm(pending));
         pending.clear();
       }
       if (counted && o_.after) o_.after("confirmed", batches_);
       *pause = world_.config.run.retry_delay;  // a batch went through: the next pause is short
       Report(batch, *stream);
-      if (pending.empty() && CaughtUp(*stream)) break;
+      if (end) {
+        caught_up_ = true;
+        break;
+      }
       if (std::chrono::steady_clock::now() - *last_log > kLogEvery) {
         auto v = state_->Get();
         log_("stream: " + std::to_string(v.changes - *logged) + " changes in the last " +
@@ -304,6 +333,9 @@ class Runner {
         *last_log = std::chrono::steady_clock::now();
       }
     }
+    // Stopped between transactions: what the sinks hold is made durable and confirmed.
+    if (!mid && !caught_up_) RETURN_IF_ERROR(FlushAndConfirm(sinks, *stream, &pending));
+    state_->Update([&](StreamState::View& v) { v.confirmed = stream->Confirmed(); });
     return Status::Ok();
   }
 

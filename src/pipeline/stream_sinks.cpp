@@ -72,40 +72,61 @@ bool Applies(const StreamFrom& from, const StreamChange& change) {
   return it != from.end() && change.order >= it->second;
 }
 
+struct ChangeLogSink::Held {
+  std::string lines;
+  std::string first, last;  // the places of its first and last change
+  const TableInfo* described = nullptr;
+  std::optional<RecordWriter> record;  // for rows of `described`
+  std::shared_ptr<const TableInfo> table;
+};
+
 ChangeLogSink::ChangeLogSink(ObjectStore& store, std::string backup_folder, Compression codec,
-                             StreamFrom from)
-    : store_(store), folder_(std::move(backup_folder)), codec_(codec), from_(std::move(from)) {}
+                             StreamFrom from, std::chrono::milliseconds hold)
+    : store_(store),
+      folder_(std::move(backup_folder)),
+      codec_(codec),
+      from_(std::move(from)),
+      hold_(hold) {}
+
+ChangeLogSink::~ChangeLogSink() = default;
 
 Status ChangeLogSink::Apply(const StreamBatch& batch) {
-  // One object per table, its changes in the batch's order.
-  std::map<std::string, std::vector<const StreamChange*>> by_table;
-  std::vector<std::string> order;
   for (const auto& c : batch.changes) {
     if (!Applies(from_, c)) continue;
-    auto& list = by_table[c.table->name];
-    if (list.empty()) order.push_back(c.table->name);
-    list.push_back(&c);
-  }
-  auto compressor = MakeCompressor(codec_);
-  for (const auto& name : order) {
-    const auto& list = by_table[name];
-    std::string lines, data;
+    auto& h = held_[c.table->name];
+    if (!h) h = std::make_unique<Held>();
+    if (held_bytes_ == 0) held_since_ = std::chrono::steady_clock::now();
+    const size_t before = h->lines.size();
+    if (h->lines.empty()) h->first = ChangeLogPlace(c);
+    h->last = ChangeLogPlace(c);
     // A record writer per description of the table (a column added makes another).
-    const TableInfo* described = nullptr;
-    std::optional<RecordWriter> record;
-    for (const StreamChange* c : list) {
-      if (c->table.get() != described) record.emplace(*(described = c->table.get()));
-      AppendChangeLine(*c, *record, lines);
-      lines += '\n';
-    }
-    RETURN_IF_ERROR(compressor->Whole(lines, data));
-    const TableInfo& t = *list.front()->table;
-    std::string prefix = BackupPrefix(folder_, t.engine, t.name, "changes");
-    const std::string key = prefix + ChangeLogPlace(*list.front()) + "-" +
-                            ChangeLogPlace(*list.back()) + ".jsonl" + CodecExtension(codec_);
+    if (c.table.get() != h->described) h->record.emplace(*(h->described = c.table.get()));
+    h->table = c.table;
+    AppendChangeLine(c, *h->record, h->lines);
+    h->lines += '\n';
+    held_bytes_ += h->lines.size() - before;
+  }
+  if (held_bytes_ > 0 &&
+      (held_bytes_ >= kHoldBytes || std::chrono::steady_clock::now() - held_since_ >= hold_))
+    return Flush();
+  return Status::Ok();
+}
+
+// One object per table held, its changes in log order.
+Status ChangeLogSink::Flush() {
+  auto compressor = MakeCompressor(codec_);
+  for (auto& [name, h] : held_) {
+    if (h->lines.empty()) continue;
+    std::string data;
+    RETURN_IF_ERROR(compressor->Whole(h->lines, data));
+    const std::string key = BackupPrefix(folder_, h->table->engine, name, "changes") + h->first +
+                            "-" + h->last + ".jsonl" + CodecExtension(codec_);
     RETURN_IF_ERROR(store_.Put(key, data, "application/x-ndjson"));
+    held_bytes_ -= h->lines.size();
+    h->lines.clear();
     ++objects_;
   }
+  held_bytes_ = 0;
   return Status::Ok();
 }
 

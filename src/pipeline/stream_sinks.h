@@ -4,9 +4,11 @@
 // batch that ends it — so the stream confirms a place to the source only after a batch that
 // ends between transactions has been applied by every sink.
 //
-// - ChangeLogSink: the S3 change log (docs/formats.md, Change logs): per table and batch one
-//   object `<folder>/<engine>/<table>/changes/<from>-<to>.jsonl<ext>`, one change a line,
-//   stored whole (listed only when complete).
+// - ChangeLogSink: the S3 change log (docs/formats.md, Change logs): per table one object
+//   `<folder>/<engine>/<table>/changes/<from>-<to>.jsonl<ext>`, one change a line, stored
+//   whole (listed only when complete), for the changes of up to STREAM_CHANGE_LOG_SECONDS
+//   (or 8 MB of lines): it holds them meanwhile (holding()), and the stream confirms nothing
+//   while a sink holds changes.
 // - DynamoStreamSink: the mapped tables' DynamoDB items, put and deleted by key; a change of
 //   an embedded child table (or of a row whose values the source did not all send) rewrites
 //   the item from the source's current rows.
@@ -19,6 +21,7 @@
 // for the same batch again (the stream retries it after a pause).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -49,6 +52,10 @@ class StreamSink {
   virtual ~StreamSink() = default;
   virtual std::string name() const = 0;  // "changelog", "dynamodb", "warehouse"
   virtual Status Apply(const StreamBatch& batch) = 0;
+  // Whether changes applied are held, not yet durable (the stream confirms none meanwhile).
+  virtual bool holding() const { return false; }
+  // Makes what it holds durable now (before the stream confirms its last place and stops).
+  virtual Status Flush() { return Status::Ok(); }
 };
 
 // A change's place as a change log object's name sorts it (pipeline/change_log.h).
@@ -62,17 +69,28 @@ void AppendChangeLine(const StreamChange& change, const RecordWriter& record, st
 class ChangeLogSink : public StreamSink {
  public:
   // `from`: the tables whose changes are logged (the mapped ones; not a child table followed
-  // only for the items that embed it).
-  ChangeLogSink(ObjectStore& store, std::string backup_folder, Compression codec, StreamFrom from);
+  // only for the items that embed it). `hold`: how long changes are gathered into one object
+  // per table (0: an object per table and batch); kHoldBytes of lines are written at once.
+  ChangeLogSink(ObjectStore& store, std::string backup_folder, Compression codec, StreamFrom from,
+                std::chrono::milliseconds hold = std::chrono::milliseconds(0));
+  ~ChangeLogSink() override;
   std::string name() const override { return "changelog"; }
   Status Apply(const StreamBatch& batch) override;
+  bool holding() const override { return held_bytes_ > 0; }
+  Status Flush() override;
   int64_t objects() const { return objects_; }
+  static constexpr size_t kHoldBytes = 8 << 20;
 
  private:
+  struct Held;  // one table's lines not yet stored
   ObjectStore& store_;
   const std::string folder_;
   const Compression codec_;
   const StreamFrom from_;
+  const std::chrono::milliseconds hold_;
+  std::map<std::string, std::unique_ptr<Held>> held_;
+  size_t held_bytes_ = 0;
+  std::chrono::steady_clock::time_point held_since_;
   int64_t objects_ = 0;
 };
 

@@ -149,6 +149,28 @@ TEST_F(ChangeLogRead, EveryChangeOnceInLogOrderAfterARestartWroteSomeAgain) {
   EXPECT_EQ(later[0].substr(0, 32), "0000000000000300.00000000 delete");
 }
 
+TEST_F(ChangeLogRead, HeldChangesMakeOneObjectWhenFlushedAndNoneBefore) {
+  auto a = Change(ChangeOp::kInsert, 1, Value(int64_t{1}), Value("a"), 0x100, 0);
+  auto b = Change(ChangeOp::kUpdate, 1, Value(int64_t{2}), Value("b"), 0x200, 0);
+  ChangeLogSink sink(*store_, "backups", Compression::kGzip, {{"users", 0}}, std::chrono::hours(1));
+  StreamBatch batch;
+  batch.changes = {a};
+  ASSERT_TRUE(sink.Apply(batch).ok());
+  batch.changes = {b};
+  ASSERT_TRUE(sink.Apply(batch).ok());
+  EXPECT_TRUE(sink.holding());
+  EXPECT_TRUE(Read("").empty());  // nothing stored yet
+  EXPECT_EQ(sink.objects(), 0);
+  ASSERT_TRUE(sink.Flush().ok());
+  EXPECT_FALSE(sink.holding());
+  EXPECT_EQ(sink.objects(), 1);
+  auto got = Read("");
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].substr(0, 32), "0000000000000200.00000000 update");
+  ASSERT_TRUE(sink.Flush().ok());  // nothing held: no object
+  EXPECT_EQ(sink.objects(), 1);
+}
+
 TEST_F(ChangeLogRead, OnlyChangesAfterTheTablesSnapshotAreLogged) {
   auto a = Change(ChangeOp::kInsert, 1, Value(int64_t{1}), Value("a"), 0x100, 0);
   auto b = Change(ChangeOp::kUpdate, 1, Value(int64_t{2}), Value("b"), 0x200, 0);
