@@ -73,6 +73,20 @@ def dynamodb_needs(target, region, body):
             for t in tables]
 
 
+def recorded(text):
+    """The entries of a recording. moto writes an entry and its newline in two writes, so a
+    request answered at the same time can put its entry in between: the file is read as a
+    sequence of JSON values, not as lines."""
+    decoder, at = json.JSONDecoder(), 0
+    while True:
+        while at < len(text) and text[at].isspace():
+            at += 1
+        if at == len(text):
+            return
+        entry, at = decoder.raw_decode(text, at)
+        yield entry
+
+
 def main():
     recording, keys_file, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
     with open(keys_file) as f:
@@ -86,8 +100,8 @@ def main():
     used = {name: set() for name in policies}
     refused = []
     with open(recording) as f:
-        entries = [json.loads(line) for line in f if line.strip()]
-    for entry in entries:
+        text = f.read()
+    for entry in recorded(text):
         headers = {k.lower(): v for k, v in entry["headers"].items()}
         scope = re.search(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/",
                           headers.get("authorization", ""))
