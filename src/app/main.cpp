@@ -94,9 +94,11 @@ int Finish(const std::string& mode, const di::RunOutcome& outcome, di::ObjectSto
   }
   if (outcome.status != di::RunState::kSuccess)
     return Fail(kExitFailed, mode + " " + di::RunStateName(outcome.status) + ": " +
-                                 (outcome.report_key.empty() && !outcome.problems.empty()
+                                 (!outcome.report_key.empty() ? "see the report for what failed"
+                                  : !outcome.problems.empty()
                                       ? outcome.problems[0]
-                                      : "see the report for what failed"));
+                                      : "each table's error is in the lines above (the report "
+                                        "could not be written)"));
   return 0;
 }
 

@@ -87,12 +87,22 @@ Result<HttpResponse> AwsClient::Send(HttpRequest request, const ErrorParser& par
   }
 }
 
-Status ErrorStatus(const std::string& service, const AwsError& e, const std::string& hint) {
+std::string LacksPermission(const Permission& needed) {
+  return "The credentials lack the permission " + needed.action + " on " + needed.resource +
+         ": grant it to their IAM user or role (docs/iam/ has the policy each mode needs)";
+}
+
+Status ErrorStatus(const std::string& service, const AwsError& e, const std::string& hint,
+                   const Permission& needed) {
   std::string msg = service + " " + (e.code.empty() ? "error" : e.code) +
                     (e.message.empty() ? "" : ": " + e.message) + " (HTTP " +
                     std::to_string(e.http_status) +
                     (e.request_id.empty() ? "" : ", request id " + e.request_id) + ")";
   if (!hint.empty()) msg += ". " + hint;
+  const bool denied = e.code == "AccessDenied" || e.code == "AccessDeniedException" ||
+                      (e.http_status == 403 && (e.code.empty() || e.code == "Forbidden"));
+  if (denied && !needed.action.empty())
+    return Unauthenticated(msg + ". " + LacksPermission(needed));
   static const char* kAuth[] = {"InvalidAccessKeyId",
                                 "SignatureDoesNotMatch",
                                 "UnrecognizedClientException",

@@ -59,9 +59,22 @@ class AwsClient {
   std::function<double()> jitter_;
 };
 
+// The IAM permission a call needs: the action AWS checks ("s3:ListBucket" for HeadBucket) and
+// the resource it checks it on ("arn:aws:s3:::bucket/key", "table cinema-users").
+struct Permission {
+  std::string action;
+  std::string resource;
+};
+
 // "S3 NoSuchBucket: The specified bucket does not exist (HTTP 404, request id X)" as a Status
 // whose code follows the error (NotFound, Unauthenticated, Throttled, Unavailable...), with
-// `hint` appended when given.
-Status ErrorStatus(const std::string& service, const AwsError& error, const std::string& hint = "");
+// `hint` appended when given. An access denial (AccessDenied, AccessDeniedException, a bare
+// 403) of a call whose `needed` permission is given says the credentials lack that
+// permission on that resource (docs/iam/ has each mode's policy).
+Status ErrorStatus(const std::string& service, const AwsError& error, const std::string& hint = "",
+                   const Permission& needed = {});
+// "The credentials lack the permission <action> on <resource>: grant it ...", the sentence an
+// access denial ends with.
+std::string LacksPermission(const Permission& needed);
 
 }  // namespace di::aws

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <thread>
 
+#include "aws/xml.h"
 #include "core/strings.h"
 
 namespace di::aws {
@@ -51,6 +52,15 @@ AwsError ParseDynamoError(const HttpResponse& r) {
     std::string type = j.value("__type", "");
     e.code = type.substr(type.find('#') == std::string::npos ? 0 : type.find('#') + 1);
     e.message = j.contains("message") ? j.value("message", "") : j.value("Message", "");
+    return e;
+  }
+  // An IAM layer in front of the service (moto's) may answer in the query protocol's XML:
+  // <ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>...
+  auto xml = ParseXml(r.body);
+  const XmlNode* errors = xml.ok() ? xml->Child("Errors") : nullptr;
+  if (const XmlNode* error = errors ? errors->Child("Error") : nullptr) {
+    e.code = error->ChildText("Code");
+    e.message = error->ChildText("Message");
   }
   return e;
 }
@@ -74,7 +84,11 @@ Result<Json> DynamoDbClient::CallText(const std::string& operation, std::string 
     std::string hint;
     if (e.code == "ResourceNotFoundException" && !table.empty())
       hint = "Table '" + table + "' is missing. Run `data-ingestion --mode setup` to create it";
-    return ErrorStatus("DynamoDB " + operation + (table.empty() ? "" : " " + table), e, hint);
+    const Permission needed{
+        "dynamodb:" + operation,
+        table.empty() ? "*" : "table " + table + " (region " + client_->options().region + ")"};
+    return ErrorStatus("DynamoDB " + operation + (table.empty() ? "" : " " + table), e, hint,
+                       needed);
   }
   Json answer = Json::parse(resp.body, nullptr, false);
   if (answer.is_discarded())
@@ -106,7 +120,7 @@ Result<bool> DynamoDbClient::CreateTable(const TableSpec& spec) {
     body["GlobalSecondaryIndexes"] = gsis;
   }
   body["AttributeDefinitions"] = attrs;
-  auto r = Call("CreateTable", body);
+  auto r = Call("CreateTable", body, spec.name);
   if (r.ok()) return true;
   if (r.status().message().find("ResourceInUseException") != std::string::npos) return false;
   return r.status();

@@ -13,6 +13,16 @@ std::string ObjectPath(const std::string& bucket, const std::string& key) {
   return "/" + bucket + "/" + key;
 }
 
+// What IAM checks a call on (HeadBucket and ListObjectsV2 need s3:ListBucket on the bucket;
+// the multipart calls s3:PutObject on the object).
+Permission OnBucket(const std::string& action, const std::string& bucket) {
+  return {action, "arn:aws:s3:::" + bucket};
+}
+
+Permission OnObject(const std::string& action, const std::string& bucket, const std::string& key) {
+  return {action, "arn:aws:s3:::" + bucket + "/" + key};
+}
+
 void AddChecksums(HttpRequest& r) {
   std::string sha = Sha256(r.body);
   r.SetHeader("Content-MD5", Base64(Md5(r.body)));
@@ -53,13 +63,13 @@ Result<HttpResponse> S3Client::Call(HttpRequest request, const std::string&,
   });
 }
 
-Status S3Client::Error(const HttpResponse& r, const std::string& bucket, const std::string& what) {
+Status S3Client::Error(const HttpResponse& r, const std::string& bucket, const std::string& what,
+                       const Permission& needed) {
   AwsError e = ParseS3Error(r);
   std::string hint;
   if (e.code == "NoSuchBucket")
     hint = std::string("Bucket '") + bucket + "' is missing. " + kSetupHint;
-  Status s = ErrorStatus("S3 " + what, e, hint);
-  return s;
+  return ErrorStatus("S3 " + what, e, hint, needed);
 }
 
 Result<bool> S3Client::CreateBucket(const std::string& bucket) {
@@ -83,7 +93,7 @@ Result<bool> S3Client::CreateBucket(const std::string& bucket) {
     return AlreadyExists("S3 bucket '" + bucket +
                          "' already exists and belongs to another account; choose another "
                          "S3_BUCKET_NAME");
-  return Error(resp, bucket, "CreateBucket " + bucket);
+  return Error(resp, bucket, "CreateBucket " + bucket, OnBucket("s3:CreateBucket", bucket));
 }
 
 Result<bool> S3Client::BucketExists(const std::string& bucket) {
@@ -93,7 +103,7 @@ Result<bool> S3Client::BucketExists(const std::string& bucket) {
   ASSIGN_OR_RETURN(HttpResponse resp, Call(std::move(r), bucket, false));
   if (resp.status < 300) return true;
   if (resp.status == 404) return false;
-  return Error(resp, bucket, "HeadBucket " + bucket);
+  return Error(resp, bucket, "HeadBucket " + bucket, OnBucket("s3:ListBucket", bucket));
 }
 
 Status S3Client::PutObject(const std::string& bucket, const std::string& key, std::string body,
@@ -105,7 +115,9 @@ Status S3Client::PutObject(const std::string& bucket, const std::string& key, st
   AddChecksums(r);
   AddPutOptions(r, options);
   ASSIGN_OR_RETURN(HttpResponse resp, Call(std::move(r), bucket, false));
-  if (resp.status >= 300) return Error(resp, bucket, "PutObject s3://" + bucket + "/" + key);
+  if (resp.status >= 300)
+    return Error(resp, bucket, "PutObject s3://" + bucket + "/" + key,
+                 OnObject("s3:PutObject", bucket, key));
   return Status::Ok();
 }
 
@@ -121,7 +133,9 @@ Result<uint64_t> S3Client::GetObject(const std::string& bucket, const std::strin
   // A retry would hand the first bytes on again: only while none has been.
   r.retry_safe = [&] { return size == 0; };
   ASSIGN_OR_RETURN(HttpResponse resp, Call(std::move(r), bucket, false));
-  if (resp.status >= 300) return Error(resp, bucket, "GetObject s3://" + bucket + "/" + key);
+  if (resp.status >= 300)
+    return Error(resp, bucket, "GetObject s3://" + bucket + "/" + key,
+                 OnObject("s3:GetObject", bucket, key));
   return size;
 }
 
@@ -145,7 +159,8 @@ Result<ListPage> S3Client::ListObjectsV2(const std::string& bucket, const std::s
   if (!token.empty()) r.query.emplace_back("continuation-token", token);
   if (!delimiter.empty()) r.query.emplace_back("delimiter", delimiter);
   ASSIGN_OR_RETURN(HttpResponse resp, Call(std::move(r), bucket, false));
-  if (resp.status >= 300) return Error(resp, bucket, "ListObjectsV2 " + bucket);
+  if (resp.status >= 300)
+    return Error(resp, bucket, "ListObjectsV2 " + bucket, OnBucket("s3:ListBucket", bucket));
   ASSIGN_OR_RETURN(XmlNode xml, ParseXml(resp.body));
   ListPage page;
   for (const XmlNode* c : xml.Children("Contents")) {
@@ -192,13 +207,21 @@ Status S3Client::DeleteObjects(const std::string& bucket, const std::vector<std:
     r.SetHeader("Content-Type", "application/xml");
     AddChecksums(r);
     ASSIGN_OR_RETURN(HttpResponse resp, Call(std::move(r), bucket, false));
-    if (resp.status >= 300) return Error(resp, bucket, "DeleteObjects " + bucket);
+    if (resp.status >= 300)
+      return Error(resp, bucket, "DeleteObjects " + bucket,
+                   OnObject("s3:DeleteObject", bucket, keys[start]));
     ASSIGN_OR_RETURN(XmlNode xml, ParseXml(resp.body));
     auto errors = xml.Children("Error");
-    if (!errors.empty())
-      return Internal("S3 DeleteObjects " + bucket + ": " + std::to_string(errors.size()) +
-                      " keys not deleted, first '" + errors[0]->ChildText("Key") +
-                      "': " + errors[0]->ChildText("Code") + " " + errors[0]->ChildText("Message"));
+    if (errors.empty()) continue;
+    const std::string key = errors[0]->ChildText("Key"), code = errors[0]->ChildText("Code");
+    const std::string msg = "S3 DeleteObjects " + bucket + ": " + std::to_string(errors.size()) +
+                            " keys not deleted, first '" + key + "': " + code + " " +
+                            errors[0]->ChildText("Message");
+    // AWS checks s3:DeleteObject key by key, and answers a refused key in the list.
+    if (code == "AccessDenied")
+      return Unauthenticated(msg + ". " +
+                             LacksPermission(OnObject("s3:DeleteObject", bucket, key)));
+    return Internal(msg);
   }
   return Status::Ok();
 }
@@ -214,7 +237,8 @@ Result<std::string> S3Client::CreateMultipartUpload(const std::string& bucket,
   r.SetHeader("x-amz-checksum-algorithm", "SHA256");
   ASSIGN_OR_RETURN(HttpResponse resp, Call(std::move(r), bucket, false));
   if (resp.status >= 300)
-    return Error(resp, bucket, "CreateMultipartUpload s3://" + bucket + "/" + key);
+    return Error(resp, bucket, "CreateMultipartUpload s3://" + bucket + "/" + key,
+                 OnObject("s3:PutObject", bucket, key));
   ASSIGN_OR_RETURN(XmlNode xml, ParseXml(resp.body));
   std::string id = xml.ChildText("UploadId");
   if (id.empty()) return Internal("S3 CreateMultipartUpload: no UploadId in the answer");
@@ -233,7 +257,8 @@ Result<PartInfo> S3Client::UploadPart(const std::string& bucket, const std::stri
   ASSIGN_OR_RETURN(HttpResponse resp, Call(std::move(r), bucket, false));
   if (resp.status >= 300)
     return Error(resp, bucket,
-                 "UploadPart " + std::to_string(number) + " of s3://" + bucket + "/" + key);
+                 "UploadPart " + std::to_string(number) + " of s3://" + bucket + "/" + key,
+                 OnObject("s3:PutObject", bucket, key));
   const std::string* etag = resp.FindHeader("ETag");
   if (!etag) return Internal("S3 UploadPart: no ETag in the answer");
   part.etag = *etag;
@@ -258,7 +283,8 @@ Status S3Client::CompleteMultipartUpload(const std::string& bucket, const std::s
   // CompleteMultipartUpload can fail with 200 and an <Error> body.
   if (resp.status >= 300 || resp.body.find("<Error>") != std::string::npos) {
     if (resp.status < 300) resp.status = 500;
-    return Error(resp, bucket, "CompleteMultipartUpload s3://" + bucket + "/" + key);
+    return Error(resp, bucket, "CompleteMultipartUpload s3://" + bucket + "/" + key,
+                 OnObject("s3:PutObject", bucket, key));
   }
   return Status::Ok();
 }
@@ -271,7 +297,8 @@ Status S3Client::AbortMultipartUpload(const std::string& bucket, const std::stri
   r.query = {{"uploadId", upload_id}};
   ASSIGN_OR_RETURN(HttpResponse resp, Call(std::move(r), bucket, false));
   if (resp.status >= 300 && resp.status != 404)
-    return Error(resp, bucket, "AbortMultipartUpload s3://" + bucket + "/" + key);
+    return Error(resp, bucket, "AbortMultipartUpload s3://" + bucket + "/" + key,
+                 OnObject("s3:AbortMultipartUpload", bucket, key));
   return Status::Ok();
 }
 

@@ -74,7 +74,8 @@ class S3Client {
 
  private:
   Result<HttpResponse> Call(HttpRequest request, const std::string& bucket, bool unsigned_payload);
-  Status Error(const HttpResponse& r, const std::string& bucket, const std::string& what);
+  Status Error(const HttpResponse& r, const std::string& bucket, const std::string& what,
+               const Permission& needed);
 
   std::shared_ptr<AwsClient> client_;
 };

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "api/server.h"
+#include "child_process.h"
 #include "stack_env.h"
 
 namespace di::testing {
@@ -19,53 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-// The binary in --mode api as a child process; stopped with SIGTERM.
-class ApiProcess {
- public:
-  ApiProcess(const std::string& env, int port) : port_(port) {
-    log_ = fs::temp_directory_path() / UniqueName("di-api-out");
-    std::string cmd = env + "exec " + DI_BINARY + " --mode api --port " + std::to_string(port) +
-                      " > " + log_.string() + " 2>&1";
-    pid_ = fork();
-    if (pid_ == 0) {
-      setpgid(0, 0);
-      execl("/bin/bash", "bash", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    httplib::Client c("127.0.0.1", port);
-    for (int i = 0; i < 100; ++i) {
-      if (auto r = c.Get("/openapi.json"); r && r->status == 200) {
-        up_ = true;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-  ~ApiProcess() {
-    if (pid_ > 0) Stop();
-    fs::remove(log_);
-  }
-  bool up() const { return up_; }
-  // SIGTERM; returns the exit code.
-  int Stop() {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  std::string Output() const {
-    std::ifstream in(log_);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-
- private:
-  int port_;
-  pid_t pid_ = -1;
-  bool up_ = false;
-  fs::path log_;
-};
 
 class ApiTest : public ::testing::Test {
  protected:
@@ -109,15 +63,6 @@ class ApiTest : public ::testing::Test {
     if (!r) return json();
     return json::parse(r->body, nullptr, false);
   }
-  // Polls /jobs/{id} until the job ends.
-  static json WaitJob(httplib::Client& c, const std::string& id, const httplib::Headers& h = {}) {
-    for (int i = 0; i < 600; ++i) {
-      json j = Parse(c.Get(("/jobs/" + id).c_str(), h));
-      if (j.is_object() && j["state"] != "queued" && j["state"] != "running") return j;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    return json();
-  }
   fs::path dir_;
   std::string s_ = UniqueName("api");
 };
@@ -140,11 +85,11 @@ TEST_F(ApiTest, TheSeedsCurlExamplesWorkAsWritten) {
   };
   std::string body;
   EXPECT_EQ(curl("-X POST " + base + "/backup", &body), "202") << body;
-  WaitJob(c, json::parse(body, nullptr, false).value("job_id", ""));
+  WaitForJob(c, json::parse(body, nullptr, false).value("job_id", ""));
   EXPECT_EQ(curl("-X POST " + base + "/migrate", &body), "202") << body;
-  WaitJob(c, json::parse(body, nullptr, false).value("job_id", ""));
+  WaitForJob(c, json::parse(body, nullptr, false).value("job_id", ""));
   EXPECT_EQ(curl("-X POST " + base + "/sync/rooms", &body), "202") << body;
-  WaitJob(c, json::parse(body, nullptr, false).value("job_id", ""));
+  WaitForJob(c, json::parse(body, nullptr, false).value("job_id", ""));
   EXPECT_EQ(curl(base + "/health", &body), "200") << body;
   EXPECT_EQ(curl("\"" + base + "/backups?source_db=mysql\"", &body), "200") << body;
   EXPECT_NE(body.find("\"rooms\""), std::string::npos) << body;
@@ -190,7 +135,7 @@ void ApiTest::CheckBackupJobAndBadRequests(httplib::Client& c) {
   EXPECT_EQ(b->status, 202) << b->body;
   std::string location = b->get_header_value("Location");
   ASSERT_EQ(location.rfind("/jobs/", 0), 0u) << location;
-  json job = WaitJob(c, location.substr(6));
+  json job = WaitForJob(c, location.substr(6));
   EXPECT_EQ(job["state"], "succeeded") << job.dump(2);
   EXPECT_EQ(job["progress"]["backup:mysql.rooms"]["rows"], 10 * CinemaScale()) << job.dump(2);
   EXPECT_TRUE(job["report_key"].is_string());
@@ -222,7 +167,7 @@ void ApiTest::CheckSyncAndMigrate(httplib::Client& c) {
   EXPECT_EQ(m1->status, 202) << m1->body;
   auto m2 = c.Post("/migrate", "", "application/json");
   EXPECT_EQ(m2->status, 409) << m2->body;
-  json mj = WaitJob(c, Parse(m1)["job_id"]);
+  json mj = WaitForJob(c, Parse(m1)["job_id"]);
   EXPECT_EQ(mj["state"], "succeeded") << mj.dump(2);
   EXPECT_EQ(mj["progress"]["dynamodb:postgresql.users"]["rows"], 1000 * CinemaScale());
 }

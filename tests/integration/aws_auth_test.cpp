@@ -1,88 +1,37 @@
 // Signatures checked for real: a moto server of our own with request authentication on
-// (INITIAL_NO_AUTH_ACTION_COUNT), an access key made through its IAM API. A correct
-// signature passes; a wrong secret or an unknown key fails with a clear error.
-#include <fcntl.h>
+// (moto_server.h), an access key made through its IAM API. A correct signature passes; a
+// wrong secret or an unknown key fails with a clear error.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "aws/dynamodb_client.h"
 #include "aws/s3_client.h"
+#include "moto_server.h"
 #include "stack_env.h"
 
 namespace di::testing {
 namespace {
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 class MotoAuthTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    port_ = FreePort();
-    endpoint_ = "http://127.0.0.1:" + std::to_string(port_);
-    pid_ = fork();
-    if (pid_ == 0) {
-      setenv("INITIAL_NO_AUTH_ACTION_COUNT", "3", 1);
-      std::string bin = std::string(DI_SOURCE_DIR) + "/.venv/bin/moto_server";
-      std::string port = std::to_string(port_);
-      int devnull = open("/dev/null", O_WRONLY);
-      dup2(devnull, 1);
-      dup2(devnull, 2);
-      execl(bin.c_str(), bin.c_str(), "-H", "127.0.0.1", "-p", port.c_str(), nullptr);
-      _exit(127);
-    }
-    std::string out;
-    for (int i = 0; i < 150; ++i) {
-      if (RunCommand("curl -sf -o /dev/null " + endpoint_ + "/moto-api/data.json", &out) == 0)
-        break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    int rc = RunCommand(VenvPython() + " " + DI_SOURCE_DIR +
-                            "/tests/integration/moto_auth_setup.py " + endpoint_ + " 2>/dev/null",
-                        &out);
-    if (rc == 0) {
-      auto j = nlohmann::json::parse(out, nullptr, false);
-      if (j.is_object()) key_ = {j["id"], j["secret"], ""};
-    } else {
-      setup_error_ = out;
-    }
+    moto_ = std::make_unique<MotoServer>();
+    auto keys = moto_->MakeUsers(nlohmann::json::array(), &setup_error_);
+    if (keys.is_object()) key_ = {keys["admin"]["id"], keys["admin"]["secret"], ""};
   }
-  static void TearDownTestSuite() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
+  static void TearDownTestSuite() { moto_.reset(); }
   void SetUp() override {
-    ASSERT_FALSE(key_.access_key_id.empty())
-        << "moto with authentication did not start: " << setup_error_;
+    ASSERT_FALSE(key_.access_key_id.empty()) << "moto with authentication: " << setup_error_;
   }
   static aws::ServiceOptions Options(const std::string& service, aws::Credentials c) {
     aws::ServiceOptions o = StackService(service);
-    o.endpoint = endpoint_;
+    o.endpoint = moto_->endpoint();
     o.credentials = std::move(c);
     return o;
   }
 
-  static inline int port_ = 0;
-  static inline pid_t pid_ = -1;
-  static inline std::string endpoint_;
+  static inline std::unique_ptr<MotoServer> moto_;
   static inline aws::Credentials key_;
   static inline std::string setup_error_;
 };
