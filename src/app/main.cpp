@@ -12,6 +12,7 @@
 
 #include "api/server.h"
 #include "app/cli.h"
+#include "app/job_progress.h"
 #include "app/world.h"
 #include "aws/clients.h"
 #include "config/config.h"
@@ -117,7 +118,9 @@ int RunBackupMode(const di::Config& config, const di::Env& env, const di::CliOpt
   if (!tables.ok()) return Fail(kExitUsage, tables.status().message());
   for (const auto& p : problems) std::cerr << "[backup] skipped: " << p << "\n";
   if (tables->empty()) return Fail(kExitFailed, "no table to back up");
-  auto outcome = di::RunBackup(world, *tables, problems, Log, StopHooks());
+  di::JobProgress progress(config, "backup");
+  auto outcome = di::RunBackup(world, *tables, problems, Log, progress.With(StopHooks()));
+  progress.End();
   return Finish("backup", outcome, world.store);
 }
 
@@ -138,7 +141,9 @@ int RunSyncMode(const di::Config& config, const di::Env& env, const di::CliOptio
   auto app = di::AppWorld::Open(config, env, {.aws = true});
   if (!app.ok()) return Fail(kExitFailed, app.status().message());
   const di::RunWorld& world = (*app)->world();
-  auto outcome = di::RunSync(world, *tables, since, Log, StopHooks());
+  di::JobProgress progress(config, "sync");
+  auto outcome = di::RunSync(world, *tables, since, Log, progress.With(StopHooks()));
+  progress.End();
   return Finish("sync", outcome, world.store);
 }
 
@@ -237,7 +242,18 @@ int RunRestoreMode(const di::Config& config, const di::Env& env, const di::CliOp
   o.target_table = opts.target_table;
   o.if_exists = *if_exists;
   o.batch_size = static_cast<size_t>(config.run.batch_size);
+  di::JobProgress progress(config, "restore");
+  const std::string name = di::EngineName(o.engine) + "." + o.table;
+  if (auto* d = progress.display())
+    o.on_progress = [d, name](int64_t rows, int64_t total) {
+      d->Begin(name, total);
+      d->Update(name, rows);
+    };
   auto r = di::RunRestore(config, (*app)->store(), o, Log);
+  if (auto* d = progress.display())
+    d->Finish(name, r.ok() ? di::TableEnd::kDone : di::TableEnd::kFailed, r.ok() ? r->rows : -1,
+              r.ok() ? "" : r.status().message());
+  progress.End();
   if (!r.ok()) return Fail(kExitFailed, "restore failed: " + r.status().message());
   for (const auto& w : r->warnings) std::cerr << "[restore] warning: " << w << "\n";
   std::cout << "restore " << r->run_id << ": " << r->rows << " rows from " << r->parts
@@ -363,7 +379,9 @@ int RunMigrateMode(const di::Config& config, const di::Env& env, const Mapping& 
   auto app = di::AppWorld::Open(config, env, {.aws = true});
   if (!app.ok()) return Fail(kExitFailed, app.status().message());
   const di::RunWorld& world = (*app)->world();
-  auto outcome = di::RunMigrate(world, mapping, Log, StopHooks());
+  di::JobProgress progress(config, "migrate");
+  auto outcome = di::RunMigrate(world, mapping, Log, progress.With(StopHooks()));
+  progress.End();
   return Finish("migrate", outcome, world.store);
 }
 

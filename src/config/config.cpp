@@ -169,6 +169,13 @@ void ReadMongo(Reader& r, MongoSettings& m) {
   }
 }
 
+ProgressMode ParseProgress(const std::string& v) {
+  if (v == "tty") return ProgressMode::kTty;
+  if (v == "log") return ProgressMode::kLog;
+  if (v == "off") return ProgressMode::kOff;
+  return ProgressMode::kAuto;
+}
+
 }  // namespace
 
 std::string MaskUrlPassword(const std::string& url) {
@@ -231,6 +238,7 @@ Result<Config> LoadConfig(const Env& env) {
   cfg.log.backups = r.Int("LOG_BACKUPS", 5, 1, 100);
   cfg.log.format = r.Choice("LOG_FORMAT", "text", {"text", "json"}) == "json" ? LogFormat::kJson
                                                                               : LogFormat::kText;
+  cfg.log.progress = ParseProgress(r.Choice("PROGRESS", "auto", {"auto", "tty", "log", "off"}));
   cfg.api_token = r.Text("API_TOKEN", "", Secret::kFull);
   cfg.analytics_database_url = r.Checked(
       "ANALYTICS_DATABASE_URL", "",

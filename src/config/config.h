@@ -17,6 +17,8 @@ namespace di {
 
 enum class Compression { kGzip, kZstd, kNone };
 enum class LogFormat { kText, kJson };
+// PROGRESS: how the CLI's long jobs show their progress (core/progress_display.h).
+enum class ProgressMode { kAuto, kTty, kLog, kOff };
 
 struct AwsSettings {
   std::string access_key_id;      // may be empty: the credentials chain looks further
@@ -93,6 +95,7 @@ struct LogSettings {
   int max_bytes = 10 * 1024 * 1024;         // LOG_MAX_BYTES: rotate past this size
   int backups = 5;                          // LOG_BACKUPS: rotated files kept
   LogFormat format = LogFormat::kText;
+  ProgressMode progress = ProgressMode::kAuto;  // PROGRESS: auto | tty | log | off
 };
 
 // One line of --print-config: the variable, its effective value (secrets masked) and origin.

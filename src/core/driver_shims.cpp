@@ -242,10 +242,6 @@ DI_LAZY(kMongocLibrary, char**, mongoc_database_get_collection_names_with_opts,
         (mongoc_database_t * database, const bson_t* opts, bson_error_t* error),
         (database, opts, error))
 DI_LAZY(kMongocLibrary, void, mongoc_init, (), ())
-DI_LAZY(kMongocLibrary, void, mongoc_log_default_handler,
-        (mongoc_log_level_t log_level, const char* log_domain, const char* message,
-         void* user_data),
-        (log_level, log_domain, message, user_data))
 DI_LAZY(kMongocLibrary, void, mongoc_log_set_handler, (mongoc_log_func_t log_func, void* user_data),
         (log_func, user_data))
 DI_LAZY(kMongocLibrary, void, mongoc_uri_destroy, (mongoc_uri_t * uri), (uri))

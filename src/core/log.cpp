@@ -1,12 +1,12 @@
 #include "core/log.h"
 
+#include <cstdio>
 #include <mutex>
 
 #include <spdlog/details/log_msg.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/rotating_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "core/json_encode.h"
@@ -98,6 +98,24 @@ class RedactingSink : public spdlog::sinks::base_sink<std::mutex> {
   std::vector<spdlog::sink_ptr> sinks_;
 };
 
+// Where the stderr lines go while routed (RouteStderr); the lock orders them.
+std::mutex g_route_mu;
+std::function<void(std::string_view)> g_route;
+
+// Formats each message and writes it to stderr, or to the route while one is set.
+class StderrSink : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    std::lock_guard<std::mutex> lock(g_route_mu);
+    if (g_route) return g_route(std::string_view(line.data(), line.size()));
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fflush(stderr);
+  }
+  void flush_() override { std::fflush(stderr); }
+};
+
 spdlog::level::level_enum ParseLevel(const std::string& s) {
   if (s == "TRACE") return spdlog::level::trace;
   if (s == "DEBUG") return spdlog::level::debug;
@@ -152,7 +170,7 @@ std::string Redact(std::string_view text) {
 Status InitLogging(const Config& config, bool to_stderr) {
   std::vector<spdlog::sink_ptr> real;
   if (to_stderr) {
-    auto err = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    auto err = std::make_shared<StderrSink>();
     err->set_formatter(MakeFormatter(config.log.format));
     real.push_back(err);
   }
@@ -176,12 +194,17 @@ Status InitLogging(const Config& config, bool to_stderr) {
   return Status::Ok();
 }
 
+void RouteStderr(std::function<void(std::string_view)> to) {
+  std::lock_guard<std::mutex> lock(g_route_mu);
+  g_route = std::move(to);
+}
+
 std::shared_ptr<spdlog::logger> GetLogger(const std::string& name) {
   std::lock_guard<std::mutex> lock(g_mu);
   if (auto l = spdlog::get(name)) return l;
   std::vector<spdlog::sink_ptr> sinks = g_sinks;
   if (sinks.empty()) {
-    auto err = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    auto err = std::make_shared<StderrSink>();
     err->set_formatter(MakeFormatter(LogFormat::kText));
     sinks.push_back(err);
   }

@@ -2,9 +2,12 @@
 // LOG_FILE with size-based rotation (LOG_MAX_BYTES, LOG_BACKUPS), or one JSON object a line
 // with LOG_FORMAT=json. Every line passes a redactor first: the configured secrets (keys,
 // tokens, passwords, passwords inside URLs) are replaced by **** whatever message carries
-// them. Loggers are named by area: "main", "pipeline", "api", "scheduler".
+// them. Loggers are named by area: "main", "pipeline", "api", "scheduler". The lines meant
+// for stderr can be routed elsewhere for a while (RouteStderr: the progress display draws
+// them above its block). Thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,6 +29,11 @@ Status InitLogging(const Config& config, bool to_stderr = true);
 
 // A logger of `name` sharing the configured sinks (a stderr-only one before InitLogging).
 std::shared_ptr<spdlog::logger> GetLogger(const std::string& name);
+
+// From now on the lines the loggers write to stderr go to `to` instead, one whole line
+// (its newline included) a call, until RouteStderr is called again with an empty function.
+// `to` is called under a lock, so lines never interleave; it must not log.
+void RouteStderr(std::function<void(std::string_view)> to);
 
 // `text` with every registered secret replaced by ****.
 std::string Redact(std::string_view text);

@@ -159,15 +159,13 @@ Status LoadParts(ObjectStore& store, const Manifest& m, const OJ& parts, const R
   uint64_t sequence = 0;
   if (!sink.AllOrNothing(mode)) {
     for (const auto& p : parts)
-      RETURN_IF_ERROR(
-          restore_internal::ReadPart(store, m, p, o.batch_size, nullptr, &sequence, result));
+      RETURN_IF_ERROR(restore_internal::ReadPart(store, m, p, o, nullptr, &sequence, result));
     say("[restore] " + std::to_string(parts.size()) + " part(s) verified before appending");
   }
   sink.SetLoad(mode);
   RETURN_IF_ERROR(sink.Open(m.table, LogPosition()));
   for (const auto& p : parts) {
-    RETURN_IF_ERROR(
-        restore_internal::ReadPart(store, m, p, o.batch_size, &sink, &sequence, result));
+    RETURN_IF_ERROR(restore_internal::ReadPart(store, m, p, o, &sink, &sequence, result));
     result->parts++;
     say("[restore] part " + std::to_string(result->parts) + "/" + std::to_string(parts.size()) +
         ": " + std::to_string(result->rows) + " rows so far");
@@ -201,6 +199,7 @@ Result<RestoreResult> RunRestore(const Config& config, ObjectStore& store, const
   RETURN_IF_ERROR(CheckPartsListed(store, m, parts, result.run_id));
   say("[restore] " + store.Describe(m.key) + ": " + std::to_string(parts.size()) + " part(s), " +
       std::to_string(m.doc.value("row_count", int64_t{0})) + " rows");
+  if (o.on_progress) o.on_progress(0, m.doc.value("row_count", int64_t{0}));
 
   std::string table = o.target_table.empty() ? o.table : o.target_table;
   ASSIGN_OR_RETURN(auto sink, OpenSink(config, o, table));

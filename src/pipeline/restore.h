@@ -35,6 +35,9 @@ struct RestoreOptions {
   std::string target_table;  // "" = `table`
   IfExists if_exists = IfExists::kUnset;
   size_t batch_size = 1000;
+  // The rows loaded so far and the backup's row count: once when the manifest is read
+  // (0 rows), then after each batch written.
+  std::function<void(int64_t rows, int64_t total)> on_progress;
 };
 
 struct RestoreResult {

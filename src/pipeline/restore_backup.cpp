@@ -31,7 +31,7 @@ Result<Manifest> FindManifest(ObjectStore& store, const Config& config, const Re
   return m;
 }
 
-Status ReadPart(ObjectStore& store, const Manifest& m, const OJ& part, size_t batch_size,
+Status ReadPart(ObjectStore& store, const Manifest& m, const OJ& part, const RestoreOptions& o,
                 DatabaseSink* sink, uint64_t* sequence, RestoreResult* result) {
   RecordLines to_target;
   ChangeBatch batch;
@@ -42,9 +42,10 @@ Status ReadPart(ObjectStore& store, const Manifest& m, const OJ& part, size_t ba
       batch.records = lines;
       RETURN_IF_ERROR(sink->Write(batch));
       result->rows += static_cast<int64_t>(lines.size());
+      if (o.on_progress) o.on_progress(result->rows, m.doc.value("row_count", int64_t{0}));
       return Status::Ok();
     };
-  Status s = StreamPart(store, m, part, batch_size, to_target);
+  Status s = StreamPart(store, m, part, o.batch_size, to_target);
   if (s.code() == StatusCode::kNotFound)
     return NotFound("backup " + result->run_id + " is " + s.message() + "; nothing was restored");
   if (s.code() == StatusCode::kCorruption)

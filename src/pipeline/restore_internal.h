@@ -34,10 +34,11 @@ using Manifest = BackupManifest;
 Result<Manifest> FindManifest(ObjectStore& store, const Config& config, const RestoreOptions& o);
 
 // One part read once: its bytes through SHA-256 and the decompressor, its records to `sink`
-// in batches (null: only verified), numbered on from `*sequence`. A part that does not decode
-// is still read to its end, so that a corrupted one is reported as such; the sha256 is
-// compared when its stream ends.
-Status ReadPart(ObjectStore& store, const Manifest& m, const OJ& part, size_t batch_size,
+// in batches of o.batch_size (null: only verified), numbered on from `*sequence`, each
+// batch written counted in result->rows and told to o.on_progress. A part that does not
+// decode is still read to its end, so that a corrupted one is reported as such; the sha256
+// is compared when its stream ends.
+Status ReadPart(ObjectStore& store, const Manifest& m, const OJ& part, const RestoreOptions& o,
                 DatabaseSink* sink, uint64_t* sequence, RestoreResult* result);
 
 }  // namespace di::restore_internal

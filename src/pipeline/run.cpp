@@ -135,8 +135,10 @@ RunOutcome RunBackup(const RunWorld& world, const std::vector<TableMapping>& tab
   SerialLog serial(log);
   Say say = std::ref(serial);
   out.tables.resize(tables.size());
-  RunPool(tables.size(), world.config.run.workers,
-          [&](size_t i) { out.tables[i] = BackupOne(world, tables[i], out.run_id, say, hooks); });
+  RunPool(tables.size(), world.config.run.workers, [&](size_t i) {
+    out.tables[i] = BackupOne(world, tables[i], out.run_id, say, hooks);
+    ShowEnd(hooks, tables[i].Name(), out.tables[i].rows, out.tables[i].status);
+  });
   nlohmann::json entries;
   out.status = RunStatus(out, hooks.stop && hooks.stop->load(), &entries);
   FinishReport(world, out, "backup", started, entries, say);

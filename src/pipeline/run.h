@@ -12,6 +12,7 @@
 
 #include "aws/dynamodb_client.h"
 #include "config/config.h"
+#include "core/progress_display.h"
 #include "pipeline/analytics.h"
 #include "pipeline/backup.h"
 #include "pipeline/migrate.h"
@@ -49,6 +50,11 @@ struct RunHooks {
   std::function<void(const std::string& task, int64_t rows)> progress;
   // After each DynamoDB batch write: the table, the items and the seconds it took.
   std::function<void(const std::string& table, size_t items, double seconds)> batch;
+  // The CLI on a terminal (PROGRESS): each table's line of this live display, begun, moved
+  // and ended by the run, instead of the throttled progress lines in the log.
+  ProgressDisplay* display = nullptr;
+  // Without a display: the throttled progress lines in the log, or none (PROGRESS=off).
+  bool progress_lines = true;
 };
 
 // How a run ended: every table succeeded cleanly; some did; none did; stopped by its caller

@@ -253,7 +253,9 @@ std::function<void(int64_t)> TableProgress(const TableMapping& m, const TableSin
   std::vector<std::string> tasks;  // "backup:<table>", "dynamodb:<table>", "warehouse:<table>"
   for (const auto& s : sinks.starts)
     tasks.push_back(TaskName(s.sink->name().substr(0, s.sink->name().find(':')).c_str(), m));
-  auto line = Throttled("migrate", m.Name(), estimate, say, RunHooks(), "");
+  RunHooks lines = hooks;  // the display or the log lines; hooks.progress per target below
+  lines.progress = nullptr;
+  auto line = Throttled("migrate", m.Name(), estimate, say, lines, "");
   return [line, tasks, &hooks](int64_t rows) {
     line(rows);
     if (hooks.progress)
@@ -361,7 +363,9 @@ RunOutcome RunMigrate(const RunWorld& world, const std::vector<TableMapping>& ma
     if (mapping[i].backup || mapping[i].dynamodb || warehouse) todo.push_back(i);
   std::vector<TableResults> results(mapping.size());
   RunPool(todo.size(), config.run.workers, [&](size_t k) {
-    results[todo[k]] = MigrateTableRun(world, mapping[todo[k]], out.run_id, resumed, say, hooks);
+    const TableResults& r = results[todo[k]] =
+        MigrateTableRun(world, mapping[todo[k]], out.run_id, resumed, say, hooks);
+    ShowEnd(hooks, mapping[todo[k]], r.backup, r.migration, r.load);
   });
   for (const auto& r : results) {
     if (r.backup) out.tables.push_back(*r.backup);

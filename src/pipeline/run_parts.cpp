@@ -48,18 +48,9 @@ TableBackup BackupOne(const RunWorld& world, const TableMapping& ref, const std:
   o.codec = config.s3.compression;
   o.folder = config.s3.backup_folder;
   o.batch_size = static_cast<size_t>(config.run.batch_size);
-  auto t0 = std::chrono::steady_clock::now();
-  auto last = t0;
-  int64_t estimate = (*src)->EstimateRows(*info);
   o.stop = hooks.stop;
-  o.on_progress = [&](int64_t rows) {
-    if (hooks.progress) hooks.progress("backup:" + ref.Name(), rows);
-    auto now = std::chrono::steady_clock::now();
-    if (now - last < std::chrono::seconds(2)) return;
-    last = now;
-    say("[backup] " +
-        ProgressLine(ref.Name(), rows, estimate, std::chrono::duration<double>(now - t0).count()));
-  };
+  o.on_progress = Throttled("backup", ref.Name(), (*src)->EstimateRows(*info), say, hooks,
+                            TaskName("backup", ref));
   r = BackupTable(**src, *info, store, o, run_id);
   if (r.status.ok())
     say("[backup] " + ref.Name() + ": " + std::to_string(r.rows) + " rows, " +
@@ -293,14 +284,42 @@ std::function<void(int64_t)> Throttled(const std::string& mode, const std::strin
   auto t0 = std::chrono::steady_clock::now();
   auto last = std::make_shared<std::chrono::steady_clock::time_point>(t0);
   auto progress = hooks.progress;
+  ProgressDisplay* display = hooks.display;
+  if (display) display->Begin(name, estimate);
+  const bool lines = hooks.progress_lines;
   return [=](int64_t rows) {
     if (progress) progress(task, rows);
+    if (display) return display->Update(name, rows);
+    if (!lines) return;
     auto now = std::chrono::steady_clock::now();
     if (now - *last < std::chrono::seconds(2)) return;
     *last = now;
     say("[" + mode + "] " +
         ProgressLine(name, rows, estimate, std::chrono::duration<double>(now - t0).count()));
   };
+}
+
+void ShowEnd(const RunHooks& hooks, const std::string& name, int64_t rows, const Status& status) {
+  if (!hooks.display) return;
+  const TableEnd end = status.ok()                             ? TableEnd::kDone
+                       : status.code() == StatusCode::kAborted ? TableEnd::kStopped
+                                                               : TableEnd::kFailed;
+  hooks.display->Finish(name, end, rows, status.ok() ? "" : status.message());
+}
+
+void ShowEnd(const RunHooks& hooks, const TableMapping& m, const std::optional<TableBackup>& backup,
+             const std::optional<TableMigration>& migration,
+             const std::optional<WarehouseLoad>& load) {
+  int64_t rows = 0;
+  Status status;
+  auto take = [&](int64_t n, const Status& s) {
+    rows = std::max(rows, n);
+    if (status.ok()) status = s;
+  };
+  if (backup) take(backup->rows, backup->status);
+  if (migration) take(migration->rows, migration->status);
+  if (load) take(load->rows, load->status);
+  ShowEnd(hooks, m.Name(), rows, status);
 }
 
 nlohmann::json LoadEntry(const WarehouseLoad& r) {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,11 +37,21 @@ class SerialLog {
 
 // "postgresql.reservations: 120000 of ~1000000 rows, 45000 rows/s, ETA 20s"
 std::string ProgressLine(const std::string& name, int64_t rows, int64_t estimate, double seconds);
-// Throttled progress lines, "[mode] name: rows of ~estimate, rows/s, ETA", at most one per
-// 2 s; every call also goes to hooks.progress under `task`.
+// A table's progress, called with the rows done after each batch: its line of
+// hooks.display (begun here), else throttled progress lines, "[mode] name: rows of
+// ~estimate, rows/s, ETA", at most one per 2 s (none when !hooks.progress_lines); every
+// call also goes to hooks.progress under `task`.
 std::function<void(int64_t)> Throttled(const std::string& mode, const std::string& name,
                                        int64_t estimate, const Say& say, const RunHooks& hooks,
                                        const std::string& task);
+// A table's end on hooks.display, when there is one: done, stopped (an Aborted status: a
+// stop) or FAILED with the status's message.
+void ShowEnd(const RunHooks& hooks, const std::string& name, int64_t rows, const Status& status);
+// The same from a table's results (each optional): the most rows a target took and the
+// first target's failure.
+void ShowEnd(const RunHooks& hooks, const TableMapping& m, const std::optional<TableBackup>& backup,
+             const std::optional<TableMigration>& migration,
+             const std::optional<WarehouseLoad>& load);
 // "<kind>:<engine>.<table>"
 std::string TaskName(const char* kind, const TableMapping& m);
 

@@ -167,7 +167,9 @@ RunOutcome RunSync(const RunWorld& world, const std::vector<TableMapping>& mappi
   std::vector<SyncResults> results(mapping.size());
   RunPool(todo.size(), world.config.run.workers, [&](size_t k) {
     const TableMapping& m = mapping[todo[k]];
-    results[todo[k]] = SyncTable(world, m, warehouse, since_micros, out.run_id, say, hooks);
+    const SyncResults& r = results[todo[k]] =
+        SyncTable(world, m, warehouse, since_micros, out.run_id, say, hooks);
+    ShowEnd(hooks, m, std::nullopt, r.migration, r.load);
   });
   for (const auto& r : results) {
     if (r.migration) out.migrations.push_back(*r.migration);

@@ -7,20 +7,44 @@
 #include <mutex>
 
 #include "core/lazy_lib.h"
+#include "core/log.h"
 #include "sources/mongo_source.h"
 
 namespace di {
+namespace {
+
+spdlog::level::level_enum DriverLevel(mongoc_log_level_t level) {
+  switch (level) {
+    case MONGOC_LOG_LEVEL_ERROR:
+      return spdlog::level::err;
+    case MONGOC_LOG_LEVEL_CRITICAL:
+      return spdlog::level::critical;
+    case MONGOC_LOG_LEVEL_WARNING:
+      return spdlog::level::warn;
+    case MONGOC_LOG_LEVEL_MESSAGE:
+    case MONGOC_LOG_LEVEL_INFO:
+      return spdlog::level::info;
+    case MONGOC_LOG_LEVEL_DEBUG:
+      return spdlog::level::debug;
+    default:
+      return spdlog::level::trace;
+  }
+}
+
+}  // namespace
 
 Result<mongoc_client_t*> OpenMongoClient(const MongoSettings& settings, std::string* where) {
   RETURN_IF_ERROR(kMongocLibrary.Load());
   static std::once_flag once;
   std::call_once(once, [] {
     mongoc_init();
-    // FerretDB has no endSessions; the driver's warning about it at every close is noise.
+    // The driver's messages go through the service's logs (redacted, LOG_LEVEL, LOG_FILE,
+    // above the progress display), not straight to stderr. FerretDB has no endSessions;
+    // the driver's warning about it at every close is noise.
     mongoc_log_set_handler(
-        [](mongoc_log_level_t level, const char* domain, const char* message, void* data) {
+        [](mongoc_log_level_t level, const char* domain, const char* message, void*) {
           if (std::strstr(message, "endSessions") == nullptr)
-            mongoc_log_default_handler(level, domain, message, data);
+            GetLogger("mongodb")->log(DriverLevel(level), "{}: {}", domain, message);
         },
         nullptr);
   });

@@ -47,6 +47,7 @@ TEST(Config, DefaultsMatchTheSpec) {
   EXPECT_EQ(c.log.level, "INFO");
   EXPECT_EQ(c.log.file, "data_ingestion.log");
   EXPECT_EQ(c.log.format, LogFormat::kText);
+  EXPECT_EQ(c.log.progress, ProgressMode::kAuto);
   EXPECT_EQ(c.api_token, "");
   EXPECT_EQ(c.analytics_database_url, "");
   EXPECT_EQ(c.run.mapping_file, "");
@@ -122,6 +123,9 @@ TEST(Config, EveryVariableIsRead) {
        [](const Config& c) { return c.run.mapping_file == "/etc/hostname"; }},
       {"WORKERS", "8", [](const Config& c) { return c.run.workers == 8; }},
       {"LOG_FORMAT", "json", [](const Config& c) { return c.log.format == LogFormat::kJson; }},
+      {"PROGRESS", "LOG", [](const Config& c) { return c.log.progress == ProgressMode::kLog; }},
+      {"PROGRESS", "off", [](const Config& c) { return c.log.progress == ProgressMode::kOff; }},
+      {"PROGRESS", "tty", [](const Config& c) { return c.log.progress == ProgressMode::kTty; }},
       {"SOURCE_TZ", "America/Bogota",
        [](const Config& c) { return c.run.source_tz == "America/Bogota"; }},
   };
@@ -185,6 +189,7 @@ TEST(Config, BadValuesAreRefusedNamingTheVariable) {
       {"MAPPING_FILE", "/no/such/mapping.json", "cannot open '/no/such/mapping.json'"},
       {"WORKERS", "65", "expected a whole number from 1 to 64"},
       {"LOG_FORMAT", "xml", "expected text or json"},
+      {"PROGRESS", "fancy", "'fancy' is not accepted; expected auto, tty, log or off"},
       {"SOURCE_TZ", "UTC+2", "is not a known time zone"},
   };
   for (const auto& c : cases) {

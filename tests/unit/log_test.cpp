@@ -97,5 +97,24 @@ TEST_F(LogTest, AnUnwritableLogFileIsAClearError) {
       << s.message();
 }
 
+// While routed (the progress display), the stderr lines go whole, redacted and formatted,
+// to the route instead; the log file still gets them.
+TEST_F(LogTest, StderrLinesCanBeRoutedElsewhereForAWhile) {
+  ASSERT_TRUE(InitLogging(config_, true).ok());
+  std::vector<std::string> routed;
+  RouteStderr([&routed](std::string_view line) { routed.emplace_back(line); });
+  GetLogger("pipeline")->info("connected with pg-pass-0042");
+  GetLogger("mongodb")->warn("cluster: slow");
+  RouteStderr(nullptr);
+  GetLogger("pipeline")->info("after the route");
+  ASSERT_EQ(routed.size(), 2u);
+  EXPECT_TRUE(
+      std::regex_match(routed[0], std::regex(R"(\S+Z pipeline INFO connected with \*\*\*\*\n)")))
+      << routed[0];
+  EXPECT_TRUE(std::regex_match(routed[1], std::regex(R"(\S+Z mongodb WARNING cluster: slow\n)")))
+      << routed[1];
+  EXPECT_NE(Read(config_.log.file).find("pipeline INFO after the route"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace di
