@@ -44,13 +44,19 @@ def stream_env(env, out_dir, ack_url=None):
     return e
 
 
+def drop_all(env):
+    """bench_stream, its sequence, publication and slot gone (a slot left behind would keep
+    the server's WAL for ever, and the table would show up in every cinema test)."""
+    psql(f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+         f"WHERE slot_name = '{SLOT}' AND NOT active", env)
+    psql(f"DROP TABLE IF EXISTS {TABLE}; DROP SEQUENCE IF EXISTS {TABLE}_ids; "
+         f"DROP PUBLICATION IF EXISTS {SLOT}", env)
+
+
 def fresh_table(binary, env, out_dir):
     """bench_stream made anew, with its slot, publication and state table, and a migrate of
     it (empty) recording the snapshot the stream starts from."""
-    psql(f"DROP TABLE IF EXISTS {TABLE}; DROP SEQUENCE IF EXISTS {TABLE}_ids; "
-         f"DROP PUBLICATION IF EXISTS {SLOT}", env)
-    psql(f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-         f"WHERE slot_name = '{SLOT}'", env)
+    drop_all(env)
     psql(f"CREATE SEQUENCE {TABLE}_ids; CREATE TABLE {TABLE} (id bigint PRIMARY KEY DEFAULT "
          f"nextval('{TABLE}_ids'), n integer NOT NULL, note text NOT NULL, "
          f"written_us bigint NOT NULL)", env)
@@ -114,7 +120,15 @@ def stop(p):
 
 
 def bench_stream(binary, ack_server, env, out_dir, results, repeat, port):
-    """The three stream cells; results gets {"throughput", "latency", "memory"}."""
+    """The three stream cells; results gets {"throughput", "latency", "memory"}. Leaves
+    nothing behind in PostgreSQL."""
+    try:
+        stream_cells(binary, ack_server, env, out_dir, results, repeat, port)
+    finally:
+        drop_all(env)
+
+
+def stream_cells(binary, ack_server, env, out_dir, results, repeat, port):
     fresh_table(binary, env, out_dir)
     ack, url = start_ack_forwarding(ack_server, port, env)
     try:
