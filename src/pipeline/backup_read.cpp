@@ -101,9 +101,20 @@ Result<std::vector<BackupListing>> ListBackups(ObjectStore& store, const std::st
     out.push_back(b);
   }
   std::sort(out.begin(), out.end(), [](const BackupListing& a, const BackupListing& b) {
-    return a.run_id != b.run_id ? a.run_id > b.run_id : a.manifest_key < b.manifest_key;
+    return a.run_id != b.run_id ? RunIdOlder(b.run_id, a.run_id) : a.manifest_key < b.manifest_key;
   });
   return out;
+}
+
+bool RunIdOlder(const std::string& a, const std::string& b) {
+  auto split = [](const std::string& id) {
+    const size_t dash = id.rfind('-');
+    const bool numbered = dash != std::string::npos && dash + 1 < id.size() &&
+                          id.find_first_not_of("0123456789", dash + 1) == std::string::npos;
+    return numbered ? std::make_pair(id.substr(0, dash), std::stoll(id.substr(dash + 1)))
+                    : std::make_pair(id, 1LL);
+  };
+  return split(a) < split(b);
 }
 
 Result<std::optional<std::string>> LatestManifestKey(ObjectStore& store, const std::string& folder,
@@ -111,11 +122,17 @@ Result<std::optional<std::string>> LatestManifestKey(ObjectStore& store, const s
   const std::string prefix = folder + "/" + EngineName(engine) + "/" + table + "/";
   ASSIGN_OR_RETURN(auto listed, store.List(prefix));
   std::optional<std::string> latest;
+  std::string latest_run;
   for (const auto& o : listed) {
     // Only <prefix><run-id>/manifest.json: a table named "t/x" has its own prefix.
     const std::string rest = o.key.substr(prefix.size());
     if (!EndsWith(rest, "/manifest.json") || Split(rest, '/').size() != 2) continue;
-    if (!latest || o.key > *latest) latest = o.key;  // run ids sort by time
+    // By run id, not by key: "…Z/manifest.json" sorts after "…Z-2/manifest.json".
+    const std::string run = rest.substr(0, rest.find('/'));
+    if (!latest || RunIdOlder(latest_run, run)) {
+      latest = o.key;
+      latest_run = run;
+    }
   }
   return latest;
 }

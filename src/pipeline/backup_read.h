@@ -44,6 +44,10 @@ Result<std::vector<BackupListing>> ListBackups(ObjectStore& store, const std::st
 
 // The manifest key of a table's newest complete backup, from one listing (no manifest is
 // read); nullopt when it has none.
+// Whether run id `a` is older than `b`: by their time, then by the "-2", "-3"... that a
+// second run in the same second gets ("…Z" < "…Z-2" < "…Z-10").
+bool RunIdOlder(const std::string& a, const std::string& b);
+
 Result<std::optional<std::string>> LatestManifestKey(ObjectStore& store, const std::string& folder,
                                                      Engine engine, const std::string& table);
 

@@ -46,6 +46,25 @@ class BackupReadTest : public ::testing::Test {
   std::unique_ptr<ObjectStore> store_;
 };
 
+TEST(RunIds, ASecondRunInTheSameSecondIsTheNewer) {
+  EXPECT_TRUE(RunIdOlder("20260101T000000Z", "20260101T000000Z-2"));
+  EXPECT_TRUE(RunIdOlder("20260101T000000Z-2", "20260101T000000Z-10"));
+  EXPECT_TRUE(RunIdOlder("20260101T000000Z-10", "20260101T000001Z"));
+  EXPECT_FALSE(RunIdOlder("20260101T000000Z-2", "20260101T000000Z"));
+  EXPECT_FALSE(RunIdOlder("20260101T000000Z", "20260101T000000Z"));
+}
+
+TEST_F(BackupReadTest, TheNewestOfTwoRunsInOneSecondIsTheNumberedOne) {
+  for (const char* run : {"20260101T000000Z", "20260101T000000Z-2"})
+    ASSERT_TRUE(store_
+                    ->Put(std::string("backups/postgresql/users/") + run + "/manifest.json", "{}",
+                          "application/json")
+                    .ok());
+  auto latest = LatestManifestKey(*store_, "backups", Engine::kPostgres, "users");
+  ASSERT_TRUE(latest.ok() && latest->has_value());
+  EXPECT_EQ(**latest, "backups/postgresql/users/20260101T000000Z-2/manifest.json");
+}
+
 TEST_F(BackupReadTest, TheNewestBackupIsFoundAndItsPartsStreamEveryRecordOnceInBatches) {
   Backup("20260101T000000Z", 10, 1 << 20);
   const std::string key = Backup("20260102T000000Z", 5000, 16 << 10);
