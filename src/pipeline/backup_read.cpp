@@ -109,7 +109,9 @@ Result<std::vector<BackupListing>> ListBackups(ObjectStore& store, const std::st
 bool RunIdOlder(const std::string& a, const std::string& b) {
   auto split = [](const std::string& id) {
     const size_t dash = id.rfind('-');
+    // (at most 9 digits: a longer suffix is not ours, and must not overflow)
     const bool numbered = dash != std::string::npos && dash + 1 < id.size() &&
+                          id.size() - dash - 1 <= 9 &&
                           id.find_first_not_of("0123456789", dash + 1) == std::string::npos;
     return numbered ? std::make_pair(id.substr(0, dash), std::stoll(id.substr(dash + 1)))
                     : std::make_pair(id, 1LL);

@@ -52,6 +52,8 @@ TEST(RunIds, ASecondRunInTheSameSecondIsTheNewer) {
   EXPECT_TRUE(RunIdOlder("20260101T000000Z-10", "20260101T000001Z"));
   EXPECT_FALSE(RunIdOlder("20260101T000000Z-2", "20260101T000000Z"));
   EXPECT_FALSE(RunIdOlder("20260101T000000Z", "20260101T000000Z"));
+  // A folder that is not one of ours is ordered, never a crash.
+  EXPECT_TRUE(RunIdOlder("20260101T000000Z-99999999999999999999", "20260101T000001Z"));
 }
 
 TEST_F(BackupReadTest, TheNewestOfTwoRunsInOneSecondIsTheNumberedOne) {
