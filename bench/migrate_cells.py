@@ -26,8 +26,9 @@ def start_ack(ack_server, port, options=()):
 
 
 def stop_ack(ack):
+    """SIGTERM, then its end (a minute at most): the endpoint, or a process beside it."""
     ack.send_signal(signal.SIGTERM)
-    ack.wait()
+    ack.wait(timeout=60)
 
 
 def migrate_env(env, out_dir, table, key, endpoint):

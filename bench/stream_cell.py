@@ -11,11 +11,10 @@ naming it, so the stream finds the snapshot its migrate recorded."""
 import json
 import os
 import shutil
-import signal
 import subprocess
 import time
 
-from migrate_cells import start_ack
+from migrate_cells import start_ack, stop_ack
 from stack_sql import ROOT, psql
 from timing import median_of, peak_rss_mb
 
@@ -114,11 +113,6 @@ def start_ack_forwarding(ack_server, port, env, latency_out=None):
     return start_ack(ack_server, port, options)
 
 
-def stop(p):
-    p.send_signal(signal.SIGTERM)
-    p.wait(timeout=60)
-
-
 def bench_stream(binary, ack_server, env, out_dir, results, repeat, port):
     """The three stream cells; results gets {"throughput", "latency", "memory"}. Leaves
     nothing behind in PostgreSQL."""
@@ -166,7 +160,7 @@ def stream_cells(binary, ack_server, env, out_dir, results, repeat, port):
         psql(f"TRUNCATE {TABLE}", env)
         catch_up(binary, e, None)
     finally:
-        stop(ack)
+        stop_ack(ack)
     results["latency"] = [latency_at(binary, ack_server, env, out_dir, port, rate)
                           for rate in RATES]
 
@@ -188,8 +182,8 @@ def latency_at(binary, ack_server, env, out_dir, port, rate):
                               f"WHERE slot_name = '{SLOT}'", env).strip() == "t", 120,
                  "the stream to confirm what pgbench wrote")
     finally:
-        stop(stream)
-        stop(ack)
+        stop_ack(stream)
+        stop_ack(ack)
     with open(out) as f:
         lat = json.load(f)
     if lat["count"] != rows:

@@ -74,10 +74,9 @@ bool Applies(const StreamFrom& from, const StreamChange& change) {
 
 struct ChangeLogSink::Held {
   std::string lines;
-  std::string first, last;  // the places of its first and last change
-  const TableInfo* described = nullptr;
-  std::optional<RecordWriter> record;  // for rows of `described`
-  std::shared_ptr<const TableInfo> table;
+  std::string first, last;                 // the places of its first and last change
+  std::shared_ptr<const TableInfo> table;  // the description of its last change
+  std::optional<RecordWriter> record;      // for rows of `table`
 };
 
 ChangeLogSink::ChangeLogSink(ObjectStore& store, std::string backup_folder, Compression codec,
@@ -97,11 +96,10 @@ Status ChangeLogSink::Apply(const StreamBatch& batch) {
     if (!h) h = std::make_unique<Held>();
     if (held_bytes_ == 0) held_since_ = std::chrono::steady_clock::now();
     const size_t before = h->lines.size();
-    if (h->lines.empty()) h->first = ChangeLogPlace(c);
     h->last = ChangeLogPlace(c);
+    if (h->lines.empty()) h->first = h->last;
     // A record writer per description of the table (a column added makes another).
-    if (c.table.get() != h->described) h->record.emplace(*(h->described = c.table.get()));
-    h->table = c.table;
+    if (c.table != h->table) h->record.emplace(*(h->table = c.table));
     AppendChangeLine(c, *h->record, h->lines);
     h->lines += '\n';
     held_bytes_ += h->lines.size() - before;
@@ -126,7 +124,6 @@ Status ChangeLogSink::Flush() {
     h->lines.clear();
     ++objects_;
   }
-  held_bytes_ = 0;
   return Status::Ok();
 }
 
