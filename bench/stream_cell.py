@@ -131,7 +131,7 @@ def stream_cells(binary, ack_server, env, out_dir, results, repeat, port):
         runs = []
         for _ in range(repeat):
             psql(f"TRUNCATE {TABLE}", env)
-            catch_up(binary, e, None)  # the TRUNCATE passed over, out of the measurement
+            catch_up(binary, e, None)  # the TRUNCATE applied, out of the measurement
             n = backlog(env)
             r = catch_up(binary, e, "1")
             if r["changes"] != n:

@@ -26,6 +26,7 @@ Result<std::unique_ptr<AppWorld>> AppWorld::Open(const Config& config, const Env
     // The crash tests' hooks (docs/configuration.md, "Read outside the configuration"): test-only,
     // off unless set.
     CheckpointFaults faults = CheckpointFaultsFrom(std::getenv("DI_CRASH_AFTER_CHECKPOINTS"),
+                                                   std::getenv("DI_SIGTERM_AFTER_CHECKPOINTS"),
                                                    std::getenv("DI_PAUSE_AFTER_CHECKPOINT_MS"));
     if (faults.any()) {
       w->faults_ = std::make_unique<FaultingStateStore>(*state, faults);

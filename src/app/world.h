@@ -1,9 +1,9 @@
 // AppWorld: the process's RunWorld (pipeline/world.h) built from the configuration — the
 // configured servers (with their connection cache), the AWS clients, the object store of
 // S3_BUCKET_NAME, the state table — and the owner of all of them for as long as the process
-// runs its modes. With DI_CRASH_AFTER_CHECKPOINTS or DI_PAUSE_AFTER_CHECKPOINT_MS in the
-// environment, the state store is wrapped in the crash tests' FaultingStateStore. Built once
-// on the main thread; what it hands out is thread-safe.
+// runs its modes. With DI_CRASH_AFTER_CHECKPOINTS, DI_SIGTERM_AFTER_CHECKPOINTS or
+// DI_PAUSE_AFTER_CHECKPOINT_MS in the environment, the state store is wrapped in the crash tests'
+// FaultingStateStore. Built once on the main thread; what it hands out is thread-safe.
 #pragma once
 
 #include <memory>

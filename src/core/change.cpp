@@ -22,6 +22,8 @@ const char* ChangeOpName(ChangeOp op) {
       return "update";
     case ChangeOp::kDelete:
       return "delete";
+    case ChangeOp::kTruncate:
+      return "truncate";
   }
   return "unknown";
 }

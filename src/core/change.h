@@ -19,8 +19,9 @@
 
 namespace di {
 
-enum class ChangeOp : uint8_t { kInsert, kUpdate, kDelete };
-const char* ChangeOpName(ChangeOp op);  // "insert", "update", "delete"
+// kTruncate: every row of the table gone (change logs only; such a change has no row).
+enum class ChangeOp : uint8_t { kInsert, kUpdate, kDelete, kTruncate };
+const char* ChangeOpName(ChangeOp op);  // "insert", "update", "delete", "truncate"
 
 // One batch of changes to one table, in source order. A snapshot read's rows are all inserts
 // (`ops` empty); a change-log read gives an op per row. A delete's row holds its key columns

@@ -49,7 +49,7 @@ Status ReadObject(ObjectStore& store, const std::string& key, Engine engine, std
     c.doc = nlohmann::json::parse(line, nullptr, false);
     if (!c.doc.is_object() || !c.doc.contains("position") || !c.doc["position"].is_string() ||
         !c.doc.contains("sequence") || !c.doc["sequence"].is_number_unsigned() ||
-        !c.doc.contains("op") || !c.doc.contains("key"))
+        !c.doc.contains("op") || (!c.doc.contains("key") && c.doc["op"] != "truncate"))
       return Corruption("change log " + store.Describe(key) + " line " + std::to_string(line_no) +
                         " is not a change record");
     c.place = ChangeLogPlaceOf(engine, c.doc["position"].get<std::string>(),

@@ -27,7 +27,7 @@ namespace di {
 std::string ChangeLogPlaceOf(Engine engine, const std::string& position, uint32_t sequence);
 
 // One change as the log holds it, parsed: "op", "position", "sequence", "commit_time",
-// "key", and "row", "unchanged", "old_key" where the change has them.
+// "key" (not a "truncate"'s), and "row", "unchanged", "old_key" where the change has them.
 struct LoggedChange {
   std::string place;  // ChangeLogPlaceOf its position and sequence
   nlohmann::json doc;

@@ -3,11 +3,21 @@
 #include <csignal>
 #include <cstdlib>
 
+#include <unistd.h>
+
 namespace di {
 
-CheckpointFaults CheckpointFaultsFrom(const char* crash_after, const char* pause_ms) {
+CheckpointFaults CheckpointFaultsFrom(const char* crash_after, const char* term_after,
+                                      const char* pause_ms) {
   CheckpointFaults f;
-  if (crash_after) f.after = std::strtol(crash_after, nullptr, 10);
+  if (term_after) {
+    f.after = std::strtol(term_after, nullptr, 10);
+    f.action = CheckpointFaults::Action::kTerm;
+  }
+  if (crash_after) {
+    f.after = std::strtol(crash_after, nullptr, 10);
+    f.action = CheckpointFaults::Action::kKill;
+  }
   if (pause_ms) f.pause = std::chrono::milliseconds(std::strtol(pause_ms, nullptr, 10));
   return f;
 }
@@ -44,8 +54,18 @@ Status FaultingStateStore::PutTask(const std::string& run_id, const std::string&
   if (!checkpoint) return Status::Ok();
   const long n = ++seen_;
   if (faults_.after > 0 && n >= faults_.after) {
-    if (faults_.action == CheckpointFaults::Action::kKill) std::raise(SIGKILL);
-    failing_ = true;
+    switch (faults_.action) {
+      case CheckpointFaults::Action::kKill:
+        std::raise(SIGKILL);
+        break;
+      case CheckpointFaults::Action::kTerm:
+        // To the process, as a user's kill would send it (raise's goes to this thread).
+        if (n == faults_.after) ::kill(::getpid(), SIGTERM);
+        break;
+      case CheckpointFaults::Action::kFail:
+        failing_ = true;
+        break;
+    }
   }
   if (faults_.pause.count() > 0) clock_.SleepFor(faults_.pause);
   return Status::Ok();

@@ -17,6 +17,8 @@ namespace di {
 struct CheckpointFaults {
   enum class Action {
     kKill,  // the process SIGKILLs itself right after the checkpoint is stored
+    kTerm,  // the process is sent SIGTERM once, right after the checkpoint is stored (as a
+            // user's kill would: the run stops at its next batch boundary)
     kFail,  // the checkpoint is stored, then every later write fails (the store is gone)
   };
   long after = 0;  // the checkpoint that faults (1: the first); 0: none
@@ -25,9 +27,11 @@ struct CheckpointFaults {
   bool any() const { return after > 0 || pause.count() > 0; }
 };
 
-// From DI_CRASH_AFTER_CHECKPOINTS=N (kill after the N-th checkpoint) and
-// DI_PAUSE_AFTER_CHECKPOINT_MS=M of `getenv` (app/ passes the process environment).
-CheckpointFaults CheckpointFaultsFrom(const char* crash_after, const char* pause_ms);
+// From DI_CRASH_AFTER_CHECKPOINTS=N (kill after the N-th checkpoint),
+// DI_SIGTERM_AFTER_CHECKPOINTS=N (SIGTERM after the N-th; the crash wins when both are set)
+// and DI_PAUSE_AFTER_CHECKPOINT_MS=M of `getenv` (app/ passes the process environment).
+CheckpointFaults CheckpointFaultsFrom(const char* crash_after, const char* term_after,
+                                      const char* pause_ms);
 
 class FaultingStateStore : public StateStore {
  public:

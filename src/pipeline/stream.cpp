@@ -395,6 +395,9 @@ Status RunStream(const RunWorld& world, const std::vector<TableMapping>& mapping
   po.slot = StreamSlotName(world.config, world.config.postgres.database);
   po.publication = world.config.stream.publication;
   po.tables = tables.All();
+  for (const auto& m : mapping)
+    if (m.engine == Engine::kPostgres && !m.primary_key.empty())
+      po.primary_key_of[m.table] = m.primary_key;
   ASSIGN_OR_RETURN(PgSlotStatus slot, PgSlot(po.db, po.slot));
   RETURN_IF_ERROR(TakeInitialSnapshot(world, mapping, tables, options, log));
   if (options.stop && options.stop->load()) return Status::Ok();

@@ -70,15 +70,21 @@ Result<std::vector<NetTable>> NetChanges(const std::vector<StreamChange>& change
   for (const auto& c : changes) {
     if (keep && !keep(c)) continue;
     const TableInfo& info = *c.table;
-    if (info.primary_key.empty())
-      return InvalidArgument(info.name +
-                             " has no primary key: its streamed changes cannot be applied by key");
     auto [it, added] = table_at.emplace(info.name, tables.size());
     if (added) {
-      tables.push_back(NetTable{info.name, {}});
+      tables.push_back(NetTable{info.name, nullptr, {}});
       row_at.emplace_back();
     }
     const size_t t = it->second;
+    if (c.op == ChangeOp::kTruncate) {  // what came before in the batch is gone with it
+      tables[t].truncated = c.table;
+      tables[t].rows.clear();
+      row_at[t].clear();
+      continue;
+    }
+    if (info.primary_key.empty())
+      return InvalidArgument(info.name +
+                             " has no primary key: its streamed changes cannot be applied by key");
     if (!c.old_key.empty()) {  // the key moved: the row under the old key is gone
       StreamChange gone;
       gone.op = ChangeOp::kDelete;

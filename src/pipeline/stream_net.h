@@ -26,11 +26,14 @@ struct NetRow {
 
 struct NetTable {
   std::string name;
+  // Set when the batch emptied the table (a TRUNCATE: its description then): every row a
+  // target has goes first, then `rows` (the changes after the last TRUNCATE) apply.
+  std::shared_ptr<const TableInfo> truncated;
   std::vector<NetRow> rows;  // keys in the order the batch first touched them
 };
 
 // Tables in the order the batch first touched them. A change of a table without a primary
-// key cannot be netted: it is an error naming the table.
+// key cannot be netted (a TRUNCATE can): it is an error naming the table.
 // `keep` (when set) picks the changes that count.
 Result<std::vector<NetTable>> NetChanges(
     const std::vector<StreamChange>& changes,

@@ -43,6 +43,10 @@ void AppendChangeLine(const StreamChange& c, const RecordWriter& record, std::st
   AppendJsonString(c.position, out);
   out += ",\"sequence\":" + std::to_string(c.sequence) + ",\"commit_time\":";
   AppendJson(Value(Timestamp{c.commit_micros}), JsonStyle::kPlain, out);
+  if (c.op == ChangeOp::kTruncate) {  // no key, no row: every row is gone
+    out += '}';
+    return;
+  }
   out += ",\"key\":";
   AppendKeyObject(t, KeyOf(t, c.row), out);
   if (c.op != ChangeOp::kDelete) {
@@ -177,14 +181,20 @@ void AddOnce(std::vector<Value>& list, const Value& v) {
 
 }  // namespace
 
-Status DynamoStreamSink::Touched(const std::vector<StreamChange>& changes,
-                                 std::map<const TableMapping*, std::vector<Value>>* rewrite) {
+Status DynamoStreamSink::Touched(const std::vector<StreamChange>& changes, Touch* touch) {
+  auto* rewrite = &touch->rewrite;
   for (const auto& c : changes) {
     const TableInfo& t = *c.table;
     for (const auto& m : mapping_) {
       if (!m.dynamodb || m.engine != t.engine) continue;
       auto from = from_.find(m.table);
       if (from == from_.end() || c.order < from->second) continue;  // in the items' snapshot
+      if (c.op == ChangeOp::kTruncate) {
+        if (m.table == t.name) touch->clear.insert(&m);
+        for (const auto& e : m.dynamodb->embed)
+          if (e.table == t.name) touch->every.insert(&m);
+        continue;
+      }
       if (m.table == t.name && Joined(m)) {
         const Value* key = Field(c.row, t, m.dynamodb->key_column);
         if (key) AddOnce((*rewrite)[&m], *key);
@@ -261,17 +271,38 @@ Status DynamoStreamSink::Rewrite(const TableMapping& m, const std::vector<Value>
   if (keys.empty()) return Status::Ok();
   ASSIGN_OR_RETURN(Target * target, TargetOf(m));
   ASSIGN_OR_RETURN(auto rows, lookup_.Lookup(*target->info, m.dynamodb->key_column, keys));
+  // Compared as DynamoDB keys (a key read back from a scan is a Decimal, the row's an int).
+  std::set<std::string> found;
+  for (const auto& row : rows)
+    if (const Value* v = Field(row, *target->info, m.dynamodb->key_column))
+      found.insert(ToAttributeValue(*v).dump());
   std::vector<Value> gone;
-  for (const auto& k : keys) {
-    bool found = false;
-    for (const auto& row : rows) {
-      const Value* v = Field(row, *target->info, m.dynamodb->key_column);
-      found = found || (v && *v == k);
-    }
-    if (!found) gone.push_back(k);
-  }
+  for (const auto& k : keys)
+    if (!found.count(ToAttributeValue(k).dump())) gone.push_back(k);
   RETURN_IF_ERROR(Put(m, *target->info, rows));
   return Delete(m, gone);
+}
+
+Status DynamoStreamSink::EachItem(const TableMapping& m, bool rewrite) {
+  const std::string& attribute = m.dynamodb->key_attribute;
+  nlohmann::json start = nullptr;
+  do {
+    ASSIGN_OR_RETURN(aws::Page page, dynamodb_.Scan(m.dynamodb->table, 500, start));
+    std::vector<Value> keys;
+    for (const auto& item : page.items) {
+      const auto& key = item.value(attribute, nlohmann::json());
+      if (key.contains("S"))
+        keys.emplace_back(key["S"].get<std::string>());
+      else if (key.contains("N"))
+        keys.emplace_back(Decimal{key["N"].get<std::string>()});
+      else
+        return InvalidArgument("DynamoDB " + m.dynamodb->table + ": an item's key " + attribute +
+                               " is " + key.dump() + ", not a string or a number");
+    }
+    RETURN_IF_ERROR(rewrite ? Rewrite(m, keys) : Delete(m, keys));
+    start = page.last_evaluated_key;
+  } while (!start.is_null());
+  return Status::Ok();
 }
 
 Status DynamoStreamSink::Apply(const StreamBatch& batch) {
@@ -283,11 +314,14 @@ Status DynamoStreamSink::Apply(const StreamBatch& batch) {
     if (seen && seen != c.table) targets_.erase(c.table->name);
     seen = c.table;
   }
-  std::map<const TableMapping*, std::vector<Value>> rewrite;
-  RETURN_IF_ERROR(Touched(batch.changes, &rewrite));
+  Touch touch;
+  RETURN_IF_ERROR(Touched(batch.changes, &touch));
+  auto& rewrite = touch.rewrite;
   ASSIGN_OR_RETURN(auto net, NetChanges(batch.changes, [this](const StreamChange& c) {
                      return Applies(from_, c);
                    }));
+  // A TRUNCATE's table is emptied before the rows the batch gives it after the TRUNCATE.
+  for (const TableMapping* m : touch.clear) RETURN_IF_ERROR(EachItem(*m, false));
   for (const auto& table : net) {
     for (const auto& m : mapping_) {
       if (!m.dynamodb || m.table != table.name || Joined(m)) continue;
@@ -310,6 +344,7 @@ Status DynamoStreamSink::Apply(const StreamBatch& batch) {
     }
   }
   for (const auto& [m, keys] : rewrite) RETURN_IF_ERROR(Rewrite(*m, keys));
+  for (const TableMapping* m : touch.every) RETURN_IF_ERROR(EachItem(*m, true));
   return Status::Ok();
 }
 
@@ -333,6 +368,7 @@ Status WarehouseStreamSink::Apply(const StreamBatch& batch) {
                        return Applies(from_, c);
                      }));
     for (const auto& table : net) {
+      if (table.truncated) RETURN_IF_ERROR(warehouse_->TruncateIn(*table.truncated));
       // Grouped by the table's shape (and, for upserts, the columns they leave as they are);
       // a key is deleted or upserted, never both, so the groups' order does not matter.
       using Rows = std::vector<std::vector<Value>>;

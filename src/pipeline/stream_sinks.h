@@ -110,10 +110,18 @@ class DynamoStreamSink : public StreamSink {
  private:
   struct Target;
   Result<Target*> TargetOf(const TableMapping& m);
-  // The parent tables' keys a batch's changes touch, per mapped table.
-  Status Touched(const std::vector<StreamChange>& changes,
-                 std::map<const TableMapping*, std::vector<Value>>* rewrite);
+  // What a batch's changes touch beyond their own rows: per mapped table, the keys of the
+  // items to rewrite from the source; the tables a TRUNCATE emptied (every item deleted
+  // first); those embedding a table a TRUNCATE emptied (every item rewritten).
+  struct Touch {
+    std::map<const TableMapping*, std::vector<Value>> rewrite;
+    std::set<const TableMapping*> clear, every;
+  };
+  Status Touched(const std::vector<StreamChange>& changes, Touch* touch);
   Status Rewrite(const TableMapping& m, const std::vector<Value>& keys);
+  // Every item of m's table: deleted (`rewrite` false) or rewritten from the source, a page of
+  // a scan at a time.
+  Status EachItem(const TableMapping& m, bool rewrite);
   Status Put(const TableMapping& m, const TableInfo& table,
              const std::vector<std::vector<Value>>& rows);
   Status Delete(const TableMapping& m, const std::vector<Value>& keys);

@@ -173,6 +173,11 @@ class PgWarehouse : public Warehouse {
                 (set.empty() ? "DO NOTHING" : "DO UPDATE SET " + set));
   }
 
+  Status TruncateIn(const TableInfo& table) override {
+    RETURN_IF_ERROR(EnsureTable(table));
+    return Exec("TRUNCATE " + WarehouseTableName(table));
+  }
+
   Status DeleteIn(const TableInfo& table, const std::vector<std::vector<Value>>& keys) override {
     if (keys.empty()) return Status::Ok();
     std::vector<std::string> key = KeyColumns(table);

@@ -37,6 +37,9 @@ class Warehouse {
   // Inside Begin: the rows whose primary key is one of `keys` (values in primary_key order)
   // deleted.
   virtual Status DeleteIn(const TableInfo& table, const std::vector<std::vector<Value>>& keys) = 0;
+  // Inside Begin: every row of the table deleted (TRUNCATE: readers wait for the commit); the
+  // table created when missing.
+  virtual Status TruncateIn(const TableInfo& table) = 0;
   virtual Status Commit() = 0;
   // The warehouse table's row count (tests, verify).
   virtual Result<int64_t> Count(const TableInfo& table) = 0;

@@ -29,7 +29,8 @@ struct StreamChange {
   // added or dropped); `row` has a Value per column of it.
   std::shared_ptr<const TableInfo> table;
   ChangeOp op = ChangeOp::kInsert;
-  // insert, update: the new row; delete: its key columns (the others NULL).
+  // insert, update: the new row; delete: its key columns (the others NULL); truncate: empty
+  // (every row of the table is gone).
   std::vector<Value> row;
   // Empty, or per column: the source did not send the value because it did not change
   // (PostgreSQL's unchanged TOAST values); `row` holds NULL there, which must not overwrite
@@ -58,7 +59,7 @@ struct StreamBatch {
   // Empty when it did not move in this batch (a piece of a transaction that goes on).
   std::string resume;
   bool mid_transaction = false;  // the last change's transaction goes on in the next batch
-  // Things passed over that a user should hear of ("TRUNCATE of users is not applied").
+  // Things passed over that a user should hear of.
   std::vector<std::string> warnings;
   void clear() {
     changes.clear();

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "config/validate.h"
+#include "core/strings.h"
 #include "sources/pg_replication.h"
 #include "sources/postgres_internal.h"
 
@@ -26,6 +27,7 @@ struct Relation {
   std::vector<ColumnConv> convs;           // per table column
   std::vector<size_t> key;                 // the table's primary key columns
   uint64_t snapshot = 0;                   // changes committed before it are passed over
+  bool key_carried = true;                 // the replica identity holds the key: deletes carry it
 };
 
 class PgChangeStream : public ChangeStream {
@@ -129,14 +131,7 @@ class PgChangeStream : public ChangeStream {
     if (auto* d = std::get_if<pgoutput::Delete>(&m))
       return OnRow(d->relation, ChangeOp::kDelete, d->old, nullptr, batch);
     if (auto* t = std::get_if<pgoutput::Truncate>(&m)) {
-      for (uint32_t oid : t->relations) {
-        auto it = relations_.find(oid);
-        if (it != relations_.end() && it->second.table)
-          batch->warnings.push_back("TRUNCATE of " + it->second.table->name + " at " +
-                                    pgoutput::LsnText(commit_lsn_) +
-                                    " is not applied to the targets; run --mode migrate again "
-                                    "to copy the table anew");
-      }
+      for (uint32_t oid : t->relations) RETURN_IF_ERROR(OnTruncate(oid, batch));
     }
     return Status::Ok();
   }
@@ -147,6 +142,8 @@ class PgChangeStream : public ChangeStream {
         r.schema.empty() || r.schema == "public" ? r.name : r.schema + "." + r.name;
     if (tables_.count(name)) {
       ASSIGN_OR_RETURN(TableInfo info, source_->Describe(name, "updated_at"));
+      if (auto key = o_.primary_key_of.find(name); key != o_.primary_key_of.end())
+        info.primary_key = key->second;
       auto table = std::make_shared<const TableInfo>(std::move(info));
       ASSIGN_OR_RETURN(const std::vector<ColumnConv>* convs, source_->ConvsOf(*table));
       rel.convs = *convs;
@@ -159,12 +156,23 @@ class PgChangeStream : public ChangeStream {
       for (const auto& k : table->primary_key)
         for (size_t i = 0; i < table->columns.size(); ++i)
           if (table->columns[i].name == k) rel.key.push_back(i);
+      rel.key_carried = IdentityCarriesKey(r, *table);
       auto snap = snapshot_of_.find(name);
       if (snap != snapshot_of_.end()) rel.snapshot = snap->second;
       rel.table = std::move(table);
     }
     relations_[r.oid] = std::move(rel);
     return Status::Ok();
+  }
+
+  // A delete carries the replica identity's columns only (and an update its old ones only when
+  // they changed): whether the key the targets use is among them, or the identity is FULL.
+  static bool IdentityCarriesKey(const pgoutput::Relation& r, const TableInfo& table) {
+    if (r.replica_identity == 'f') return true;
+    return std::all_of(table.primary_key.begin(), table.primary_key.end(), [&](const auto& k) {
+      return std::any_of(r.columns.begin(), r.columns.end(),
+                         [&](const auto& c) { return c.key && c.name == k; });
+    });
   }
 
   // The tuple's cells as a row of the table: a column the relation did not send, or sent
@@ -192,17 +200,21 @@ class PgChangeStream : public ChangeStream {
     }
   }
 
-  // `whole_old`: `old` is the whole old row (REPLICA IDENTITY FULL), which holds the values an
-  // update did not send because they did not change.
-  Status OnRow(uint32_t oid, ChangeOp op, const pgoutput::Tuple& tuple, const pgoutput::Tuple* old,
-               StreamBatch* batch, bool whole_old = false) {
+  // The relation of the change that comes next in its transaction (its sequence taken, into
+  // `sequence`); null when the change is not given (not a table of the stream, or in the
+  // table's snapshot already).
+  Result<const Relation*> Given(uint32_t oid, uint32_t* sequence) {
     auto it = relations_.find(oid);
     if (it == relations_.end())
       return Corruption(where() + ": a change of relation " + std::to_string(oid) +
                         " came before its description");
+    *sequence = sequence_++;
     const Relation& rel = it->second;
-    const uint32_t sequence = sequence_++;
-    if (!rel.table || commit_lsn_ < rel.snapshot) return Status::Ok();
+    if (!rel.table || commit_lsn_ < rel.snapshot) return nullptr;
+    return &rel;
+  }
+  // A change of `rel` at its place in the current transaction, without its row.
+  StreamChange Placed(const Relation& rel, ChangeOp op, uint32_t sequence) const {
     StreamChange c;
     c.table = rel.table;
     c.op = op;
@@ -210,6 +222,35 @@ class PgChangeStream : public ChangeStream {
     c.order = commit_lsn_;
     c.sequence = sequence;
     c.commit_micros = commit_micros_;
+    return c;
+  }
+
+  // A TRUNCATE of one relation: a change without a row (the server sent the relation first).
+  Status OnTruncate(uint32_t oid, StreamBatch* batch) {
+    uint32_t sequence = 0;
+    ASSIGN_OR_RETURN(const Relation* rel, Given(oid, &sequence));
+    if (rel) batch->changes.push_back(Placed(*rel, ChangeOp::kTruncate, sequence));
+    return Status::Ok();
+  }
+
+  // `whole_old`: `old` is the whole old row (REPLICA IDENTITY FULL), which holds the values an
+  // update did not send because they did not change.
+  Status OnRow(uint32_t oid, ChangeOp op, const pgoutput::Tuple& tuple, const pgoutput::Tuple* old,
+               StreamBatch* batch, bool whole_old = false) {
+    uint32_t sequence = 0;
+    ASSIGN_OR_RETURN(const Relation* given, Given(oid, &sequence));
+    if (!given) return Status::Ok();
+    const Relation& rel = *given;
+    if (!rel.key_carried && op != ChangeOp::kInsert)
+      return InvalidArgument(
+          where() + ": the key of " + rel.table->name +
+          " (the mapping's primary_key: " + JoinHuman(rel.table->primary_key, " and ") +
+          ") is not in its replica identity, so its deletes and key changes cannot be applied "
+          "by key; run ALTER TABLE " +
+          rel.table->name +
+          " REPLICA IDENTITY FULL, then --mode migrate for it (its changes before that are "
+          "passed over), and start the stream again");
+    StreamChange c = Placed(rel, op, sequence);
     ToRow(rel, tuple, &c.row, op == ChangeOp::kDelete ? nullptr : &c.unchanged);
     if (old) {
       std::vector<Value> old_row;

@@ -29,6 +29,9 @@ struct PgStreamOptions {
   // The tables whose changes are given ("users"; "schema.table" outside public); changes
   // of others are passed over.
   std::vector<std::string> tables;
+  // Per table: the primary key the mapping gives it (TableMapping::primary_key), which
+  // replaces the one the server describes; absent: the server's.
+  std::map<std::string, std::vector<std::string>> primary_key_of;
   // Per table: its snapshot's place (a migrate's): the changes of transactions that
   // committed before it are in the snapshot already, and are passed over.
   std::map<std::string, std::string> snapshot_of;

@@ -33,14 +33,39 @@ ChildProcess::~ChildProcess() {
 int ChildProcess::Stop() {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);
+  const int rc = Wait(std::chrono::seconds(120));
+  if (pid_ <= 0) return rc;
+  kill(-pid_, SIGKILL);  // its whole group: it ignored SIGTERM
+  return Wait();
+}
+
+int ChildProcess::Wait(std::chrono::seconds limit) {
+  if (pid_ <= 0) return -1;
   int status = 0;
-  waitpid(pid_, &status, 0);
+  const bool ended = WaitUntil([&] { return waitpid(pid_, &status, WNOHANG) == pid_; },
+                               [] { return true; }, limit);
+  if (!ended) return -1;
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 bool ChildProcess::Running() {
-  return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0;
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == 0) return true;
+  pid_ = -1;  // ended (and now reaped)
+  return false;
+}
+
+bool WaitUntil(const std::function<bool()>& done, const std::function<bool()>& alive,
+               std::chrono::seconds limit) {
+  for (auto until = std::chrono::steady_clock::now() + limit;
+       std::chrono::steady_clock::now() < until;) {
+    if (done()) return true;
+    if (!alive()) return done();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return done();
 }
 
 std::string ChildProcess::Output() const {
@@ -51,21 +76,25 @@ std::string ChildProcess::Output() const {
 ApiProcess::ApiProcess(const std::string& env, int port)
     : process_(env + "exec " + DI_BINARY + " --mode api --port " + std::to_string(port)) {
   httplib::Client c("127.0.0.1", port);
-  for (int i = 0; i < 100 && !up_; ++i) {
-    if (auto r = c.Get("/openapi.json"); r && r->status == 200) up_ = true;
-    if (!up_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  up_ = WaitUntil(
+      [&] {
+        auto r = c.Get("/openapi.json");
+        return r && r->status == 200;
+      },
+      [&] { return process_.Running(); });
 }
 
 nlohmann::json WaitForJob(httplib::Client& c, const std::string& id,
                           const httplib::Headers& headers) {
-  for (int i = 0; i < 600; ++i) {
-    auto r = c.Get(("/jobs/" + id).c_str(), headers);
-    auto j = r ? nlohmann::json::parse(r->body, nullptr, false) : nlohmann::json();
-    if (j.is_object() && j["state"] != "queued" && j["state"] != "running") return j;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return nlohmann::json();
+  nlohmann::json job;
+  const bool ended = WaitUntil(
+      [&] {
+        auto r = c.Get(("/jobs/" + id).c_str(), headers);
+        job = r ? nlohmann::json::parse(r->body, nullptr, false) : nlohmann::json();
+        return job.is_object() && job["state"] != "queued" && job["state"] != "running";
+      },
+      [] { return true; }, std::chrono::seconds(300));
+  return ended ? job : nlohmann::json();
 }
 
 }  // namespace di::testing

@@ -1,13 +1,17 @@
 // Processes a test runs in the background: a shell command (the binary in --mode stream,
 // api or scheduler; a moto server) with its stdout and stderr in a file of its own, ended
 // with SIGTERM (and reaped) by Stop() or when destroyed; and the binary in --mode api,
-// waited for until it answers. Not thread-safe: one test thread drives each.
+// waited for until it answers. Every wait ends at a defined point (an answer, the process's
+// end); its limit only keeps a hung process from hanging the suite, and is far beyond what a
+// slow machine needs. Not thread-safe: one test thread drives each.
 #pragma once
 
 #include <httplib.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -24,8 +28,11 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   // SIGTERM, then waits: its exit code, 128 + the signal when a signal ended it; -1 when
-  // already stopped.
+  // already stopped. One that has not ended within two minutes is SIGKILLed.
   int Stop();
+  // Waits for it to end by itself: its exit code as Stop's; -1 when already stopped, or when
+  // it is still running after `limit` (it is left running).
+  int Wait(std::chrono::seconds limit = std::chrono::seconds(300));
   bool Running();
   std::string Output() const;  // stdout and stderr so far
 
@@ -34,13 +41,20 @@ class ChildProcess {
   std::filesystem::path log_;
 };
 
+// Calls `done` every 100 ms until it returns true (then true), `alive` returns false, or
+// `limit` has passed (then `done`'s last answer).
+bool WaitUntil(const std::function<bool()>& done, const std::function<bool()>& alive,
+               std::chrono::seconds limit = std::chrono::seconds(120));
+
 // The binary in --mode api on `port`, started from `env` (a shell prefix such as
-// StackEnvShell()'s); up() once it answered GET /openapi.json (within 10 s).
+// StackEnvShell()'s); up() once it answered GET /openapi.json (waited for until it answers or
+// ends).
 class ApiProcess {
  public:
   ApiProcess(const std::string& env, int port);
   bool up() const { return up_; }
   int Stop() { return process_.Stop(); }
+  int Wait() { return process_.Wait(); }
   std::string Output() const { return process_.Output(); }
 
  private:
@@ -48,7 +62,7 @@ class ApiProcess {
   bool up_ = false;
 };
 
-// Polls GET /jobs/{id} until the job has ended: the job, or null when it has not within two
+// Polls GET /jobs/{id} until the job has ended: the job, or null when it has not within five
 // minutes.
 nlohmann::json WaitForJob(httplib::Client& c, const std::string& id,
                           const httplib::Headers& headers = {});

@@ -1,9 +1,7 @@
 #include "moto_server.h"
 
-#include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <thread>
 
 #include "stack_env.h"
 
@@ -17,10 +15,11 @@ MotoServer::MotoServer() : recording_("/tmp/" + UniqueName("di-moto-recording") 
       recording_ + " && exec " + DI_SOURCE_DIR + "/.venv/bin/moto_server -H 127.0.0.1 -p " +
       std::to_string(port));
   std::string out;
-  for (int i = 0; i < 150 && !up_; ++i) {
-    up_ = RunCommand("curl -sf -o /dev/null " + endpoint_ + "/moto-api/data.json", &out) == 0;
-    if (!up_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  up_ = WaitUntil(
+      [&] {
+        return RunCommand("curl -sf -o /dev/null " + endpoint_ + "/moto-api/data.json", &out) == 0;
+      },
+      [&] { return process_->Running(); });
 }
 
 MotoServer::~MotoServer() {

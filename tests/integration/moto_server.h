@@ -16,7 +16,7 @@ namespace di::testing {
 
 class MotoServer {
  public:
-  MotoServer();  // waits up to 15 s for it to answer; see up()
+  MotoServer();  // waits until it answers (or ends); see up()
   ~MotoServer();
   bool up() const { return up_; }
   std::string Output() const { return process_->Output(); }

@@ -78,6 +78,22 @@ TEST(StreamNet, FoldsEachKeysChangesInOrder) {
   EXPECT_EQ(rows[4].row[1], Value(int64_t{9}));
 }
 
+TEST(StreamNet, ATruncateEmptiesTheTableBeforeTheChangesAfterIt) {
+  StreamChange gone = Change(ChangeOp::kTruncate, 0, Value(Null{}), Value(Null{}), 200, 0);
+  gone.row.clear();
+  auto net = NetChanges({Change(ChangeOp::kInsert, 1, Value(int64_t{1}), Value("a"), 100, 0),
+                         Change(ChangeOp::kUpdate, 2, Value(int64_t{1}), Value("b"), 100, 1), gone,
+                         Change(ChangeOp::kInsert, 3, Value(int64_t{3}), Value("c"), 300, 0)});
+  ASSERT_TRUE(net.ok()) << net.status().message();
+  ASSERT_EQ(net->size(), 1u);
+  EXPECT_EQ((*net)[0].truncated, Table());
+  ASSERT_EQ((*net)[0].rows.size(), 1u);  // 1 and 2 went with the TRUNCATE
+  EXPECT_EQ((*net)[0].rows[0].key, std::vector<Value>{Value(int64_t{3})});
+  auto plain = NetChanges({Change(ChangeOp::kInsert, 1, Value(int64_t{1}), Value("a"), 100, 0)});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ((*plain)[0].truncated, nullptr);
+}
+
 TEST(StreamNet, ATableWithoutAPrimaryKeyIsNamed) {
   StreamChange c = Change(ChangeOp::kInsert, 1, Value(int64_t{1}), Value("a"), 100, 0);
   auto t = std::make_shared<TableInfo>(*c.table);
@@ -179,6 +195,20 @@ TEST_F(ChangeLogRead, OnlyChangesAfterTheTablesSnapshotAreLogged) {
   auto got = Read("");
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].substr(0, 32), "0000000000000200.00000000 update");
+}
+
+TEST_F(ChangeLogRead, ATruncateIsALineWithoutAKey) {
+  StreamChange gone = Change(ChangeOp::kTruncate, 0, Value(Null{}), Value(Null{}), 0x200, 0);
+  gone.row.clear();
+  std::string line;
+  AppendChangeLine(gone, RecordWriter(*gone.table), line);
+  EXPECT_EQ(line,
+            "{\"op\":\"truncate\",\"position\":\"0/200\",\"sequence\":0,\"commit_time\":"
+            "\"2026-01-01T00:00:00.000512Z\"}");
+  Write({Change(ChangeOp::kInsert, 1, Value(int64_t{1}), Value("a"), 0x100, 0), gone});
+  auto got = Read("");
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1], "0000000000000200.00000000 truncate ");
 }
 
 TEST_F(ChangeLogRead, ALineThatIsNotAChangeIsNamedWithItsObject) {
