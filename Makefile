@@ -23,7 +23,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
 .PHONY: all setup build build-asan stack-up stack-down stack-status seed testdata demo test \
-        test-unit test-asan bench format format-check clean
+        test-unit test-asan bench format format-check clean image image-test
 
 all: build
 
@@ -99,6 +99,19 @@ bench: build stack-up
 	  --ack-server $(BUILD)/ack_server --micro $(BUILD)/micro_bench --scales $(BENCH_SCALES) \
 	  --repeat $(BENCH_REPEAT) --ack-port $(BENCH_ACK_PORT) $(if $(BENCH_ONLY),--only $(BENCH_ONLY)) \
 	  --baseline '$(BENCH_BASELINE)' --baseline-dir '$(BENCH_BASELINE_DIR)' --jobs $(JOBS)
+
+# The container image (Containerfile) with buildah, from a Debian base made here by mmdebstrap
+# (cached in .image/; the first build takes a few minutes more). Not part of test or .ci/run.
+image:
+	scripts/setup image
+	scripts/image build
+
+# The image, then its binary run against the local stack: setup, migrate, verify, /health;
+# and compose.yaml checked. Uses the stack's ports from the environment like `make test`.
+image-test:
+	scripts/setup image
+	scripts/setup venv
+	$(ENV) && scripts/image test
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

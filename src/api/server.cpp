@@ -435,7 +435,10 @@ void RaiseOpenFileLimit(size_t connections) {
 }  // namespace
 
 Status ApiServer::Bind(int port) {
-  host_ = service_.config().api_token.empty() ? "127.0.0.1" : "0.0.0.0";
+  const Config& config = service_.config();
+  host_ = !config.api_host.empty()   ? config.api_host
+          : config.api_token.empty() ? "127.0.0.1"
+                                     : "0.0.0.0";
   RaiseOpenFileLimit(limits_.max_connections);
   if (Status s = gate_->Bind(host_, port); !s.ok())
     return Unavailable(s.message() + "; choose another with --port");

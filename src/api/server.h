@@ -25,7 +25,8 @@ class ApiServer {
  public:
   explicit ApiServer(Service& service, HttpLimits limits = {});
   ~ApiServer();
-  // Binds and serves until Stop(); the host is 0.0.0.0 with a token, 127.0.0.1 without.
+  // Binds and serves until Stop(); the host is API_HOST when set, else 0.0.0.0 with a token
+  // and 127.0.0.1 without.
   Status Listen(int port);
   // Stops accepting; ServeBound returns once the requests being served are answered.
   void Stop();

@@ -328,11 +328,16 @@ int RunApiMode(const di::Config& config, const di::Env& env, const di::CliOption
   di::ApiServer server(service);
   auto logger = di::GetLogger("api");
   if (auto s = server.Bind(opts.port); !s.ok()) return Fail(kExitFailed, s.message());
-  if (config.api_token.empty())
+  if (config.api_token.empty() && config.api_host.empty())
     logger->warn(
         "API_TOKEN is not set: listening on 127.0.0.1 only (set API_TOKEN to accept "
         "other hosts; every endpoint but /health, /metrics and /openapi.json then needs "
         "Authorization: Bearer <token>)");
+  else if (config.api_token.empty() && !config.api_host.starts_with("127."))
+    logger->warn(
+        "API_TOKEN is not set and API_HOST is {}: anyone who reaches port {} can start and "
+        "stop jobs without authentication; set API_TOKEN unless only trusted hosts reach it",
+        config.api_host, opts.port);
   logger->info("listening on http://{}:{} (OpenAPI at /openapi.json)", server.host(), opts.port);
   std::thread serve([&] {
     if (auto s = server.ServeBound(); !s.ok()) logger->error(s.message());

@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include <arpa/inet.h>
+
 #include <functional>
 
 #include "config/validate.h"
@@ -90,6 +92,15 @@ class Reader {
 
 Status CheckCron(std::string_view text) {
   return CronExpr::Parse(text).status();
+}
+
+// An IPv4 address in dotted form: what the API's listening socket accepts.
+Status CheckIpv4(std::string_view text) {
+  in_addr addr{};
+  if (inet_pton(AF_INET, std::string(text).c_str(), &addr) != 1)
+    return InvalidArgument("'" + std::string(text) +
+                           "' is not an IPv4 address; expected e.g. 0.0.0.0 or 127.0.0.1");
+  return Status::Ok();
 }
 
 Status CheckHost(std::string_view host) {
@@ -240,6 +251,7 @@ Result<Config> LoadConfig(const Env& env) {
                                                                               : LogFormat::kText;
   cfg.log.progress = ParseProgress(r.Choice("PROGRESS", "auto", {"auto", "tty", "log", "off"}));
   cfg.api_token = r.Text("API_TOKEN", "", Secret::kFull);
+  cfg.api_host = r.Checked("API_HOST", "", CheckIpv4);
   cfg.analytics_database_url = r.Checked(
       "ANALYTICS_DATABASE_URL", "",
       [](std::string_view v) {

@@ -116,7 +116,8 @@ struct Config {
   ScheduleSettings schedule;
   StreamSettings stream;
   LogSettings log;
-  std::string api_token;               // secret; empty: no auth, loopback only
+  std::string api_token;               // secret; empty: no auth, loopback only (see api_host)
+  std::string api_host;                // the API's IPv4 address; empty: by api_token
   std::string analytics_database_url;  // optional warehouse; may hold a password
   std::vector<ConfigEntry> entries;    // every variable read, for display
 };

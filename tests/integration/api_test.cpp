@@ -295,6 +295,25 @@ TEST_F(ApiTest, TokenGuardsAllButHealthMetricsAndOpenApi) {
       << api.Output();
 }
 
+// API_HOST chooses the address without a token (the container image's 0.0.0.0), with a
+// warning that nothing guards it; the endpoints stay open as without a token.
+TEST_F(ApiTest, ApiHostWithoutTokenListensThereAndWarns) {
+  int port = FreeLoopbackPort();
+  ApiProcess api(Env("API_HOST=0.0.0.0"), port);
+  ASSERT_TRUE(api.up()) << api.Output();
+  httplib::Client c("127.0.0.1", port);
+  EXPECT_EQ(c.Get("/jobs")->status, 200);
+  EXPECT_EQ(api.Stop(), 0);
+  const std::string out = api.Output();
+  EXPECT_NE(out.find("listening on http://0.0.0.0:" + std::to_string(port)), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("API_TOKEN is not set and API_HOST is 0.0.0.0: anyone who reaches port " +
+                     std::to_string(port)),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("listening on 127.0.0.1 only"), std::string::npos) << out;
+}
+
 TEST_F(ApiTest, HealthIs503WhenARequiredDependencyIsDown) {
   SetUpAws();
   int port = FreeLoopbackPort();

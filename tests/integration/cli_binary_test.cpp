@@ -84,6 +84,8 @@ TEST(CliBinary, TheExampleEnvFilesListEveryVariableAndAreValid) {
     if (line.find(" = ") != std::string::npos) names.push_back(line.substr(0, line.find(' ')));
   }
   ASSERT_GT(names.size(), 40u) << all;
+  // Read by the credentials chain (src/aws/credentials.cpp), not shown by --print-config.
+  names.insert(names.end(), {"AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"});
   for (const char* file : {"env.example", "env.docker.example"}) {
     SCOPED_TRACE(file);
     const std::string path = std::string(DI_SOURCE_DIR) + "/" + file;

@@ -49,6 +49,7 @@ TEST(Config, DefaultsMatchTheSpec) {
   EXPECT_EQ(c.log.format, LogFormat::kText);
   EXPECT_EQ(c.log.progress, ProgressMode::kAuto);
   EXPECT_EQ(c.api_token, "");
+  EXPECT_EQ(c.api_host, "");
   EXPECT_EQ(c.analytics_database_url, "");
   EXPECT_EQ(c.run.mapping_file, "");
 }
@@ -114,6 +115,7 @@ TEST(Config, EveryVariableIsRead) {
       {"LOG_LEVEL", "debug", [](const Config& c) { return c.log.level == "DEBUG"; }},
       {"LOG_FILE", "/tmp/x.log", [](const Config& c) { return c.log.file == "/tmp/x.log"; }},
       {"API_TOKEN", "s3cr3t", [](const Config& c) { return c.api_token == "s3cr3t"; }},
+      {"API_HOST", "0.0.0.0", [](const Config& c) { return c.api_host == "0.0.0.0"; }},
       {"COMPRESSION", "zstd",
        [](const Config& c) { return c.s3.compression == Compression::kZstd; }},
       {"S3_SSE", "aws:kms", [](const Config& c) { return c.s3.sse == "aws:kms"; }},
@@ -191,6 +193,7 @@ TEST(Config, BadValuesAreRefusedNamingTheVariable) {
       {"LOG_FORMAT", "xml", "expected text or json"},
       {"PROGRESS", "fancy", "'fancy' is not accepted; expected auto, tty, log or off"},
       {"SOURCE_TZ", "UTC+2", "is not a known time zone"},
+      {"API_HOST", "localhost", "'localhost' is not an IPv4 address; expected e.g. 0.0.0.0"},
   };
   for (const auto& c : cases) {
     auto r = LoadConfig(Env::FromMap({{c.name, c.value}}));
