@@ -161,6 +161,34 @@ void ReadSql(Reader& r, const std::string& prefix, SqlSettings& s) {
       false);
 }
 
+// POSTGRES_SSLMODE / POSTGRES_SSLROOTCERT, MYSQL_SSL_MODE / MYSQL_SSL_CA.
+void ReadSqlTls(Reader& r, const std::string& mode_var, const std::string& ca_var,
+                const std::vector<std::string>& modes, SqlSettings& s) {
+  s.ssl_mode = r.Choice(mode_var, s.ssl_mode, modes);
+  s.ssl_ca = r.Checked(ca_var, "", ValidateReadableFile);
+}
+
+void CheckMySqlCaUsed(Reader& r, const SqlSettings& s) {
+  if (Status st = CheckMySqlTlsPair(s, "MYSQL_SSL_MODE", "MYSQL_SSL_CA"); !st.ok())
+    r.Fail("MYSQL_SSL_CA", st.message());
+}
+
+// The TLS files a URL's query names (tlsCAFile=, sslrootcert=, ...) must be readable, and
+// its `mode_key` (libpq's sslmode) one of `modes`: refused at start, not at the first connect.
+void CheckUrlTls(Reader& r, const std::string& name, const std::string& url,
+                 const std::vector<std::string>& file_keys, const std::string& mode_key,
+                 const std::vector<std::string>& modes) {
+  for (const auto& [key, value] : UrlQuery(url)) {
+    for (const auto& file_key : file_keys)
+      if (ToLower(key) == ToLower(file_key))
+        if (Status s = ValidateReadableFile(value); !s.ok())
+          r.Fail(name, "option " + key + ": " + s.message());
+    if (!mode_key.empty() && key == mode_key)
+      if (auto m = ParseChoice(value, modes); !m.ok())
+        r.Fail(name, "option " + key + ": " + m.status().message());
+  }
+}
+
 void ReadMongo(Reader& r, MongoSettings& m) {
   m.uri = r.Checked(
       "MONGODB_URI", m.uri,
@@ -178,6 +206,7 @@ void ReadMongo(Reader& r, MongoSettings& m) {
       if (!db.empty()) m.database = db;
     }
   }
+  CheckUrlTls(r, "MONGODB_URI", m.uri, {"tlsCAFile", "tlsCertificateKeyFile"}, "", {});
 }
 
 ProgressMode ParseProgress(const std::string& v) {
@@ -188,6 +217,37 @@ ProgressMode ParseProgress(const std::string& v) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& PgSslModes() {
+  static const std::vector<std::string> modes = {"disable", "allow",     "prefer",
+                                                 "require", "verify-ca", "verify-full"};
+  return modes;
+}
+
+const std::vector<std::string>& MySqlSslModes() {
+  static const std::vector<std::string> modes = {"DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA",
+                                                 "VERIFY_IDENTITY"};
+  return modes;
+}
+
+bool MySqlSslVerifies(const std::string& mode) {
+  return mode == "VERIFY_CA" || mode == "VERIFY_IDENTITY";
+}
+
+// A CA file is only read by the modes that check the server's certificate: one given with
+// another mode would look like a check that does not happen. VERIFY_CA has nothing to check
+// the chain with but the file (Connector/C would not check it at all); VERIFY_IDENTITY
+// without one uses the system's CAs.
+Status CheckMySqlTlsPair(const SqlSettings& s, const std::string& mode_name,
+                         const std::string& ca_name) {
+  if (!s.ssl_ca.empty() && !MySqlSslVerifies(s.ssl_mode))
+    return InvalidArgument("is set, but " + mode_name + "=" + s.ssl_mode +
+                           " does not check the server's certificate; set " + mode_name +
+                           " to VERIFY_CA or VERIFY_IDENTITY, or unset " + ca_name);
+  if (s.ssl_ca.empty() && s.ssl_mode == "VERIFY_CA")
+    return InvalidArgument("must name the CA file (PEM) when " + mode_name + "=VERIFY_CA");
+  return Status::Ok();
+}
 
 std::string MaskUrlPassword(const std::string& url) {
   size_t sep = url.find("://");
@@ -208,6 +268,9 @@ Result<Config> LoadConfig(const Env& env) {
   ReadDynamo(r, cfg.dynamodb);
   ReadSql(r, "MYSQL", cfg.mysql);
   ReadSql(r, "POSTGRES", cfg.postgres);
+  ReadSqlTls(r, "MYSQL_SSL_MODE", "MYSQL_SSL_CA", MySqlSslModes(), cfg.mysql);
+  CheckMySqlCaUsed(r, cfg.mysql);
+  ReadSqlTls(r, "POSTGRES_SSLMODE", "POSTGRES_SSLROOTCERT", PgSslModes(), cfg.postgres);
   ReadMongo(r, cfg.mongo);
 
   cfg.run.batch_size = r.Int("BATCH_SIZE", 1000, 1, 100000);
@@ -258,6 +321,8 @@ Result<Config> LoadConfig(const Env& env) {
         return ValidateUrl(v, {"postgresql", "postgres"});
       },
       Secret::kUrl);
+  CheckUrlTls(r, "ANALYTICS_DATABASE_URL", cfg.analytics_database_url,
+              {"sslrootcert", "sslcert", "sslkey"}, "sslmode", PgSslModes());
 
   if (!r.errors().empty()) {
     std::string msg = "invalid configuration (" + std::to_string(r.errors().size()) +

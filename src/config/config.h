@@ -56,7 +56,23 @@ struct SqlSettings {
   std::string user;
   std::string password;  // secret
   std::string database;
+  // TLS (docs/configuration.md#tls). PostgreSQL: libpq's sslmode (disable | allow | prefer |
+  // require | verify-ca | verify-full) and sslrootcert; MySQL: DISABLED | PREFERRED |
+  // REQUIRED | VERIFY_CA | VERIFY_IDENTITY and the CA file the two VERIFY_ modes check with.
+  // Empty ssl_ca: none given (libpq then looks for ~/.postgresql/root.crt).
+  std::string ssl_mode;
+  std::string ssl_ca;
 };
+
+// The TLS modes each engine accepts, in their canonical spelling (SPEC §3).
+const std::vector<std::string>& PgSslModes();
+const std::vector<std::string>& MySqlSslModes();
+// Whether a MySQL mode checks the server's certificate (VERIFY_CA, VERIFY_IDENTITY).
+bool MySqlSslVerifies(const std::string& mode);
+// The MySQL CA file with its mode: refused when given to a mode that does not read it, or
+// missing for VERIFY_CA. The message (without the CA's name in front) names `mode_name`.
+Status CheckMySqlTlsPair(const SqlSettings& s, const std::string& mode_name,
+                         const std::string& ca_name);
 
 struct MongoSettings {
   std::string uri = "mongodb://localhost:27017/cinema_movies";  // may hold a password
@@ -109,8 +125,8 @@ struct Config {
   AwsSettings aws;
   S3Settings s3;
   DynamoSettings dynamodb;
-  SqlSettings mysql{"localhost", 3306, "root", "", "cinema_rooms"};
-  SqlSettings postgres{"localhost", 5432, "postgres", "", "cinema_reservations"};
+  SqlSettings mysql{"localhost", 3306, "root", "", "cinema_rooms", "PREFERRED", ""};
+  SqlSettings postgres{"localhost", 5432, "postgres", "", "cinema_reservations", "prefer", ""};
   MongoSettings mongo;
   RunSettings run;
   ScheduleSettings schedule;

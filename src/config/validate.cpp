@@ -138,6 +138,38 @@ Status ValidateReadableFile(std::string_view path) {
   return Status::Ok();
 }
 
+namespace {
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> UrlQuery(std::string_view url) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t q = url.find('?');
+  if (q == std::string_view::npos) return out;
+  for (std::string_view part : Split(url.substr(q + 1), '&')) {
+    if (part.empty()) continue;
+    size_t eq = part.find('=');
+    std::string_view key = part.substr(0, eq);
+    std::string_view value = eq == std::string_view::npos ? "" : part.substr(eq + 1);
+    out.emplace_back(PercentDecode(key), PercentDecode(value));
+  }
+  return out;
+}
+
 Status ValidateFolder(std::string_view folder) {
   if (folder.empty() || folder.find("//") != std::string_view::npos ||
       folder.find("..") != std::string_view::npos || folder.front() == '/' || folder.back() == '/')

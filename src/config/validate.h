@@ -25,6 +25,9 @@ Status ValidateRegion(std::string_view region);         // e.g. us-east-1, eu-we
 Status ValidateUrl(std::string_view url, const std::vector<std::string>& schemes);
 Status ValidateTimeZone(std::string_view tz);  // "UTC" or a name under /usr/share/zoneinfo
 Status ValidateReadableFile(std::string_view path);
+// The options of a URL's query (scheme://host/db?k=v&k2=v2), percent-decoded, in order;
+// none when it has no '?'.
+std::vector<std::pair<std::string, std::string>> UrlQuery(std::string_view url);
 Status ValidateFolder(std::string_view folder);  // an S3 key prefix: non-empty, no "//", no ".."
 // A PostgreSQL replication slot's or publication's name as we create them: 1-63 of
 // lowercase letters, digits and '_' (a slot allows no other).

@@ -78,10 +78,9 @@ Status MySqlQuery(const SqlSettings& s, const std::string& sql,
   std::unique_ptr<MYSQL, decltype(&mysql_close)> db(mysql_init(nullptr), &mysql_close);
   unsigned timeout = 10;
   mysql_options(db.get(), MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-  if (!mysql_real_connect(db.get(), s.host.c_str(), s.user.c_str(), s.password.c_str(),
-                          s.database.c_str(), static_cast<unsigned>(s.port), nullptr, 0))
-    return Unavailable("MySQL " + s.host + ":" + std::to_string(s.port) +
-                       " unreachable: " + mysql_error(db.get()));
+  if (Status c = MySqlConnect(db.get(), s); !c.ok())
+    return Status(c.code(), "MySQL " + s.host + ":" + std::to_string(s.port) +
+                                " unreachable: " + c.message());
   if (mysql_query(db.get(), "SET time_zone = '+00:00'") != 0 ||
       mysql_real_query(db.get(), sql.data(), sql.size()) != 0)
     return Unavailable(std::string("MySQL analytics query failed: ") + mysql_error(db.get()));

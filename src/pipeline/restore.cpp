@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 
+#include "config/validate.h"
 #include "core/strings.h"
 #include "pipeline/restore_internal.h"
 
@@ -22,6 +23,35 @@ std::string Join(const std::vector<std::string>& items, const std::string& sep) 
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
   return out;
+}
+
+// --target-url's TLS options (postgresql: libpq's sslmode and sslrootcert; mysql: ssl-mode and
+// ssl-ca with MYSQL_SSL_MODE's values). A URL with any of them takes its TLS settings from
+// the URL alone (a missing one its default); without them the target keeps the environment's.
+Status ApplyUrlTls(const std::string& url, bool mysql, SqlSettings& s) {
+  const std::string mode_key = mysql ? "ssl-mode" : "sslmode";
+  const std::string ca_key = mysql ? "ssl-ca" : "sslrootcert";
+  auto query = UrlQuery(url);
+  if (query.empty()) return Status::Ok();
+  s.ssl_mode = mysql ? "PREFERRED" : "prefer";
+  s.ssl_ca.clear();
+  for (const auto& [key, value] : query) {
+    std::string where = "--target-url: option " + key;
+    if (key == mode_key) {
+      auto mode = ParseChoice(value, mysql ? MySqlSslModes() : PgSslModes());
+      if (!mode.ok()) return InvalidArgument(where + ": " + mode.status().message());
+      s.ssl_mode = *mode;
+    } else if (key == ca_key) {
+      if (Status file = ValidateReadableFile(value); !file.ok())
+        return InvalidArgument(where + ": " + file.message());
+      s.ssl_ca = value;
+    } else {
+      return InvalidArgument(where + " is not known; accepted: " + mode_key + ", " + ca_key);
+    }
+  }
+  if (Status pair = mysql ? CheckMySqlTlsPair(s, "ssl-mode", "ssl-ca") : Status::Ok(); !pair.ok())
+    return InvalidArgument("--target-url: option ssl-ca " + pair.message());
+  return Status::Ok();
 }
 
 // --target-url -> the engine's connection settings.
@@ -55,6 +85,7 @@ Result<SqlSettings> ParseSqlUrl(const std::string& url, SqlSettings base, const 
   }
   if (base.database.empty())
     return InvalidArgument("--target-url: '" + MaskUrlPassword(url) + "' names no database");
+  RETURN_IF_ERROR(ApplyUrlTls(url, std::string(scheme) == "mysql", base));
   return base;
 }
 

@@ -8,6 +8,7 @@
 #include "core/strings.h"
 #include "sinks/database_sink.h"
 #include "sinks/record_text.h"
+#include "sources/mysql_source.h"
 
 namespace di {
 namespace {
@@ -35,9 +36,8 @@ class MySqlSink : public DatabaseSink {
     db_ = mysql_init(nullptr);
     unsigned timeout = 10;
     mysql_options(db_, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-    if (!mysql_real_connect(db_, s_.host.c_str(), s_.user.c_str(), s_.password.c_str(),
-                            s_.database.c_str(), static_cast<unsigned>(s_.port), nullptr, 0))
-      return Unavailable(name() + ": cannot connect: " + mysql_error(db_));
+    if (Status s = MySqlConnect(db_, s_); !s.ok())
+      return Status(s.code(), name() + ": cannot connect: " + s.message());
     RETURN_IF_ERROR(Exec("SET NAMES utf8mb4"));
     RETURN_IF_ERROR(Exec("SET time_zone = '+00:00'"));
     RETURN_IF_ERROR(Exec("SET foreign_key_checks = 0"));

@@ -19,8 +19,8 @@ std::string KeyOf(Engine engine, const Config& config, const std::string& databa
            (database.empty() ? config.mongo.database : database);
   const SqlSettings& s = engine == Engine::kMySql ? config.mysql : config.postgres;
   return EngineName(engine) + "\n" + s.host + "\n" + std::to_string(s.port) + "\n" + s.user + "\n" +
-         s.password + "\n" + (database.empty() ? s.database : database) + "\n" +
-         config.run.source_tz;
+         s.password + "\n" + (database.empty() ? s.database : database) + "\n" + s.ssl_mode + "\n" +
+         s.ssl_ca + "\n" + config.run.source_tz;
 }
 
 }  // namespace

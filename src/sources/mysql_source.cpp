@@ -23,18 +23,14 @@ MySqlSource::~MySqlSource() {
 
 Status MySqlSource::Connect() {
   db_ = mysql_init(nullptr);
-  unsigned int proto = MYSQL_PROTOCOL_TCP;
   unsigned int ct = static_cast<unsigned>(o_.connect_timeout_seconds);
   unsigned int rt = static_cast<unsigned>(o_.read_timeout_seconds);
-  mysql_options(db_, MYSQL_OPT_PROTOCOL, &proto);
   mysql_options(db_, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
   mysql_options(db_, MYSQL_OPT_READ_TIMEOUT, &rt);
   mysql_options(db_, MYSQL_OPT_WRITE_TIMEOUT, &rt);
   mysql_options(db_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-  if (!mysql_real_connect(db_, o_.db.host.c_str(), o_.db.user.c_str(), o_.db.password.c_str(),
-                          o_.db.database.c_str(), static_cast<unsigned>(o_.db.port), nullptr, 0))
-    return Error("cannot connect", mysql_errno(db_) == 1045 ? StatusCode::kUnauthenticated
-                                                            : StatusCode::kUnavailable);
+  if (Status s = MySqlConnect(db_, o_.db); !s.ok())
+    return Status(s.code(), Where() + ": cannot connect: " + s.message());
   // A streamed read waits while its sinks work (backpressure): the server must not give up
   // sending it after its default 60 s (mydumper and mysqldump raise it too).
   return Exec("SET time_zone = '+00:00', net_write_timeout = 3600");

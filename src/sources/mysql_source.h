@@ -5,6 +5,8 @@
 // UTC session. Not thread-safe: one per worker.
 #pragma once
 
+#include <mysql.h>
+
 #include <memory>
 
 #include "config/config.h"
@@ -22,5 +24,14 @@ struct SqlSourceOptions {
 
 // Connects (errors name the engine, host:port and database).
 Result<std::unique_ptr<Source>> OpenMySqlSource(const SqlSourceOptions& options);
+
+// mysql_real_connect of `db` (from mysql_init, other options already set) to `s` over TCP
+// with `s`'s TLS mode: DISABLED plain; PREFERRED TLS when the server offers it, else plain;
+// REQUIRED TLS without a certificate check; VERIFY_CA TLS with the chain checked against
+// ssl_ca; VERIFY_IDENTITY that and the host name against the certificate. Every MySQL
+// connection goes through it (sources, restore sinks, analytics). The error is Connector/C's
+// message (plus what the mode asked for when TLS was the cause), code kUnauthenticated for a
+// refused login, else kUnavailable; the caller prefixes where.
+Status MySqlConnect(MYSQL* db, const SqlSettings& s);
 
 }  // namespace di

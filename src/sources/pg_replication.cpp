@@ -6,6 +6,7 @@
 #include "config/validate.h"
 #include "core/lazy_lib.h"
 #include "core/strings.h"
+#include "sources/postgres_source.h"
 
 namespace di {
 namespace {
@@ -24,14 +25,9 @@ Result<std::unique_ptr<PgReplication>> PgReplication::Connect(const SqlSettings&
   RETURN_IF_ERROR(kPqLibrary.Load());
   const std::string where =
       "postgresql://" + s.host + ":" + std::to_string(s.port) + "/" + s.database;
-  const std::string port = std::to_string(s.port);
-  const char* keys[] = {
-      "host",        "port", "user", "password", "dbname", "connect_timeout", "application_name",
-      "replication", nullptr};
-  const char* vals[] = {s.host.c_str(),          port.c_str(),       s.user.c_str(),
-                        s.password.c_str(),      s.database.c_str(), "10",
-                        "data-ingestion-stream", "database",         nullptr};
-  PGconn* conn = PQconnectdbParams(keys, vals, 0);
+  PGconn* conn = PgConnect(s, {{"connect_timeout", "10"},
+                               {"application_name", "data-ingestion-stream"},
+                               {"replication", "database"}});
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string err = ErrorOf(conn);
     PQfinish(conn);

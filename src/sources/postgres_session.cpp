@@ -27,28 +27,12 @@ PgSource::~PgSource() {
 }
 
 PGconn* PgSource::Open(bool replication) {
-  const char* keys[] = {"host",
-                        "port",
-                        "user",
-                        "password",
-                        "dbname",
-                        "connect_timeout",
-                        "application_name",
-                        "keepalives",
-                        "replication",
-                        nullptr};
-  std::string port = std::to_string(o_.db.port), ct = std::to_string(o_.connect_timeout_seconds);
-  const char* vals[] = {o_.db.host.c_str(),
-                        port.c_str(),
-                        o_.db.user.c_str(),
-                        o_.db.password.c_str(),
-                        o_.db.database.c_str(),
-                        ct.c_str(),
-                        "data-ingestion",
-                        "1",
-                        replication ? "database" : nullptr,
-                        nullptr};
-  return PQconnectdbParams(keys, vals, 0);
+  std::vector<std::pair<std::string, std::string>> extra = {
+      {"connect_timeout", std::to_string(o_.connect_timeout_seconds)},
+      {"application_name", "data-ingestion"},
+      {"keepalives", "1"}};
+  if (replication) extra.emplace_back("replication", "database");
+  return PgConnect(o_.db, extra);
 }
 
 Status PgSource::Connect() {
@@ -142,8 +126,31 @@ std::string PgConninfo(const SqlSettings& s) {
     }
     return out + "'";
   };
-  return "host=" + kv(s.host) + " port=" + std::to_string(s.port) + " user=" + kv(s.user) +
-         " password=" + kv(s.password) + " dbname=" + kv(s.database) + " connect_timeout=10";
+  std::string out = "host=" + kv(s.host) + " port=" + std::to_string(s.port) +
+                    " user=" + kv(s.user) + " password=" + kv(s.password) +
+                    " dbname=" + kv(s.database) + " connect_timeout=10";
+  if (!s.ssl_mode.empty()) out += " sslmode=" + kv(s.ssl_mode);
+  if (!s.ssl_ca.empty()) out += " sslrootcert=" + kv(s.ssl_ca);
+  return out;
+}
+
+PGconn* PgConnect(const SqlSettings& s,
+                  const std::vector<std::pair<std::string, std::string>>& extra) {
+  const std::string port = std::to_string(s.port);
+  // libpq ignores a key whose value is empty (no sslrootcert: its default file).
+  std::vector<std::pair<std::string, std::string>> pairs = {
+      {"host", s.host},         {"port", port},         {"user", s.user},
+      {"password", s.password}, {"dbname", s.database}, {"sslmode", s.ssl_mode},
+      {"sslrootcert", s.ssl_ca}};
+  pairs.insert(pairs.end(), extra.begin(), extra.end());
+  std::vector<const char*> keys, vals;
+  for (const auto& [k, v] : pairs) {
+    keys.push_back(k.c_str());
+    vals.push_back(v.c_str());
+  }
+  keys.push_back(nullptr);
+  vals.push_back(nullptr);
+  return PQconnectdbParams(keys.data(), vals.data(), 0);
 }
 
 }  // namespace di

@@ -5,7 +5,12 @@
 // Not thread-safe: one per worker.
 #pragma once
 
+#include <libpq-fe.h>
+
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "sources/mysql_source.h"  // SqlSourceOptions
 
@@ -14,7 +19,14 @@ namespace di {
 Result<std::unique_ptr<Source>> OpenPostgresSource(const SqlSourceOptions& options);
 
 // A libpq connection string for `s`, every value quoted (spaces, quotes and backslashes in
-// passwords survive), with a 10 s connect timeout.
+// passwords survive), with its TLS settings (sslmode, sslrootcert) and a 10 s connect timeout.
 std::string PgConninfo(const SqlSettings& s);
+
+// PQconnectdbParams for `s` (host, port, user, password, dbname, sslmode, sslrootcert) plus
+// `extra` keyword/value pairs (connect_timeout, application_name, replication, ...): every
+// connection to a PostgreSQL source, replication ones too, goes through it, so all use the
+// same TLS settings. The caller owns the result (PQfinish) and checks PQstatus.
+PGconn* PgConnect(const SqlSettings& s,
+                  const std::vector<std::pair<std::string, std::string>>& extra);
 
 }  // namespace di

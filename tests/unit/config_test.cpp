@@ -33,6 +33,10 @@ TEST(Config, DefaultsMatchTheSpec) {
   EXPECT_EQ(c.postgres.port, 5432);
   EXPECT_EQ(c.postgres.user, "postgres");
   EXPECT_EQ(c.postgres.database, "cinema_reservations");
+  EXPECT_EQ(c.postgres.ssl_mode, "prefer");
+  EXPECT_EQ(c.postgres.ssl_ca, "");
+  EXPECT_EQ(c.mysql.ssl_mode, "PREFERRED");
+  EXPECT_EQ(c.mysql.ssl_ca, "");
   EXPECT_EQ(c.mongo.uri, "mongodb://localhost:27017/cinema_movies");
   EXPECT_EQ(c.mongo.database, "cinema_movies");
   EXPECT_EQ(c.run.batch_size, 1000);
@@ -130,9 +134,22 @@ TEST(Config, EveryVariableIsRead) {
       {"PROGRESS", "tty", [](const Config& c) { return c.log.progress == ProgressMode::kTty; }},
       {"SOURCE_TZ", "America/Bogota",
        [](const Config& c) { return c.run.source_tz == "America/Bogota"; }},
+      {"POSTGRES_SSLMODE", "Verify-Full",
+       [](const Config& c) { return c.postgres.ssl_mode == "verify-full"; }},
+      {"POSTGRES_SSLROOTCERT", "/etc/hostname",
+       [](const Config& c) { return c.postgres.ssl_ca == "/etc/hostname"; }},
+      {"MYSQL_SSL_MODE", "required",
+       [](const Config& c) { return c.mysql.ssl_mode == "REQUIRED"; }},
+      {"MYSQL_SSL_MODE", "DISABLED",
+       [](const Config& c) { return c.mysql.ssl_mode == "DISABLED"; }},
+      {"MYSQL_SSL_CA", "/etc/hostname",
+       [](const Config& c) {
+         return c.mysql.ssl_ca == "/etc/hostname" && c.mysql.ssl_mode == "VERIFY_IDENTITY";
+       }},
   };
   for (const auto& c : cases) {
     std::map<std::string, std::string> vars = {{c.name, c.value}};
+    if (std::string(c.name) == "MYSQL_SSL_CA") vars["MYSQL_SSL_MODE"] = "VERIFY_IDENTITY";
     if (std::string(c.name) == "AWS_ACCESS_KEY_ID") vars["AWS_SECRET_ACCESS_KEY"] = "x";
     Config cfg = MustLoad(vars);
     EXPECT_TRUE(c.taken(cfg)) << c.name << "=" << c.value;
@@ -194,6 +211,18 @@ TEST(Config, BadValuesAreRefusedNamingTheVariable) {
       {"PROGRESS", "fancy", "'fancy' is not accepted; expected auto, tty, log or off"},
       {"SOURCE_TZ", "UTC+2", "is not a known time zone"},
       {"API_HOST", "localhost", "'localhost' is not an IPv4 address; expected e.g. 0.0.0.0"},
+      {"POSTGRES_SSLMODE", "on",
+       "'on' is not accepted; expected disable, allow, prefer, require, verify-ca or verify-full"},
+      {"POSTGRES_SSLROOTCERT", "/no/such/ca.pem", "cannot open '/no/such/ca.pem'"},
+      {"MYSQL_SSL_MODE", "VERIFY_FULL",
+       "expected DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY"},
+      {"MYSQL_SSL_CA", "/no/such/ca.pem", "cannot open '/no/such/ca.pem'"},
+      {"MONGODB_URI", "mongodb://h/db?tls=true&tlsCAFile=/no/such/ca.pem",
+       "option tlsCAFile: cannot open '/no/such/ca.pem'"},
+      {"ANALYTICS_DATABASE_URL", "postgresql://h/wh?sslmode=verify",
+       "option sslmode: 'verify' is not accepted; expected disable, allow"},
+      {"ANALYTICS_DATABASE_URL", "postgresql://h/wh?sslmode=verify-full&sslrootcert=/no/ca.pem",
+       "option sslrootcert: cannot open '/no/ca.pem'"},
   };
   for (const auto& c : cases) {
     auto r = LoadConfig(Env::FromMap({{c.name, c.value}}));
@@ -214,6 +243,61 @@ TEST(Config, AllProblemsAreReportedAtOnce) {
   EXPECT_NE(m.find("MYSQL_PORT:"), std::string::npos);
   EXPECT_NE(m.find("COMPRESSION:"), std::string::npos);
   EXPECT_NE(m.find("WORKERS:"), std::string::npos);
+}
+
+// A CA file given to a MySQL mode that does not read it, or VERIFY_CA without one (Connector/C
+// would then check nothing), is refused rather than pretending to verify.
+TEST(Config, MySqlCaFileGoesWithAVerifyingMode) {
+  for (const char* mode : {"PREFERRED", "REQUIRED", "DISABLED"}) {
+    auto r =
+        LoadConfig(Env::FromMap({{"MYSQL_SSL_MODE", mode}, {"MYSQL_SSL_CA", "/etc/hostname"}}));
+    ASSERT_FALSE(r.ok()) << mode;
+    EXPECT_NE(
+        r.status().message().find("MYSQL_SSL_CA: is set, but MYSQL_SSL_MODE=" + std::string(mode) +
+                                  " does not check the server's certificate; set "
+                                  "MYSQL_SSL_MODE to VERIFY_CA or VERIFY_IDENTITY"),
+        std::string::npos)
+        << r.status().message();
+  }
+  auto r = LoadConfig(Env::FromMap({{"MYSQL_SSL_MODE", "VERIFY_CA"}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(
+                "MYSQL_SSL_CA: must name the CA file (PEM) when MYSQL_SSL_MODE=VERIFY_CA"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_TRUE(LoadConfig(Env::FromMap({{"MYSQL_SSL_MODE", "VERIFY_IDENTITY"}})).ok());
+  EXPECT_TRUE(
+      LoadConfig(Env::FromMap({{"MYSQL_SSL_MODE", "VERIFY_CA"}, {"MYSQL_SSL_CA", "/etc/hostname"}}))
+          .ok());
+}
+
+// The TLS options of the URLs reach the drivers untouched, and --print-config shows them
+// (only the password is masked).
+TEST(Config, UrlTlsOptionsAreKeptAndShown) {
+  const std::string mongo =
+      "mongodb://admin:MONGOPW@db:27017/cinema_movies?tls=true&tlsCAFile=/etc/hostname";
+  const std::string warehouse =
+      "postgresql://wh:WHPW@wh:5432/wh?sslmode=verify-full&sslrootcert=/etc/hostname";
+  Config c = MustLoad({{"MONGODB_URI", mongo},
+                       {"ANALYTICS_DATABASE_URL", warehouse},
+                       {"POSTGRES_SSLMODE", "verify-ca"},
+                       {"POSTGRES_SSLROOTCERT", "/etc/hostname"}});
+  EXPECT_EQ(c.mongo.uri, mongo);
+  EXPECT_EQ(c.mongo.database, "cinema_movies");
+  EXPECT_EQ(c.analytics_database_url, warehouse);
+  std::string shown = FormatConfig(c);
+  EXPECT_NE(shown.find("mongodb://admin:****@db:27017/cinema_movies?tls=true&tlsCAFile=/etc/"
+                       "hostname"),
+            std::string::npos)
+      << shown;
+  EXPECT_NE(shown.find("postgresql://wh:****@wh:5432/wh?sslmode=verify-full&sslrootcert=/etc/"
+                       "hostname"),
+            std::string::npos)
+      << shown;
+  EXPECT_NE(shown.find("POSTGRES_SSLMODE"), std::string::npos);
+  EXPECT_NE(shown.find("= verify-ca"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("MONGOPW"), std::string::npos);
+  EXPECT_EQ(shown.find("WHPW"), std::string::npos);
 }
 
 TEST(Config, KeyPairMustBeComplete) {

@@ -104,5 +104,14 @@ TEST(Validate, ReplicationNames) {
             "and '_', such as data_ingestion");
 }
 
+TEST(Validate, UrlQuery) {
+  using Q = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(UrlQuery("postgresql://h/db"), Q{});
+  EXPECT_EQ(UrlQuery("postgresql://u:p@h/db?sslmode=verify-full&sslrootcert=/a%20b/ca.pem&x"),
+            (Q{{"sslmode", "verify-full"}, {"sslrootcert", "/a b/ca.pem"}, {"x", ""}}));
+  EXPECT_EQ(UrlQuery("mongodb://h/?tls=true&&tlsCAFile=%2Fca.pem%"),
+            (Q{{"tls", "true"}, {"tlsCAFile", "/ca.pem%"}}));
+}
+
 }  // namespace
 }  // namespace di

@@ -18,6 +18,9 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
 	dataDir := flag.String("data", ".stack/ferretdb", "directory for the SQLite databases")
+	listenTLS := flag.String("listen-tls", "", "TCP address to serve TLS on as well (empty: none)")
+	tlsCert := flag.String("tls-cert", "", "the server certificate (PEM) for --listen-tls")
+	tlsKey := flag.String("tls-key", "", "the server key (PEM) for --listen-tls")
 	flag.Parse()
 
 	abs, err := filepath.Abs(*dataDir)
@@ -29,7 +32,9 @@ func main() {
 	}
 
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
+		Listener: ferretdb.ListenerConfig{
+			TCP: *listen, TLS: *listenTLS, TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey,
+		},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/",
 	})
