@@ -23,7 +23,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
 .PHONY: all setup build build-asan stack-up stack-down stack-status seed testdata demo test \
-        test-unit test-asan bench format format-check clean image image-test
+        test-unit test-asan bench format format-check clean image image-test fresh-check
 
 all: build
 
@@ -112,6 +112,15 @@ image-test:
 	scripts/setup image
 	scripts/setup venv
 	$(ENV) && scripts/image test
+
+# Proof that a fresh Debian 12 runs `make demo` (FRESH_CHECK_TARGET=test: `make test`): a
+# minbase root by mmdebstrap, the committed tree copied in, the target run inside on ports of
+# its own (the chroot shares the host's network). As root; not part of .ci/run. README.md,
+# "A fresh machine". FRESH_CHECK_ARGS: --worktree (the working tree instead of HEAD),
+# --rebuild (a new base root), --keep (keep the root after a pass).
+FRESH_CHECK_ARGS ?=
+fresh-check:
+	scripts/fresh-check $(FRESH_CHECK_ARGS)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
