@@ -15,8 +15,15 @@ std::string ChangeLogPlaceOf(Engine engine, const std::string& position, uint32_
   if (engine != Engine::kPostgres) return "";
   auto lsn = pgoutput::ParseLsn(position);
   if (!lsn.ok()) return "";
-  char text[40];
-  std::snprintf(text, sizeof text, "%016llX.%08u", static_cast<unsigned long long>(*lsn), sequence);
+  return PgChangeLogPlace(*lsn, sequence);
+}
+
+std::string PgChangeLogPlace(uint64_t lsn, uint32_t sequence) {
+  std::string text(16 + 1 + 8, '0');
+  for (int i = 15; i >= 0; --i, lsn >>= 4) text[i] = "0123456789ABCDEF"[lsn & 0xF];
+  text[16] = '.';
+  if (sequence > 99999999) return text.substr(0, 17) + std::to_string(sequence);  // as %08u
+  for (int i = 24; i > 16; --i, sequence /= 10) text[i] = static_cast<char>('0' + sequence % 10);
   return text;
 }
 

@@ -25,6 +25,8 @@ namespace di {
 // 16 hex digits, a change's sequence as 8 ("00000000016B3748.00000003"); "" when it is not
 // one of this engine's positions.
 std::string ChangeLogPlaceOf(Engine engine, const std::string& position, uint32_t sequence);
+// The same for a PostgreSQL LSN already parsed (StreamChange::order): no parse, no printf.
+std::string PgChangeLogPlace(uint64_t lsn, uint32_t sequence);
 
 // One change as the log holds it, parsed: "op", "position", "sequence", "commit_time",
 // "key" (not a "truncate"'s), and "row", "unchanged", "old_key" where the change has them.

@@ -1,6 +1,7 @@
 #include "pipeline/stream_net.h"
 
 #include <map>
+#include <unordered_map>
 
 #include "core/json_encode.h"
 
@@ -54,7 +55,7 @@ Result<std::vector<NetTable>> NetChanges(const std::vector<StreamChange>& change
                                          const std::function<bool(const StreamChange&)>& keep) {
   std::vector<NetTable> tables;
   std::map<std::string, size_t> table_at;
-  std::vector<std::map<std::string, size_t>> row_at;
+  std::vector<std::unordered_map<std::string, size_t>> row_at;  // per table: key text -> row
   auto row_of = [&](size_t t, const std::shared_ptr<const TableInfo>& info,
                     std::vector<Value> key) -> NetRow& {
     auto [it, added] = row_at[t].emplace(KeyText(key), tables[t].rows.size());

@@ -17,6 +17,8 @@ namespace di {
 // The change log
 
 std::string ChangeLogPlace(const StreamChange& change) {
+  if (change.table->engine == Engine::kPostgres)  // `order` is the LSN `position` writes
+    return PgChangeLogPlace(change.order, change.sequence);
   return ChangeLogPlaceOf(change.table->engine, change.position, change.sequence);
 }
 
@@ -78,7 +80,9 @@ bool Applies(const StreamFrom& from, const StreamChange& change) {
 
 struct ChangeLogSink::Held {
   std::string lines;
-  std::string first, last;                 // the places of its first and last change
+  std::string first;  // the place of its first change
+  // Its last change, whose place (ChangeLogPlace) is written once, when the object is named.
+  StreamChange last;
   std::shared_ptr<const TableInfo> table;  // the description of its last change
   std::optional<RecordWriter> record;      // for rows of `table`
 };
@@ -100,8 +104,11 @@ Status ChangeLogSink::Apply(const StreamBatch& batch) {
     if (!h) h = std::make_unique<Held>();
     if (held_bytes_ == 0) held_since_ = std::chrono::steady_clock::now();
     const size_t before = h->lines.size();
-    h->last = ChangeLogPlace(c);
-    if (h->lines.empty()) h->first = h->last;
+    if (h->lines.empty()) h->first = ChangeLogPlace(c);
+    h->last.table = c.table;
+    h->last.position = c.position;
+    h->last.sequence = c.sequence;
+    h->last.order = c.order;
     // A record writer per description of the table (a column added makes another).
     if (c.table != h->table) h->record.emplace(*(h->table = c.table));
     AppendChangeLine(c, *h->record, h->lines);
@@ -122,7 +129,7 @@ Status ChangeLogSink::Flush() {
     std::string data;
     RETURN_IF_ERROR(compressor->Whole(h->lines, data));
     const std::string key = BackupPrefix(folder_, h->table->engine, name, "changes") + h->first +
-                            "-" + h->last + ".jsonl" + CodecExtension(codec_);
+                            "-" + ChangeLogPlace(h->last) + ".jsonl" + CodecExtension(codec_);
     RETURN_IF_ERROR(store_.Put(key, data, "application/x-ndjson"));
     held_bytes_ -= h->lines.size();
     h->lines.clear();

@@ -10,7 +10,9 @@ namespace di {
 namespace {
 
 volatile std::sig_atomic_t terms = 0;
-void CountTerm(int) { terms = terms + 1; }
+void CountTerm(int) {
+  terms = terms + 1;
+}
 
 TEST(CheckpointFaults, FromTheEnvironmentsVariables) {
   EXPECT_FALSE(CheckpointFaultsFrom(nullptr, nullptr, nullptr).any());
@@ -24,7 +26,8 @@ TEST(CheckpointFaults, FromTheEnvironmentsVariables) {
 }
 
 TEST(CheckpointFaults, SigtermIsSentOnceRightAfterTheChosenCheckpoint) {
-  struct sigaction count {}, before{};
+  struct sigaction count {
+  }, before{};
   count.sa_handler = CountTerm;
   sigemptyset(&count.sa_mask);
   ASSERT_EQ(sigaction(SIGTERM, &count, &before), 0);

@@ -5,6 +5,7 @@
 // some of them again in objects cut elsewhere.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "pipeline/change_log.h"
@@ -115,6 +116,17 @@ TEST(ChangeLog, ALineHoldsTheChangeItsKeyAndItsRecord) {
             "\"2026-01-01T00:00:23.803720Z\",\"key\":{\"id\":5},\"row\":{\"id\":5,\"v\":9,"
             "\"doc\":null},\"unchanged\":[\"doc\"],\"old_key\":{\"id\":4}}");
   EXPECT_EQ(ChangeLogPlace(c), "00000000016B3748.00000003");
+}
+
+TEST(ChangeLog, APlaceIsTheLsnIn16HexDigitsAndTheSequenceIn8) {
+  for (uint64_t lsn : {uint64_t{0}, uint64_t{0x16B3748}, uint64_t{0x1A4AEEA110}, ~uint64_t{0}})
+    for (uint32_t seq : {0u, 3u, 12345678u, 99999999u, 100000000u, ~0u}) {
+      char want[40];
+      std::snprintf(want, sizeof want, "%016llX.%08u", static_cast<unsigned long long>(lsn), seq);
+      EXPECT_EQ(PgChangeLogPlace(lsn, seq), want);
+    }
+  EXPECT_EQ(ChangeLogPlaceOf(Engine::kPostgres, "1A/4AEEA110", 7), "0000001A4AEEA110.00000007");
+  EXPECT_EQ(ChangeLogPlaceOf(Engine::kPostgres, "not an lsn", 7), "");
 }
 
 class ChangeLogRead : public ::testing::Test {
