@@ -81,7 +81,8 @@ bool Applies(const StreamFrom& from, const StreamChange& change) {
 struct ChangeLogSink::Held {
   std::string lines;
   std::string first;  // the place of its first change
-  // Its last change, whose place (ChangeLogPlace) is written once, when the object is named.
+  // Its last change's position, sequence and order (its table is `table`), whose place
+  // (ChangeLogPlace) is written once, when the object is named.
   StreamChange last;
   std::shared_ptr<const TableInfo> table;  // the description of its last change
   std::optional<RecordWriter> record;      // for rows of `table`
@@ -105,7 +106,6 @@ Status ChangeLogSink::Apply(const StreamBatch& batch) {
     if (held_bytes_ == 0) held_since_ = std::chrono::steady_clock::now();
     const size_t before = h->lines.size();
     if (h->lines.empty()) h->first = ChangeLogPlace(c);
-    h->last.table = c.table;
     h->last.position = c.position;
     h->last.sequence = c.sequence;
     h->last.order = c.order;
@@ -128,6 +128,7 @@ Status ChangeLogSink::Flush() {
     if (h->lines.empty()) continue;
     std::string data;
     RETURN_IF_ERROR(compressor->Whole(h->lines, data));
+    h->last.table = h->table;
     const std::string key = BackupPrefix(folder_, h->table->engine, name, "changes") + h->first +
                             "-" + ChangeLogPlace(h->last) + ".jsonl" + CodecExtension(codec_);
     RETURN_IF_ERROR(store_.Put(key, data, "application/x-ndjson"));
@@ -178,6 +179,14 @@ namespace {
 // embeds rows or is enriched from other tables.
 bool Joined(const TableMapping& m) {
   return !m.dynamodb->embed.empty() || !m.dynamodb->enrichment.empty();
+}
+
+// A key as DynamoDB writes it ({"N":"5"}): a key read back from a scan (a Decimal) and a row's
+// (an int) compare equal as these.
+std::string KeyAttributeText(const Value& key) {
+  std::string text;
+  AppendAttributeValue(key, text, nullptr);
+  return text;
 }
 
 void AddOnce(std::vector<Value>& list, const Value& v) {
@@ -261,9 +270,7 @@ Status DynamoStreamSink::Delete(const TableMapping& m, const std::vector<Value>&
   for (const auto& k : keys) {
     std::string text = "{\"DeleteRequest\":{\"Key\":{";
     AppendJsonString(m.dynamodb->key_attribute, text);
-    text += ':';
-    AppendAttributeValue(k, text, nullptr);
-    text += "}}}";
+    text += ':' + KeyAttributeText(k) + "}}}";
     writes.push_back(std::move(text));
   }
   ASSIGN_OR_RETURN(auto r, dynamodb_.BatchWriteText(m.dynamodb->table, std::move(writes)));
@@ -278,14 +285,13 @@ Status DynamoStreamSink::Rewrite(const TableMapping& m, const std::vector<Value>
   if (keys.empty()) return Status::Ok();
   ASSIGN_OR_RETURN(Target * target, TargetOf(m));
   ASSIGN_OR_RETURN(auto rows, lookup_.Lookup(*target->info, m.dynamodb->key_column, keys));
-  // Compared as DynamoDB keys (a key read back from a scan is a Decimal, the row's an int).
   std::set<std::string> found;
   for (const auto& row : rows)
     if (const Value* v = Field(row, *target->info, m.dynamodb->key_column))
-      found.insert(ToAttributeValue(*v).dump());
+      found.insert(KeyAttributeText(*v));
   std::vector<Value> gone;
   for (const auto& k : keys)
-    if (!found.count(ToAttributeValue(k).dump())) gone.push_back(k);
+    if (!found.count(KeyAttributeText(k))) gone.push_back(k);
   RETURN_IF_ERROR(Put(m, *target->info, rows));
   return Delete(m, gone);
 }

@@ -31,7 +31,7 @@ ChildProcess::~ChildProcess() {
 }
 
 int ChildProcess::Stop() {
-  if (pid_ <= 0) return -1;
+  if (pid_ <= 0) return exit_code_;
   kill(pid_, SIGTERM);
   const int rc = Wait(std::chrono::seconds(120));
   if (pid_ <= 0) return rc;
@@ -40,20 +40,18 @@ int ChildProcess::Stop() {
 }
 
 int ChildProcess::Wait(std::chrono::seconds limit) {
-  if (pid_ <= 0) return -1;
-  int status = 0;
-  const bool ended = WaitUntil([&] { return waitpid(pid_, &status, WNOHANG) == pid_; },
-                               [] { return true; }, limit);
-  if (!ended) return -1;
-  pid_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (pid_ <= 0) return exit_code_;
+  const bool ended = WaitUntil([&] { return !Running(); }, [] { return true; }, limit);
+  return ended ? exit_code_ : -1;
 }
 
 bool ChildProcess::Running() {
   if (pid_ <= 0) return false;
   int status = 0;
-  if (waitpid(pid_, &status, WNOHANG) == 0) return true;
-  pid_ = -1;  // ended (and now reaped)
+  const pid_t got = waitpid(pid_, &status, WNOHANG);
+  if (got == 0) return true;
+  pid_ = -1;  // ended, and now reaped: how it ended is kept for Stop and Wait
+  if (got > 0) exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return false;
 }
 

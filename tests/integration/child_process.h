@@ -27,17 +27,19 @@ class ChildProcess {
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
-  // SIGTERM, then waits: its exit code, 128 + the signal when a signal ended it; -1 when
-  // already stopped. One that has not ended within two minutes is SIGKILLed.
+  // SIGTERM, then waits: its exit code, 128 + the signal when a signal ended it (the code it
+  // ended with when it had ended already). One that has not ended within two minutes is
+  // SIGKILLed.
   int Stop();
-  // Waits for it to end by itself: its exit code as Stop's; -1 when already stopped, or when
-  // it is still running after `limit` (it is left running).
+  // Waits for it to end by itself: its exit code as Stop's; -1 when it is still running after
+  // `limit` (it is left running).
   int Wait(std::chrono::seconds limit = std::chrono::seconds(300));
   bool Running();
   std::string Output() const;  // stdout and stderr so far
 
  private:
   pid_t pid_ = -1;
+  int exit_code_ = -1;  // once it ended
   std::filesystem::path log_;
 };
 
