@@ -41,6 +41,9 @@ def cells(r):
         yield f"restore {x['scale']} {x['table']}", x.get("vs_baseline")
     for x in r.get("memory", []):
         yield f"memory {x['table']} {x['scales'][0]} → {x['scales'][1]}", x.get("vs_baseline")
+    t = (r.get("stream") or {}).get("throughput")
+    if t:
+        yield "stream backlog → ack, 1 core", t.get("vs_baseline")
     for x in r.get("micro") or []:
         yield f"micro {x['name']}", x.get("vs_baseline")
 

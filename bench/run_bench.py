@@ -100,7 +100,8 @@ def run_cells(a, only, env, report, base, out_dir, s3_bucket):
         if "restore" in only and scale == max(scales):
             bench_restore(a.binary, env, scale, out_dir, report["restore"], a.repeat, base)
     if "stream" in only:
-        bench_stream(a.binary, a.ack_server, env, out_dir, report["stream"], a.repeat, a.ack_port)
+        bench_stream(a.binary, a.ack_server, env, out_dir, report["stream"], a.repeat, a.ack_port,
+                     base)
     report["memory"] = memory_across_scales(report["backups"], TABLES)
     if "micro" in only:
         report["micro"] = bench_micro(a.micro, a.repeat, base)

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import time
 
+from baseline import usage_figures
 from migrate_cells import start_ack, stop_ack
 from stack_sql import ROOT, psql
 from timing import median_of, peak_rss_mb
@@ -113,39 +114,61 @@ def start_ack_forwarding(ack_server, port, env, latency_out=None):
     return start_ack(ack_server, port, options)
 
 
-def bench_stream(binary, ack_server, env, out_dir, results, repeat, port):
-    """The three stream cells; results gets {"throughput", "latency", "memory"}. Leaves
-    nothing behind in PostgreSQL."""
+def bench_stream(binary, ack_server, env, out_dir, results, repeat, port, base):
+    """The three stream cells; results gets {"throughput", "latency", "memory"}; the
+    throughput is measured against the baseline binary too (base: bench/baseline.py), one run
+    of each per repetition. Leaves nothing behind in PostgreSQL."""
     try:
-        stream_cells(binary, ack_server, env, out_dir, results, repeat, port)
+        stream_cells(binary, ack_server, env, out_dir, results, repeat, port, base)
     finally:
         drop_all(env)
 
 
-def stream_cells(binary, ack_server, env, out_dir, results, repeat, port):
+def drain_backlog(binary, e, env):
+    """The table emptied (that TRUNCATE applied, out of the measurement), the backlog written,
+    then drained by one `--catch-up` on one core: its usage."""
+    psql(f"TRUNCATE {TABLE}", env)
+    catch_up(binary, e, None)
+    n = backlog(env)
+    r = catch_up(binary, e, "1")
+    if r["changes"] != n:
+        raise RuntimeError(f"the stream applied {r['changes']} changes of {n}")
+    return r
+
+
+def baseline_said(bases):
+    if not bases:
+        return ""
+    b = median_of(bases, lambda r: r["wall"])
+    return (f" (baseline: {b['changes'] / b['wall']:,.0f} changes/s, "
+            f"{b['cpu'] / b['changes'] * 1e6:.2f} us CPU per change)")
+
+
+def stream_cells(binary, ack_server, env, out_dir, results, repeat, port, base):
     fresh_table(binary, env, out_dir)
     ack, url = start_ack_forwarding(ack_server, port, env)
     try:
         e = stream_env(env, out_dir, url)
         migrate_empty(binary, e)
-        runs = []
-        for _ in range(repeat):
-            psql(f"TRUNCATE {TABLE}", env)
-            catch_up(binary, e, None)  # the TRUNCATE applied, out of the measurement
-            n = backlog(env)
-            r = catch_up(binary, e, "1")
-            if r["changes"] != n:
-                raise RuntimeError(f"the stream applied {r['changes']} changes of {n}")
+        runs, bases = [], []
+        for i in range(repeat):
+            r, b = base.pair("stream", i, lambda: drain_backlog(binary, e, env),
+                             lambda other: drain_backlog(other, e, env))
             runs.append(r)
+            if b:
+                bases.append(b)
         mid = median_of(runs, lambda r: r["wall"])
         results["throughput"] = {
             "changes": mid["changes"], "seconds": mid["wall"],
             "changes_per_s": mid["changes"] / mid["wall"],
             "cpu_us_per_change": mid["cpu"] / mid["changes"] * 1e6, "peak_rss_mb": mid["rss"],
             "repetitions": len(runs), "target": TARGETS["changes_per_s"]}
+        if base.on("stream") and len(bases) == len(runs):
+            results["throughput"]["vs_baseline"] = usage_figures(
+                "", runs, bases, mid["changes"], "change", lambda rs: median_of(rs, lambda r: r["wall"]))
         print(f"[bench] stream backlog -> ack, 1 core: {mid['changes'] / mid['wall']:,.0f} "
               f"changes/s, {mid['cpu'] / mid['changes'] * 1e6:.2f} us CPU per change, peak RSS "
-              f"{mid['rss']:.1f} MB", flush=True)
+              f"{mid['rss']:.1f} MB{baseline_said(bases)}", flush=True)
         psql(f"TRUNCATE {TABLE}", env)
         catch_up(binary, e, None)
         psql(f"INSERT INTO {TABLE} (id, n, note, written_us) SELECT g, g % 1000, 'row ' || g, 0 "
