@@ -1,8 +1,9 @@
 """The stream cells: PostgreSQL change capture (`--mode stream`) into the acknowledge-only
 endpoint. Throughput: a backlog of 200k inserts, 200k updates and 50k deletes (transactions
-of 10k rows) drained by `--mode stream --catch-up` pinned to one core. Latency: pgbench
-writing single-row transactions at 1,000 and 5,000 per second while a stream runs; the
-endpoint reads each item's write time (a column of the row) on arrival. Memory: one
+of 10k rows) drained by `--mode stream --catch-up` pinned to one core, beside the baseline
+binary's drain of one like it and pg_recvlogical's of the same one (the server's ceiling).
+Latency: pgbench writing single-row transactions at 1,000 and 5,000 per second while a
+stream runs; the endpoint reads each item's write time (a column of the row) on arrival. Memory: one
 transaction of 1M inserted rows drained by `--catch-up`, its peak RSS.
 
 Its own table, slot, publication and state table (bench_stream, di_bench, bench-stream-state)
@@ -17,10 +18,11 @@ import time
 from baseline import usage_figures
 from migrate_cells import start_ack, stop_ack
 from stack_sql import ROOT, psql
-from timing import median_of, peak_rss_mb
+from timing import median, median_of, peak_rss_mb
 
 TABLE = "bench_stream"
 SLOT = "di_bench"
+PLAIN_SLOT = "di_bench_plain"  # pg_recvlogical's
 STATE = "bench-stream-state"
 BACKLOG = (200_000, 200_000, 50_000)  # inserts, updates, deletes
 TXN_ROWS = 10_000
@@ -48,7 +50,7 @@ def drop_all(env):
     """bench_stream, its sequence, publication and slot gone (a slot left behind would keep
     the server's WAL for ever, and the table would show up in every cinema test)."""
     psql(f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-         f"WHERE slot_name = '{SLOT}' AND NOT active", env)
+         f"WHERE slot_name IN ('{SLOT}', '{PLAIN_SLOT}') AND NOT active", env)
     psql(f"DROP TABLE IF EXISTS {TABLE}; DROP SEQUENCE IF EXISTS {TABLE}_ids; "
          f"DROP PUBLICATION IF EXISTS {SLOT}", env)
 
@@ -124,16 +126,51 @@ def bench_stream(binary, ack_server, env, out_dir, results, repeat, port, base):
         drop_all(env)
 
 
-def drain_backlog(binary, e, env):
+def drain_backlog(binary, e, env, plain=None):
     """The table emptied (that TRUNCATE applied, out of the measurement), the backlog written,
-    then drained by one `--catch-up` on one core: its usage."""
+    then drained by one `--catch-up` on one core: its usage. With plain ("first" or "after"),
+    pg_recvlogical drains the same backlog through a slot of its own before or after ours
+    (the order alternates: the second reader of fresh WAL finds it warmer); its wall time in
+    "plain"."""
     psql(f"TRUNCATE {TABLE}", env)
     catch_up(binary, e, None)
-    n = backlog(env)
-    r = catch_up(binary, e, "1")
+    if plain:
+        psql(f"SELECT pg_create_logical_replication_slot('{PLAIN_SLOT}', 'pgoutput')", env)
+    try:
+        n = backlog(env)
+        end = psql("SELECT pg_current_wal_lsn()", env).strip()
+        wall = recvlogical(env, end) if plain == "first" else None
+        r = catch_up(binary, e, "1")
+        if plain == "after":
+            wall = recvlogical(env, end)
+    finally:
+        if plain:
+            psql(f"SELECT pg_drop_replication_slot('{PLAIN_SLOT}')", env)
     if r["changes"] != n:
         raise RuntimeError(f"the stream applied {r['changes']} changes of {n}")
+    if wall is not None:
+        r["plain"] = wall
     return r
+
+
+def recvlogical(env, end):
+    """pg_recvlogical (pgoutput, the bench's publication) from PLAIN_SLOT to `end`, into
+    /dev/null, on the core ours runs on: its wall time. It decodes nothing: the server's own
+    speed of sending these changes."""
+    cmd = [pg_tool("pg_recvlogical"), "-h", env["POSTGRES_HOST"], "-p", env["POSTGRES_PORT"],
+           "-U", env["POSTGRES_USER"], "-d", env["POSTGRES_DATABASE"], "--slot", PLAIN_SLOT,
+           "--start", "-o", "proto_version=1", "-o", f"publication_names={SLOT}", "-E", end,
+           "-f", "/dev/null"]
+    if shutil.which("taskset") and os.cpu_count() > 1:
+        cmd = ["taskset", "-c", "1"] + cmd
+    t0 = time.monotonic()
+    subprocess.run(cmd, env=dict(env, PGPASSWORD=env["POSTGRES_PASSWORD"]), check=True,
+                   capture_output=True)
+    return time.monotonic() - t0
+
+
+def pg_tool(name):
+    return f"/usr/lib/postgresql/{sorted(os.listdir('/usr/lib/postgresql'))[-1]}/bin/{name}"
 
 
 def baseline_said(bases):
@@ -152,7 +189,8 @@ def stream_cells(binary, ack_server, env, out_dir, results, repeat, port, base):
         migrate_empty(binary, e)
         runs, bases = [], []
         for i in range(repeat):
-            r, b = base.pair("stream", i, lambda: drain_backlog(binary, e, env),
+            plain = "first" if i % 2 else "after"
+            r, b = base.pair("stream", i, lambda: drain_backlog(binary, e, env, plain),
                              lambda other: drain_backlog(other, e, env))
             runs.append(r)
             if b:
@@ -162,13 +200,19 @@ def stream_cells(binary, ack_server, env, out_dir, results, repeat, port, base):
             "changes": mid["changes"], "seconds": mid["wall"],
             "changes_per_s": mid["changes"] / mid["wall"],
             "cpu_us_per_change": mid["cpu"] / mid["changes"] * 1e6, "peak_rss_mb": mid["rss"],
-            "repetitions": len(runs), "target": TARGETS["changes_per_s"]}
+            "repetitions": len(runs), "target": TARGETS["changes_per_s"],
+            "pg_recvlogical": {"seconds": median([r["plain"] for r in runs]),
+                               "changes_per_s": mid["changes"] / median([r["plain"] for r in runs])},
+            "ratio_to_pg_recvlogical": median([r["plain"] / r["wall"] for r in runs])}
         if base.on("stream") and len(bases) == len(runs):
             results["throughput"]["vs_baseline"] = usage_figures(
                 "", runs, bases, mid["changes"], "change", lambda rs: median_of(rs, lambda r: r["wall"]))
         print(f"[bench] stream backlog -> ack, 1 core: {mid['changes'] / mid['wall']:,.0f} "
               f"changes/s, {mid['cpu'] / mid['changes'] * 1e6:.2f} us CPU per change, peak RSS "
-              f"{mid['rss']:.1f} MB{baseline_said(bases)}", flush=True)
+              f"{mid['rss']:.1f} MB; pg_recvlogical "
+              f"{results['throughput']['pg_recvlogical']['changes_per_s']:,.0f} changes/s, ours / "
+              f"it {results['throughput']['ratio_to_pg_recvlogical']:.2f}{baseline_said(bases)}",
+              flush=True)
         psql(f"TRUNCATE {TABLE}", env)
         catch_up(binary, e, None)
         psql(f"INSERT INTO {TABLE} (id, n, note, written_us) SELECT g, g % 1000, 'row ' || g, 0 "
@@ -199,11 +243,14 @@ def latency_at(binary, ack_server, env, out_dir, port, rate):
                               stdout=subprocess.DEVNULL)
     try:
         wait_for(lambda: "stream: following" in open(log.name).read(), 30, "the stream to open")
+        # Caught up before the clock starts: a stream opened on a slot whose restart place is
+        # behind (the memory cell's big transaction) first has the server decode up to where
+        # it left off, seconds that are start-up, not latency.
+        confirmed_past(env, psql("SELECT pg_current_wal_lsn()", env).strip(), 60,
+                       "the stream to catch up before pgbench starts")
         rows = pgbench(env, out_dir, rate)
-        mark = psql("SELECT pg_current_wal_lsn()", env).strip()
-        wait_for(lambda: psql(f"SELECT confirmed_flush_lsn >= '{mark}' FROM pg_replication_slots "
-                              f"WHERE slot_name = '{SLOT}'", env).strip() == "t", 120,
-                 "the stream to confirm what pgbench wrote")
+        confirmed_past(env, psql("SELECT pg_current_wal_lsn()", env).strip(), 120,
+                       "the stream to confirm what pgbench wrote")
     finally:
         stop_ack(stream)
         stop_ack(ack)
@@ -217,6 +264,13 @@ def latency_at(binary, ack_server, env, out_dir, port, rate):
     return lat
 
 
+def confirmed_past(env, mark, seconds, what):
+    """Waits until the bench's slot confirmed `mark` (an idle stream confirms the server's end
+    of WAL)."""
+    wait_for(lambda: psql(f"SELECT confirmed_flush_lsn >= '{mark}' FROM pg_replication_slots "
+                          f"WHERE slot_name = '{SLOT}'", env).strip() == "t", seconds, what)
+
+
 def pgbench(env, out_dir, rate):
     """Single-row insert transactions at `rate`/s, committed synchronously (the stack's
     server commits asynchronously by default, which would hold each change up to
@@ -226,8 +280,7 @@ def pgbench(env, out_dir, rate):
         f.write(f"INSERT INTO {TABLE} (n, note, written_us) VALUES (1, 'latency', "
                 "(extract(epoch from clock_timestamp()) * 1e6)::bigint);\n")
     before = int(psql(f"SELECT count(*) FROM {TABLE}", env))
-    pg_bin = sorted(d for d in os.listdir("/usr/lib/postgresql"))[-1]
-    cmd = [f"/usr/lib/postgresql/{pg_bin}/bin/pgbench", "-n", "-f", script, "-R", str(rate),
+    cmd = [pg_tool("pgbench"), "-n", "-f", script, "-R", str(rate),
            "-T", str(RATE_SECONDS), "-c", "4", "-j", "2", "-h", env["POSTGRES_HOST"],
            "-p", env["POSTGRES_PORT"], "-U", env["POSTGRES_USER"], env["POSTGRES_DATABASE"]]
     subprocess.run(cmd, env=dict(env, PGPASSWORD=env["POSTGRES_PASSWORD"],

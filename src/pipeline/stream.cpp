@@ -10,7 +10,6 @@
 #include "pipeline/stream_sinks.h"
 #include "sources/pg_change_stream.h"
 #include "sources/pgoutput.h"
-#include "sources/prefetching_stream.h"
 
 namespace di {
 
@@ -261,14 +260,14 @@ class Runner {
     return std::any_of(sinks.list.begin(), sinks.list.end(),
                        [](const auto& s) { return s->holding(); });
   }
-  // Everything held made durable, then `pending` confirmed and the stream closed, every
-  // place confirmed told to the source (a stop, or the catch-up's end).
+  // Everything held made durable, then `pending` confirmed (a stop, or the catch-up's end).
   static Status FlushAndConfirm(Sinks& sinks, ChangeStream& stream, std::string* pending) {
     for (auto& sink : sinks.list)
       if (Status s = sink->Flush(); !s.ok()) return Unavailable(sink->name() + ": " + s.message());
-    if (!pending->empty()) RETURN_IF_ERROR(stream.Confirm(*pending));
+    if (pending->empty()) return Status::Ok();
+    RETURN_IF_ERROR(stream.Confirm(*pending));
     pending->clear();
-    return stream.Close();
+    return Status::Ok();
   }
 
   void Sleep(std::chrono::milliseconds d) {
@@ -284,9 +283,7 @@ class Runner {
   Status Session(const PgStreamOptions& po, size_t max_changes, std::chrono::milliseconds* pause,
                  std::chrono::steady_clock::time_point* last_log, int64_t* logged) {
     ASSIGN_OR_RETURN(auto sinks, OpenSinks(world_, mapping_, *tables_, run_id_));
-    ASSIGN_OR_RETURN(auto source, OpenPgChangeStream(po));
-    // The next batch is read and decoded while this one is applied.
-    auto stream = std::make_unique<PrefetchingStream>(std::move(source));
+    ASSIGN_OR_RETURN(auto stream, OpenPgChangeStream(po));
     state_->Update([&](StreamState::View& v) {
       v.state = "running";
       v.where = stream->where();

@@ -78,9 +78,6 @@ class ChangeStream {
   virtual Status Next(StreamBatch* batch, size_t max_changes, std::chrono::milliseconds wait) = 0;
   // Every change up to `position` (a StreamBatch::resume) is durably applied.
   virtual Status Confirm(const std::string& position) = 0;
-  // Stops reading: every place confirmed so far has reached the source when it returns OK.
-  // Next may not be called after it.
-  virtual Status Close() { return Status::Ok(); }
   // The place the source holds for this stream (the last confirmed), for the lag.
   virtual std::string Confirmed() const = 0;
   // How far the source's log goes beyond the confirmed place, in bytes (WAL), as the source
