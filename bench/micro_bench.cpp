@@ -20,7 +20,7 @@ TableInfo Table() {
   for (const char* c : {"id", "user_id", "schedule_id", "movie_id", "status", "total_amount",
                         "seat_count", "booking_channel", "notes", "metadata", "seat_numbers",
                         "show_time", "created_at", "updated_at"})
-    t.columns.push_back({c, "text", true, {}, ""});
+    t.columns.push_back({c, "text", true, {}, "", ""});
   t.primary_key = {"id"};
   return t;
 }

@@ -19,9 +19,11 @@ struct ColumnInfo {
   std::string source_type;  // as the engine spells it: "decimal(10,2)", "timestamp with time zone"
   bool nullable = true;
   // PostgreSQL user-defined types, so a restore can create them where they are missing: an
-  // enum's labels in order, or the base type of a domain.
+  // enum's labels in order, the base type of a domain, or what follows CREATE TYPE name AS
+  // for a composite ("(street text, n integer)") or a range ("RANGE (subtype = real)").
   std::vector<std::string> enum_values;
   std::string domain_of;
+  std::string type_definition;
 };
 
 struct TableInfo {

@@ -409,6 +409,7 @@ Result<std::string> BackupWriter::Finish(const std::optional<Position>& watermar
     JsonDoc col = {{"name", c.name}, {"source_type", c.source_type}, {"nullable", c.nullable}};
     if (!c.enum_values.empty()) col["enum_values"] = c.enum_values;
     if (!c.domain_of.empty()) col["domain_of"] = c.domain_of;
+    if (!c.type_definition.empty()) col["type_definition"] = c.type_definition;
     columns.push_back(col);
   }
   JsonDoc manifest = {

@@ -150,11 +150,9 @@ Result<BackupManifest> ReadManifest(ObjectStore& store, const std::string& key) 
   if (auto engine = ParseEngine(m.doc.value("engine", "")); engine.ok()) m.table.engine = *engine;
   m.table.name = m.doc.value("table", "");
   for (const auto& c : m.doc["columns"]) {
-    ColumnInfo col{c.value("name", ""),
-                   c.value("source_type", "text"),
-                   c.value("nullable", true),
-                   {},
-                   c.value("domain_of", "")};
+    ColumnInfo col{c.value("name", ""),       c.value("source_type", "text"),
+                   c.value("nullable", true), {},
+                   c.value("domain_of", ""),  c.value("type_definition", "")};
     for (const auto& l : c.value("enum_values", OJ::array())) col.enum_values.push_back(l);
     m.table.columns.push_back(std::move(col));
   }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/strings.h"
+#include "sinks/backup_record.h"
 #include "sinks/database_sink.h"
 #include "sinks/record_text.h"
 #include "sources/mysql_source.h"
@@ -80,22 +81,26 @@ class MySqlSink : public DatabaseSink {
       }
       RETURN_IF_ERROR(Exec(sql + ") DEFAULT CHARSET = utf8mb4"));
     }
-    for (const auto& c : backed_up_.columns) cols_ += (cols_.empty() ? "" : ", ") + Q(c.name);
+    types_.clear();
+    for (const auto& c : backed_up_.columns) {
+      cols_ += (cols_.empty() ? "" : ", ") + Q(c.name);
+      types_.push_back(ToLower(c.source_type));
+    }
     return Exec("START TRANSACTION");
   }
+  // Each value as a literal straight from its JSON text (docs/formats.md, Records): numbers
+  // and JSON documents digit for digit, as no parse into doubles would keep them.
   Status Load(const std::vector<std::string_view>& lines) override {
     std::string sql = "INSERT INTO " + Q(into_) + " (" + cols_ + ") VALUES ";
     bool first = true;
     for (auto line : lines) {
-      OJ row = OJ::parse(line, nullptr, false);
-      if (!row.is_object()) return Corruption("a backup line is not a JSON object");
+      if (!SplitRecord(line, &fields_)) return Corruption("a backup line is not a JSON object");
       sql += first ? "(" : ", (";
       first = false;
       for (size_t i = 0; i < backed_up_.columns.size(); ++i) {
         if (i) sql += ", ";
-        auto it = row.find(backed_up_.columns[i].name);
-        AppendLiteral(it == row.end() ? OJ(nullptr) : *it,
-                      ToLower(backed_up_.columns[i].source_type), sql);
+        ASSIGN_OR_RETURN(const RecordField* f, FieldOf(i));
+        RETURN_IF_ERROR(AppendLiteral(f, types_[i], sql));
       }
       sql += ")";
     }
@@ -128,35 +133,64 @@ class MySqlSink : public DatabaseSink {
     out.resize(n + 1);
     return out + "'";
   }
-  void AppendLiteral(const OJ& v, const std::string& type, std::string& out) {
-    switch (v.type()) {
-      case OJ::value_t::null:
-        out += "NULL";
-        return;
-      case OJ::value_t::boolean:
-        out += v.get<bool>() ? "1" : "0";
-        return;
-      case OJ::value_t::number_integer:
-      case OJ::value_t::number_unsigned:
-      case OJ::value_t::number_float:
-        out += v.dump();
-        return;
-      case OJ::value_t::string: {
-        const std::string& s = v.get_ref<const std::string&>();
-        if (IsBinaryType(type)) {
-          out += "X'" + HexOfBase64(s) + "'";
-        } else if (StartsWith(type, "datetime")) {
-          out += Literal(WallTime(s, *tz_));
-        } else if (StartsWith(type, "timestamp")) {
-          out += Literal(WallTime(s, *TimeZone::Utc()));
-        } else {
-          out += Literal(s);
-        }
-        return;
+  // The field of column i in the line split into fields_ (null when it has none): the i-th
+  // when the record is in the manifest's order (the writer's), else found by name.
+  Result<const RecordField*> FieldOf(size_t i) {
+    const std::string& name = backed_up_.columns[i].name;
+    if (i < fields_.size() && !fields_[i].key_escaped && fields_[i].key == name) return &fields_[i];
+    for (const auto& f : fields_) {
+      if (!f.key_escaped) {
+        if (f.key == name) return &f;
+        continue;
       }
-      default:
-        out += Literal(v.dump());
+      key_.clear();
+      if (!AppendUnescaped(f.key, key_)) return Corruption("a backup line has a malformed key");
+      if (key_ == name) return &f;
     }
+    return static_cast<const RecordField*>(nullptr);
+  }
+  Status AppendLiteral(const RecordField* f, const std::string& type, std::string& out) {
+    if (!f || f->kind == RecordField::kNull) {
+      out += "NULL";
+      return Status::Ok();
+    }
+    if (type == "json") {  // the document's own text
+      if (f->kind == RecordField::kString)
+        out += Literal("\"" + std::string(f->value) + "\"");
+      else
+        out += Literal(f->value);
+      return Status::Ok();
+    }
+    switch (f->kind) {
+      case RecordField::kTrue:
+      case RecordField::kFalse:
+        out += f->kind == RecordField::kTrue ? "1" : "0";
+        return Status::Ok();
+      case RecordField::kNumber:
+        out += f->value;
+        // A float's literal with an exponent: "-0" alone is the integer 0, "-0e0" the double.
+        if ((StartsWith(type, "double") || StartsWith(type, "float") || StartsWith(type, "real")) &&
+            f->value.find_first_of("eE") == std::string_view::npos)
+          out += "e0";
+        return Status::Ok();
+      case RecordField::kString:
+        break;
+      default:
+        out += Literal(f->value);
+        return Status::Ok();
+    }
+    text_.clear();
+    if (!AppendUnescaped(f->value, text_))
+      return Corruption("a backup line has a malformed JSON string");
+    if (IsBinaryType(type))
+      out += "X'" + HexOfBase64(text_) + "'";
+    else if (StartsWith(type, "datetime"))
+      out += Literal(WallTime(text_, *tz_));
+    else if (StartsWith(type, "timestamp"))
+      out += Literal(WallTime(text_, *TimeZone::Utc()));
+    else
+      out += Literal(text_);
+    return Status::Ok();
   }
   Status Exec(const std::string& sql) {
     if (mysql_real_query(db_, sql.data(), sql.size()) != 0)
@@ -179,6 +213,9 @@ class MySqlSink : public DatabaseSink {
 
   SqlSettings s_;
   std::string table_, into_, cols_;
+  std::vector<std::string> types_;   // per column: its source type, lower case
+  std::vector<RecordField> fields_;  // the line being loaded
+  std::string key_, text_;           // scratch: a key, a string value unescaped
   std::shared_ptr<const TimeZone> tz_;
   MYSQL* db_ = nullptr;
   bool staged_ = false, replace_ = false;

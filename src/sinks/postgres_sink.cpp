@@ -1,6 +1,6 @@
 // The PostgreSQL database sink of restore (sinks/database_sink.h): backup records as COPY FROM
-// STDIN text in one transaction (a new or replaced table included), enums and domains the
-// target lacks created from the backup's columns.
+// STDIN text in one transaction (a new or replaced table included), enums, domains,
+// composites and ranges the target lacks created from the backup's columns.
 #include <libpq-fe.h>
 
 #include <memory>
@@ -39,6 +39,9 @@ class PostgresSink : public DatabaseSink {
     if (PQstatus(conn_) != CONNECTION_OK)
       return Unavailable(where_ + ": cannot connect: " + std::string(Trim(PQerrorMessage(conn_))));
     RETURN_IF_ERROR(Exec("SET client_min_messages = warning"));
+    // money: its text (a decimal, or a backup's "$1,234.56") read in one spelling whatever the
+    // server's lc_monetary.
+    RETURN_IF_ERROR(Exec("SET lc_monetary = 'C'"));
     return Exec("SET TIME ZONE 'UTC'");
   }
   std::string name() const override { return where_ + " table " + table_; }
@@ -81,9 +84,9 @@ class PostgresSink : public DatabaseSink {
   }
 
  private:
-  // Types the target lacks: an enum or domain of the source database is created from the
-  // backup's columns (a domain without its constraints); any other becomes text, with a
-  // warning.
+  // Types the target lacks: an enum, domain, composite or range of the source database is
+  // created from the backup's columns (a domain without its constraints); any other becomes
+  // text, with a warning.
   Status MakeTypes() {
     SetKinds();
     types_.clear();
@@ -105,6 +108,10 @@ class PostgresSink : public DatabaseSink {
           made.insert(base);
         } else if (!c.domain_of.empty() && !array) {
           RETURN_IF_ERROR(Exec("CREATE DOMAIN " + base + " AS " + c.domain_of));
+          made.insert(base);
+        } else if (!c.type_definition.empty()) {
+          // A composite or range (its array type comes with it).
+          RETURN_IF_ERROR(Exec("CREATE TYPE " + base + " AS " + c.type_definition));
           made.insert(base);
         } else {
           warnings_.push_back("column " + c.name + ": type " + t +

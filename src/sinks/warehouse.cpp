@@ -31,7 +31,8 @@ std::string PgElementType(const std::string& t) {
   if (t == "time without time zone" || Starts(t, "time(")) return "time";
   if (Starts(t, "timestamp")) return "timestamptz";  // naive ones are read as SOURCE_TZ -> UTC
   if (t == "json" || t == "jsonb") return "jsonb";
-  return "text";  // varchar, char, enums, uuid, interval, money, tsvector...
+  if (t == "money") return "numeric";  // read as its exact decimal
+  return "text";                       // varchar, char, enums, uuid, interval, tsvector...
 }
 
 // Text of a scalar as PostgreSQL's input functions take it (no COPY escaping yet).
@@ -398,6 +399,7 @@ Result<std::unique_ptr<Warehouse>> OpenWarehouse(const std::string& url) {
   }
   PQclear(PQexec(conn, "SET client_min_messages = warning"));
   PQclear(PQexec(conn, "SET TIME ZONE 'UTC'"));
+  PQclear(PQexec(conn, "SET lc_monetary = 'C'"));  // money given as a plain decimal
   auto w = std::make_unique<PgWarehouse>(conn);
   for (const char* schema : {"mysql", "postgresql", "mongodb"}) {
     // Two workers may race to create a schema: try again once.

@@ -67,7 +67,7 @@ Result<TableInfo> MySqlSource::Describe(const std::string& table,
   t.database = o_.db.database;
   t.name = table;
   for (auto& c : cols) {
-    ColumnInfo ci{c[0], c[1], c[2] == "YES", {}, ""};
+    ColumnInfo ci{c[0], c[1], c[2] == "YES", {}, "", ""};
     // MariaDB's JSON is LONGTEXT with a json_valid() check on the column.
     for (auto& ch : checks)
       if (ch[0] == "json_valid(" + Quote(ci.name) + ")") ci.source_type = "json";

@@ -40,8 +40,9 @@ Result<std::unique_ptr<PgReplication>> PgReplication::Connect(const SqlSettings&
   // source's reads (postgres_session.cpp), whatever the server's, role's or PGTZ's are, so a
   // streamed value reads as its snapshot read does.
   std::unique_ptr<PgReplication> repl(new PgReplication(conn, where));
-  for (const char* set : {"SET TimeZone = 'UTC'", "SET DateStyle = 'ISO, YMD'",
-                          "SET extra_float_digits = 3", "SET bytea_output = 'hex'"})
+  for (const char* set :
+       {"SET TimeZone = 'UTC'", "SET DateStyle = 'ISO, YMD'", "SET extra_float_digits = 3",
+        "SET bytea_output = 'hex'", "SET lc_monetary = 'C'"})
     RETURN_IF_ERROR(repl->Query(set).status());
   return repl;
 }

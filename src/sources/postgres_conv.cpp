@@ -19,6 +19,30 @@ int HexVal(char c) {
   return HexDigitValue(c);
 }
 
+// money in the C locale's spelling ("-$1,234.56", "$0.00") as the exact decimal it holds; any
+// other spelling stays text (it cannot come from a session whose lc_monetary is C).
+Value MoneyDecimal(std::string_view s) {
+  std::string digits;
+  size_t i = 0;
+  if (i < s.size() && s[i] == '-') digits += s[i++];
+  if (i < s.size() && s[i] == '$') ++i;
+  bool any = false, point = false;
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c >= '0' && c <= '9') {
+      digits += c;
+      any = true;
+    } else if (c == '.' && !point) {
+      digits += c;
+      point = true;
+    } else if (c != ',' || point) {
+      return std::string(s);
+    }
+  }
+  if (!any) return std::string(s);
+  return Decimal{std::move(digits)};
+}
+
 }  // namespace
 
 Conv ConvForOid(unsigned oid, char typtype) {
@@ -36,6 +60,8 @@ Conv ConvForOid(unsigned oid, char typtype) {
       return Conv::kDouble;
     case 1700:
       return Conv::kDecimal;
+    case 790:
+      return Conv::kMoney;
     case 17:
       return Conv::kBytes;
     case 1082:
@@ -156,6 +182,8 @@ Value PgSource::Scalar(Conv conv, Conv element, std::string_view s) const {
     }
     case Conv::kDecimal:
       return Decimal{std::string(s)};
+    case Conv::kMoney:
+      return MoneyDecimal(s);
     case Conv::kBytes: {
       if (s.size() < 2 || s[0] != '\\' || s[1] != 'x') return Bytes{std::string(s), 0};
       std::string out;

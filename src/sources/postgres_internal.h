@@ -32,6 +32,7 @@ enum class Conv {
   kInt,
   kDouble,
   kDecimal,
+  kMoney,  // "-$1,234.56" (the session's lc_monetary is C) -> the Decimal "-1234.56"
   kString,
   kBytes,
   kDate,

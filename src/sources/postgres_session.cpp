@@ -48,7 +48,7 @@ Status PgSource::Connect() {
   }
   return Exec(
       "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3; "
-      "SET bytea_output = 'hex'; SET statement_timeout = 0; "
+      "SET bytea_output = 'hex'; SET lc_monetary = 'C'; SET statement_timeout = 0; "
       // An ordered read holds a transaction open while its sinks work (backpressure): a
       // server's idle-in-transaction limit must not end it (pg_dump does the same).
       "SET idle_in_transaction_session_timeout = 0");

@@ -40,7 +40,16 @@ Result<TableInfo> PgSource::Describe(const std::string& table, const std::string
             "COALESCE((SELECT json_agg(l.enumlabel ORDER BY l.enumsortorder)::text FROM pg_enum l "
             "WHERE l.enumtypid = CASE WHEN t.typtype = 'e' THEN t.oid WHEN e.typtype = 'e' "
             "THEN e.oid END), ''), "
-            "CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) ELSE '' END "
+            "CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) ELSE '' END, "
+            // A user-defined composite or range (or an array of one): its definition.
+            "COALESCE((SELECT '(' || string_agg(quote_ident(f.attname) || ' ' || "
+            "format_type(f.atttypid, f.atttypmod), ', ' ORDER BY f.attnum) || ')' FROM "
+            "pg_attribute f JOIN pg_type u ON u.oid = COALESCE(e.oid, b.oid) WHERE f.attrelid = "
+            "u.typrelid AND u.typtype = 'c' AND f.attnum > 0 AND NOT f.attisdropped AND "
+            "u.typnamespace <> 'pg_catalog'::regnamespace), (SELECT 'RANGE (subtype = ' || "
+            "format_type(r.rngsubtype, NULL) || ')' FROM pg_range r JOIN pg_type u ON u.oid = "
+            "r.rngtypid WHERE r.rngtypid = COALESCE(e.oid, b.oid) AND u.typnamespace <> "
+            "'pg_catalog'::regnamespace), '') "
             "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
             "JOIN pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END "
             "LEFT JOIN pg_type e ON e.oid = b.typelem AND b.typcategory = 'A' "
@@ -58,13 +67,14 @@ Result<TableInfo> PgSource::Describe(const std::string& table, const std::string
   t.name = table;
   std::vector<ColumnConv> convs;
   for (auto& c : cols) {
-    ColumnInfo col{c[0], c[1], c[2] == "t", {}, ""};
+    ColumnInfo col{c[0], c[1], c[2] == "t", {}, "", ""};
     if (!c[7].empty()) {
       auto labels = nlohmann::json::parse(c[7], nullptr, false);
       if (labels.is_array())
         for (const auto& l : labels) col.enum_values.push_back(l.get<std::string>());
     }
     col.domain_of = c[8];
+    col.type_definition = c[9];
     t.columns.push_back(std::move(col));
     if (c[0] == cursor_column) t.cursor_column = cursor_column;
   }

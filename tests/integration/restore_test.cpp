@@ -173,6 +173,54 @@ TEST_F(RestoreTest, SakilaPagilaAndTheSampleMoviesComeBackWithEveryValueAndType)
   RoundTrip("sakila", "pagila", "mflix", 16 + 15 + 4);
 }
 
+// The corners of exact types, on tables built for them (issue: hardening): numbers in JSON
+// beyond a double's precision (MySQL json, PostgreSQL json and jsonb), a JSON column holding
+// a bare string, number or boolean, double -0 and the infinities, money as an exact decimal
+// (read in the C locale's spelling whatever the server's lc_monetary), composite, range and
+// enum types and arrays of them recreated from the manifest, a MongoDB document with an empty
+// key. Each comes back as it was (the comparisons of RoundTrip), and the backup holds money
+// as its decimal.
+TEST_F(RestoreTest, ExactCornersComeBackAsTheyWere) {
+  const std::string src = db_ + "s";
+  Mysql("", "DROP DATABASE IF EXISTS " + src + "; CREATE DATABASE " + src);
+  Psql("postgres", "DROP DATABASE IF EXISTS " + src);
+  Psql("postgres", "CREATE DATABASE " + src);
+  Mysql(src,
+        "CREATE TABLE corners (id int PRIMARY KEY, d double, f float, j json, n decimal(30,10)); "
+        "INSERT INTO corners VALUES (1, 1.5e-300, -0.5, '{\\\"big\\\": "
+        "12345678901234567890.123456789012, \\\"i\\\": 123456789012345678901234567890, "
+        "\\\"e\\\": 1E+2}', -0.0000000001), (2, 1e308, 3.4e38, '[1.0, 2.50, -0]', 0), "
+        "(3, 0.1, NULL, '\\\"a bare string\\\"', NULL), (4, NULL, NULL, '5', 1), "
+        "(5, NULL, NULL, 'true', NULL)");
+  Psql(src,
+       "CREATE TYPE addr AS (street text, n integer); CREATE TYPE floatrange AS RANGE (subtype "
+       "= float8); CREATE TYPE mood AS ENUM ('sad', 'ok'); CREATE TABLE corners (id int PRIMARY "
+       "KEY, d double precision, r real, m money, j json, jb jsonb, a addr, aa addr[], fr "
+       "floatrange, e mood[]); SET lc_monetary = 'C'; INSERT INTO corners VALUES (1, '-0', "
+       "'-0', '-1234.56', '{\\\"big\\\": 12345678901234567890.123456789012}', "
+       "'{\\\"big\\\": 12345678901234567890.123456789012}', ROW('Main St', 5), "
+       "ARRAY[ROW('x', 1)::addr], '[1.5,2.5)', '{ok,sad}'), (2, 'Infinity', '-Infinity', "
+       "'92233720368547758.07', '[1.0, 2.50, 1E+2]', '[1.0, 2.50]', NULL, '{}', 'empty', "
+       "NULL)");
+  std::string out;
+  ASSERT_EQ(RunCommand(VenvPython() + " -c \"import pymongo; pymongo.MongoClient('" + MongoBase() +
+                           "')['" + src +
+                           "'].corners.insert_many([{'_id': 1, '': 'an empty key'}, {'_id': "
+                           "2, 'n': 2**62}])\"",
+                       &out),
+            0)
+      << out;
+  RoundTrip(src, src, src, 3);
+  ASSERT_EQ(RunCommand("zcat " + Part("postgresql/corners").string(), &out), 0) << out;
+  EXPECT_NE(out.find("\"m\":\"-1234.56\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"m\":\"92233720368547758.07\""), std::string::npos) << out;
+  Mysql("", "DROP DATABASE IF EXISTS " + src);
+  Psql("postgres", "DROP DATABASE IF EXISTS " + src);
+  RunCommand(VenvPython() + " -c \"import pymongo; pymongo.MongoClient('" + MongoBase() +
+                 "').drop_database('" + src + "')\"",
+             &out);
+}
+
 // PostgreSQL: a missing or damaged backup and the ways an existing table is met (fail,
 // append, replace, another table's columns, --target-table); nothing written when refused.
 TEST_F(RestoreTest, DamagedBackupsAndOccupiedTablesAreRefusedWritingNothing) {

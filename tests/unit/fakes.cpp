@@ -65,7 +65,7 @@ class Reader : public RowReader {
 
 const TableInfo& FakeTable() {
   static const TableInfo t{
-      Engine::kPostgres, "db", "t", {{"id", "bigint", false, {}, ""}}, {"id"}, ""};
+      Engine::kPostgres, "db", "t", {{"id", "bigint", false, {}, "", ""}}, {"id"}, ""};
   return t;
 }
 

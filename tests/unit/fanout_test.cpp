@@ -93,7 +93,8 @@ class FakeSink : public Sink {
   int allowed = 0;
 };
 
-const TableInfo kTable{Engine::kPostgres, "db", "t", {{"id", "bigint", false, {}, ""}}, {"id"}, ""};
+const TableInfo kTable{
+    Engine::kPostgres, "db", "t", {{"id", "bigint", false, {}, "", ""}}, {"id"}, ""};
 
 std::vector<int64_t> Range(int64_t from, int64_t to) {
   std::vector<int64_t> v;

@@ -13,8 +13,9 @@ namespace {
 TableInfo TwoColumnKey() {
   TableInfo t;
   t.name = "t";
-  t.columns = {
-      {"a", "int", false, {}, ""}, {"b", "int", false, {}, ""}, {"v", "int", true, {}, ""}};
+  t.columns = {{"a", "int", false, {}, "", ""},
+               {"b", "int", false, {}, "", ""},
+               {"v", "int", true, {}, "", ""}};
   t.primary_key = {"a", "b"};
   return t;
 }
