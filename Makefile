@@ -8,6 +8,8 @@ BENCH_SCALES ?= 10,100
 BENCH_REPEAT ?= 5
 # e.g. BENCH_ONLY=sling,dlt,noindex: those cells only (results in bench/results/partial/)
 BENCH_ONLY ?=
+CHAOS_KILLS ?= 20
+CHAOS_MODES ?= migrate,backup,stream
 BENCH_ACK_PORT ?= 5990
 # The commit whose binary make bench runs beside ours, interleaved in every timed cell (none:
 # no baseline column), built once per hash of its build inputs under BENCH_BASELINE_DIR.
@@ -23,7 +25,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
 .PHONY: all setup build build-asan stack-up stack-down stack-status seed testdata demo test \
-        test-unit test-asan bench format format-check clean image image-test fresh-check
+        test-unit test-asan bench chaos format format-check clean image image-test fresh-check
 
 all: build
 
@@ -99,6 +101,13 @@ bench: build stack-up
 	  --ack-server $(BUILD)/ack_server --micro $(BUILD)/micro_bench --scales $(BENCH_SCALES) \
 	  --repeat $(BENCH_REPEAT) --ack-port $(BENCH_ACK_PORT) $(if $(BENCH_ONLY),--only $(BENCH_ONLY)) \
 	  --baseline '$(BENCH_BASELINE)' --baseline-dir '$(BENCH_BASELINE_DIR)' --jobs $(JOBS)
+
+# Chaos (not part of test or .ci/run): CHAOS_KILLS SIGKILLs at random moments of a migrate,
+# a backup and a stream under writes, each followed by a re-run and verify (bench/chaos.py);
+# the report in bench/results/chaos-<stamp>.json, exit 1 when any kill left a failure.
+chaos: build seed
+	$(ENV) && .venv/bin/python bench/chaos.py --binary $(BUILD)/data-ingestion \
+	  --kills $(CHAOS_KILLS) --modes $(CHAOS_MODES)
 
 # The container image (Containerfile) with buildah, from a Debian base made here by mmdebstrap
 # (cached in .image/; the first build takes a few minutes more). Not part of test or .ci/run.
