@@ -355,5 +355,40 @@ TEST_F(MongoKeysTest, ItemsThatCannotBeWrittenNeverFailTheRestOfTheirBatch) {
     EXPECT_NE(out.find(key), std::string::npos) << key << " in:\n" << out;
 }
 
+// A migrate killed in mid-read resumes after its last checkpoint's key — a number here — and
+// still reads every later key of every other type (a query's $gt compares within one type:
+// strings, documents and ObjectIds after a number were lost), and keeps checkpoints of
+// document keys (stored as null before, which ended the resumed read at once).
+TEST_F(MongoKeysTest, AKilledMigrateResumesPastKeysOfEveryType) {
+  std::vector<std::string> ids;
+  for (int i = 1; i <= 60; ++i) {
+    ids.push_back("{\"$numberInt\":\"" + std::to_string(i) + "\"}");
+    ids.push_back("\"s" + std::to_string(100 + i) + "\"");
+    ids.push_back("{\"d\":{\"$numberInt\":\"" + std::to_string(i) + "\"}}");
+  }
+  for (int i = 10; i <= 40; ++i)
+    ids.push_back("{\"$oid\":\"65a1b2c3d4e5f60718293a" + std::to_string(i) + "\"}");
+  Insert("resumed", IdDocs(ids));
+  const std::string mapping = WriteMapping({Entry("resumed")}, "resumed.json");
+  Run(mapping, "--mode setup", 0);
+  // Killed after its 2nd checkpoint (batches of 20: within the numbers), then after the 5th
+  // of the resumed run (among the documents), then run to the end.
+  std::string out;
+  for (const char* when : {"2", "5"})
+    EXPECT_EQ(RunCommand(Env(mapping) + "BATCH_SIZE=20 DI_CRASH_AFTER_CHECKPOINTS=" + when + " " +
+                             DI_BINARY + " --mode migrate",
+                         &out),
+              137)
+        << out;
+  EXPECT_EQ(RunCommand(Env(mapping) + "BATCH_SIZE=20 " + DI_BINARY + " --mode migrate", &out), 0)
+      << out;
+  const std::string n = std::to_string(ids.size());
+  EXPECT_EQ(Items(Table("resumed")).size(), ids.size());
+  out = Run(mapping, "--mode verify", 0);
+  EXPECT_NE(out.find("OK        mongodb.resumed: source " + n + ", dynamodb " + n + ", backup "),
+            std::string::npos)
+      << out;
+}
+
 }  // namespace
 }  // namespace di::testing

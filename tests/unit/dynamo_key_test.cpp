@@ -7,7 +7,9 @@
 
 #include <set>
 
+#include "core/value_order.h"
 #include "pipeline/mapping.h"
+#include "pipeline/state.h"
 
 namespace di {
 namespace {
@@ -157,6 +159,58 @@ TEST(DynamoKey, AMappingFileMayGiveTheKeyType) {
       refused.status().message().find("tables[0].dynamodb.key_type: must be \"S\", \"N\" or \"B\""),
       std::string::npos)
       << refused.status().message();
+}
+
+// Keyset reads and checkpoints order keys as MongoDB sorts them, types by its order and
+// numbers by value whatever their type.
+TEST(DynamoKey, KeysOfEveryTypeAreOrderedAsMongoDbSortsThem) {
+  const std::vector<Value> sorted = {
+      Value(MinKey{}),
+      Value(Null{}),
+      Value(-7.0),
+      Value(Int32{5}),
+      Value(5.5),
+      Value(int64_t{6}),
+      Value(Decimal{"1234567890123456789012345678901234567"}),
+      Value(""),
+      Value("5"),
+      Value("a"),
+      Doc({{"a", Int32{1}}, {"b", "x"}}),
+      Doc({{"a", Int32{1}}, {"b", "y"}}),
+      Doc({{"a", Int32{1}}, {"b", "y"}, {"c", Int32{0}}}),
+      Doc({{"b", "x"}, {"a", Int32{1}}}),
+      Value(Array{{Int32{1}}}),
+      Value(Bytes{"\x09", 0}),
+      Value(Bytes{"\x01\x02", 0}),
+      Oid("65a1b2c3d4e5f60718293a4b"),
+      Value(false),
+      Value(true),
+      Value(BsonDate{0}),
+      Value(BsonTimestamp{7, 3}),
+      Value(Regex{"a", ""}),
+      Value(MaxKey{}),
+  };
+  for (size_t i = 0; i < sorted.size(); ++i)
+    for (size_t j = 0; j < sorted.size(); ++j) {
+      const int want = i < j ? -1 : i > j ? 1 : 0;
+      const int got = CompareValues(sorted[i], sorted[j]);
+      EXPECT_EQ(got < 0   ? -1
+                : got > 0 ? 1
+                          : 0,
+                want)
+          << MongoKeyText(sorted[i]) << " vs " << MongoKeyText(sorted[j]);
+    }
+}
+
+// A checkpoint keeps a key of any type, to resume after it.
+TEST(DynamoKey, CheckpointPositionsKeepKeysOfEveryType) {
+  for (const auto& [id, text] : TextCases()) {
+    Position p{Null{}, {id}};
+    auto back = DecodePosition(EncodePosition(p));
+    ASSERT_TRUE(back.ok()) << text << ": " << back.status().message();
+    ASSERT_EQ(back->key.size(), 1u);
+    EXPECT_EQ(back->key[0], id) << text << " came back as " << MongoKeyText(back->key[0]);
+  }
 }
 
 }  // namespace
