@@ -112,7 +112,7 @@ DynamoItems::DynamoItems(Source& lookup, const TableInfo& table, const DynamoTar
 }
 
 Status DynamoItems::Open() {
-  key_type_ = target_.key_type;
+  key_type_ = KnownKeyType(target_, table_);
   if (key_type_.empty()) {
     ASSIGN_OR_RETURN(key_type_, dynamodb_.PartitionKeyType(target_.table));
   }

@@ -57,8 +57,8 @@ class DynamoItems {
   // Dead letters of the batch starting at row N go to "<dead_folder>rows-<N>.jsonl".
   DynamoItems(Source& lookup, const TableInfo& table, const DynamoTarget& target,
               aws::DynamoDbClient& dynamodb, ObjectStore& store, std::string dead_folder);
-  // Describes the child and enrichment tables, and the DynamoDB table's key type when the
-  // mapping does not give it (a missing table: NotFound, run setup).
+  // Describes the child and enrichment tables, and the DynamoDB table's key type when neither
+  // the mapping nor the source says it (KnownKeyType; a missing table: NotFound, run setup).
   Status Open();
   // The columns whose values a batch of cells must come with: the key, the embeds' parents.
   const std::vector<size_t>& asked() const { return asked_; }
@@ -107,7 +107,7 @@ class DynamoItems {
   std::map<std::string, TableInfo> children_;  // embedded and enrichment tables
   std::vector<size_t> asked_;
   size_t key_index_ = 0;
-  std::string key_type_;  // the table's partition key type: the mapping's, else DynamoDB's
+  std::string key_type_;  // the table's partition key type: KnownKeyType, else DynamoDB's
   std::string key_av_;    // the row's key AttributeValue (reused)
   std::vector<std::string> index_keys_;
   // Per column: left out of the item (an attribute of the mapping has its name) or, when

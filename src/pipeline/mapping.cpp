@@ -391,6 +391,12 @@ std::string AttributeTypeFor(const std::string& source_type) {
   return IsIntegerOrDecimal(source_type) ? "N" : "S";
 }
 
+std::string KnownKeyType(const DynamoTarget& target, const TableInfo& table) {
+  if (!target.key_type.empty() || table.engine == Engine::kMongo) return target.key_type;
+  const ColumnInfo* c = FindColumn(table, target.key_column);
+  return c ? AttributeTypeFor(c->source_type) : "";
+}
+
 std::string MongoKeyTypeFor(const std::map<std::string, int64_t>& types) {
   auto all_in = [&](std::initializer_list<const char*> names) {
     for (const auto& [type, n] : types)

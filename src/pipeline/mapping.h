@@ -90,6 +90,11 @@ Result<std::vector<aws::TableSpec>> DynamoTableSpecs(const Config& config,
 
 // "N" for integer and decimal source types, else "S".
 std::string AttributeTypeFor(const std::string& source_type);
+// The key type of `target`'s table as the mapping and the source say it, with no call to
+// DynamoDB: the mapping's key_type, else on SQL the key column's (AttributeTypeFor, as setup
+// chose it); "" for a MongoDB collection whose mapping gives none (the table says: setup
+// chose it from the _ids then).
+std::string KnownKeyType(const DynamoTarget& target, const TableInfo& table);
 // A MongoDB collection's key type from the $type names of its keys with their counts: "N"
 // when all are numbers (int, long, double, decimal), "B" when all are binData, else "S".
 std::string MongoKeyTypeFor(const std::map<std::string, int64_t>& types);

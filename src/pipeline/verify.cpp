@@ -289,8 +289,8 @@ TableVerification VerifyPass(Source& source, const TableInfo& table,
   r.table = table.name;
   Digests src_items, src_lines;
   uint64_t src_lines_sum = 0;
-  std::string key_type = target ? target->key_type : "";
-  if (target && key_type.empty()) {  // the mapping leaves it to the table
+  std::string key_type = target ? KnownKeyType(*target, table) : "";
+  if (target && key_type.empty()) {  // setup chose it from the _ids: the table says
     auto type = dynamodb.PartitionKeyType(target->table);
     if (!(r.status = type.status()).ok()) return r;
     key_type = *type;
