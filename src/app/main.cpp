@@ -74,6 +74,7 @@ int RunSetupMode(const di::Config& config, const di::Env& env, const di::CliOpti
     report->created.insert(report->created.end(), stream->created.begin(), stream->created.end());
     report->existed.insert(report->existed.end(), stream->existed.begin(), stream->existed.end());
   }
+  for (const auto& n : report->notes) std::cout << "inferred       " << n << "\n";
   for (const auto& c : report->created) std::cout << "created        " << c << "\n";
   for (const auto& e : report->existed) std::cout << "already there  " << e << "\n";
   std::cout << "setup complete (credentials from " << clients->resolved.credentials_source

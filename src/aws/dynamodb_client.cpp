@@ -96,6 +96,16 @@ Result<Json> DynamoDbClient::CallText(const std::string& operation, std::string 
   return answer;
 }
 
+Result<std::string> DynamoDbClient::PartitionKeyType(const std::string& table) {
+  ASSIGN_OR_RETURN(Json t, DescribeTable(table));
+  std::string name;
+  for (const auto& k : t.value("KeySchema", Json::array()))
+    if (k.value("KeyType", "") == "HASH") name = k.value("AttributeName", "");
+  for (const auto& a : t.value("AttributeDefinitions", Json::array()))
+    if (!name.empty() && a.value("AttributeName", "") == name) return a.value("AttributeType", "");
+  return Corruption("DynamoDB DescribeTable " + table + ": no partition key in the answer");
+}
+
 Result<bool> DynamoDbClient::CreateTable(const TableSpec& spec) {
   Json attrs = Json::array();
   auto add_attr = [&](const KeyAttribute& a) {
@@ -174,81 +184,113 @@ Result<BatchWriteResult> DynamoDbClient::BatchWrite(const std::string& table,
 
 Result<BatchWriteResult> DynamoDbClient::BatchWriteText(const std::string& table,
                                                         std::vector<std::string> requests) {
-  // The requests: at most 25 items and 16 MB each.
-  struct Body {
-    std::string text;
-    size_t items = 0;
-  };
-  std::vector<Body> bodies;
+  // The requests' groups [begin, end): at most 25 items and 16 MB each.
   const std::string head = "{\"RequestItems\":{" + Json(table).dump() + ":[";
+  std::vector<std::pair<size_t, size_t>> groups;
   for (size_t next = 0; next < requests.size();) {
-    Body b{head, 0};
-    size_t bytes = b.text.size() + 3;
-    for (size_t i = next; i < requests.size() && i < next + kMaxBatchItems; ++i)
-      bytes += requests[i].size() + 1;
-    b.text.reserve(std::min(bytes, kMaxBatchBytes));
-    while (next < requests.size() && b.items < kMaxBatchItems) {
-      if (b.items && b.text.size() + requests[next].size() + 3 > kMaxBatchBytes) break;
-      if (b.items) b.text += ',';
-      b.text += requests[next++];
-      ++b.items;
+    const size_t begin = next;
+    size_t bytes = head.size() + 3;
+    while (next < requests.size() && next - begin < kMaxBatchItems) {
+      if (next > begin && bytes + requests[next].size() + 1 > kMaxBatchBytes) break;
+      bytes += requests[next++].size() + 1;
     }
-    b.text += "]}}";
-    bodies.push_back(std::move(b));
+    groups.emplace_back(begin, next);
   }
-  requests.clear();
+  std::vector<size_t> idx(requests.size());
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
 
   // Up to write_concurrency requests in flight; each resends its UnprocessedItems.
   BatchWriteResult result;
   Status failed;
   std::mutex mu;
-  std::atomic<size_t> next_body{0};
-  const RetryOptions& retry = client_->options().retry;
+  std::atomic<size_t> next_group{0};
   auto work = [&] {
-    for (size_t i; (i = next_body++) < bodies.size();) {
+    for (size_t g; (g = next_group++) < groups.size();) {
       {
         std::lock_guard lock(mu);
         if (!failed.ok()) return;
       }
-      std::string body = std::move(bodies[i].text);
-      size_t sent = bodies[i].items, written = 0;
-      int resends = 0;
-      std::vector<WriteRequest> unprocessed;
-      Status status;
-      for (int round = 0;; ++round) {
-        auto answer = CallText("BatchWriteItem", std::move(body), table);
-        if (!answer.ok()) {
-          status = answer.status();
-          break;
-        }
-        Json left = Json::array();
-        if (answer->contains("UnprocessedItems") && (*answer)["UnprocessedItems"].contains(table))
-          left = (*answer)["UnprocessedItems"][table];
-        written += sent - left.size();
-        if (left.empty()) break;
-        if (round + 1 >= retry.max_attempts) {
-          for (const auto& j : left) unprocessed.push_back(FromJson(j));
-          break;
-        }
-        ++resends;
-        clock_.SleepFor(BackoffDelay(retry, round + 1, 1.0));
-        body = Json{{"RequestItems", {{table, left}}}}.dump();
-        sent = left.size();
-      }
+      BatchWriteResult mine;
+      const auto [begin, end] = groups[g];
+      Status status = WriteItems(table, head, requests, idx.data() + begin, end - begin, &mine);
       std::lock_guard lock(mu);
-      result.written += written;
-      result.resends += resends;
-      for (auto& u : unprocessed) result.unprocessed.push_back(std::move(u));
+      result.written += mine.written;
+      result.resends += mine.resends;
+      for (auto& u : mine.unprocessed) result.unprocessed.push_back(std::move(u));
+      for (auto& r : mine.rejected) result.rejected.push_back(std::move(r));
       if (!status.ok() && failed.ok()) failed = status;
     }
   };
-  size_t threads = std::min(bodies.size(), static_cast<size_t>(std::max(write_concurrency_, 1)));
+  size_t threads = std::min(groups.size(), static_cast<size_t>(std::max(write_concurrency_, 1)));
   std::vector<std::thread> helpers;
   for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
   work();
   for (auto& h : helpers) h.join();
   if (!failed.ok()) return failed;
   return result;
+}
+
+namespace {
+
+// DynamoDB refused a BatchWriteItem for what one of its items holds, not for the table, the
+// credentials or the service: a ValidationException (a key of the wrong type or empty, an
+// item over 400 KB, a number out of range, an empty set, two puts of one key...) or an item
+// collection over its size.
+bool RefusedForAnItem(const Status& s) {
+  return s.code() == StatusCode::kInvalidArgument &&
+         (s.message().find(" ValidationException") != std::string::npos ||
+          s.message().find(" ItemCollectionSizeLimitExceededException") != std::string::npos);
+}
+
+}  // namespace
+
+Status DynamoDbClient::WriteItems(const std::string& table, const std::string& head,
+                                  const std::vector<std::string>& requests, const size_t* idx,
+                                  size_t n, BatchWriteResult* out) {
+  std::string body = head;
+  size_t bytes = head.size() + 3;
+  for (size_t k = 0; k < n; ++k) bytes += requests[idx[k]].size() + 1;
+  body.reserve(bytes);
+  for (size_t k = 0; k < n; ++k) {
+    if (k) body += ',';
+    body += requests[idx[k]];
+  }
+  body += "]}}";
+  bool refused = false;
+  Status s = SendBatch(table, std::move(body), n, out, &refused);
+  if (!refused) return s;
+  if (n == 1) {
+    out->rejected.push_back({idx[0], s.message()});
+    return Status::Ok();
+  }
+  RETURN_IF_ERROR(WriteItems(table, head, requests, idx, n / 2, out));
+  return WriteItems(table, head, requests, idx + n / 2, n - n / 2, out);
+}
+
+Status DynamoDbClient::SendBatch(const std::string& table, std::string body, size_t n,
+                                 BatchWriteResult* out, bool* refused) {
+  const RetryOptions& retry = client_->options().retry;
+  size_t sent = n;
+  for (int round = 0;; ++round) {
+    auto answer = CallText("BatchWriteItem", std::move(body), table);
+    if (!answer.ok()) {
+      *refused = round == 0 && RefusedForAnItem(answer.status());
+      return answer.status();
+    }
+    Json left = Json::array();
+    if (answer->contains("UnprocessedItems") && (*answer)["UnprocessedItems"].contains(table))
+      left = (*answer)["UnprocessedItems"][table];
+    out->written += sent - left.size();
+    if (left.empty()) return Status::Ok();
+    if (round + 1 >= retry.max_attempts) {
+      for (const auto& j : left) out->unprocessed.push_back(FromJson(j));
+      return Status::Ok();
+    }
+    ++out->resends;
+    clock_.SleepFor(BackoffDelay(retry, round + 1, 1.0));
+    body = Json{{"RequestItems", {{table, left}}}}.dump();
+    sent = left.size();
+  }
 }
 
 Status DynamoDbClient::PutItem(const std::string& table, const Json& item) {

@@ -193,6 +193,10 @@ DI_LAZY(kMongocLibrary, mongoc_client_t*, mongoc_client_new_from_uri, (const mon
         (uri))
 DI_LAZY(kMongocLibrary, bool, mongoc_client_set_appname,
         (mongoc_client_t * client, const char* appname), (client, appname))
+DI_LAZY(kMongocLibrary, mongoc_cursor_t*, mongoc_collection_aggregate,
+        (mongoc_collection_t * collection, mongoc_query_flags_t flags, const bson_t* pipeline,
+         const bson_t* opts, const mongoc_read_prefs_t* read_prefs),
+        (collection, flags, pipeline, opts, read_prefs))
 DI_LAZY(kMongocLibrary, int64_t, mongoc_collection_count_documents,
         (mongoc_collection_t * coll, const bson_t* filter, const bson_t* opts,
          const mongoc_read_prefs_t* read_prefs, bson_t* reply, bson_error_t* error),
@@ -235,6 +239,8 @@ DI_LAZY(kMongocLibrary, bool, mongoc_cursor_error, (mongoc_cursor_t * cursor, bs
 DI_LAZY(kMongocLibrary, bool, mongoc_cursor_next, (mongoc_cursor_t * cursor, const bson_t** bson),
         (cursor, bson))
 DI_LAZY(kMongocLibrary, void, mongoc_database_destroy, (mongoc_database_t * database), (database))
+DI_LAZY(kMongocLibrary, bool, mongoc_database_drop,
+        (mongoc_database_t * database, bson_error_t* error), (database, error))
 DI_LAZY(kMongocLibrary, bool, mongoc_database_has_collection,
         (mongoc_database_t * database, const char* name, bson_error_t* error),
         (database, name, error))

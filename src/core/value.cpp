@@ -58,4 +58,52 @@ std::string ObjectIdHex(const ObjectId& id) {
   return out;
 }
 
+std::string BsonTypeName(const Value& v) {
+  switch (v.kind()) {
+    case ValueKind::kNull:
+      return "null";
+    case ValueKind::kBool:
+      return "bool";
+    case ValueKind::kInt64:
+      return "long";
+    case ValueKind::kUInt64:
+      return "unsigned long";
+    case ValueKind::kDouble:
+      return "double";
+    case ValueKind::kDecimal:
+      return "decimal";
+    case ValueKind::kString:
+      return "string";
+    case ValueKind::kBytes:
+      return "binData";
+    case ValueKind::kDate:
+      return "SQL date";
+    case ValueKind::kTime:
+      return "SQL time";
+    case ValueKind::kTimestamp:
+      return "SQL timestamp";
+    case ValueKind::kJson:
+      return "JSON";
+    case ValueKind::kArray:
+      return "array";
+    case ValueKind::kDocument:
+      return "object";
+    case ValueKind::kObjectId:
+      return "objectId";
+    case ValueKind::kInt32:
+      return "int";
+    case ValueKind::kBsonDate:
+      return "date";
+    case ValueKind::kBsonTimestamp:
+      return "timestamp";
+    case ValueKind::kRegex:
+      return "regex";
+    case ValueKind::kMinKey:
+      return "minKey";
+    case ValueKind::kMaxKey:
+      return "maxKey";
+  }
+  return "value";
+}
+
 }  // namespace di

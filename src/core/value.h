@@ -144,5 +144,9 @@ void CivilFromDays(int64_t days, int64_t* y, unsigned* m, unsigned* d);
 // ObjectId from/to 24 hex digits.
 bool ParseObjectId(std::string_view hex, ObjectId* out);
 std::string ObjectIdHex(const ObjectId& id);
+// MongoDB's $type name of a value's kind ("int", "long", "string", "objectId", "object",
+// "binData"...); the kinds only SQL has are named "SQL date", "SQL time", "SQL timestamp",
+// "JSON", "unsigned long".
+std::string BsonTypeName(const Value& v);
 
 }  // namespace di

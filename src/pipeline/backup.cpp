@@ -264,38 +264,6 @@ void AppendRecord(const std::vector<Value>& row, const TableInfo& table, std::st
   RecordWriter(table).Append(row, out);
 }
 
-int CompareValues(const Value& a, const Value& b) {
-  if (a.kind() != b.kind()) return a.kind() < b.kind() ? -1 : 1;
-  auto cmp = [](const auto& x, const auto& y) { return x < y ? -1 : y < x ? 1 : 0; };
-  switch (a.kind()) {
-    case ValueKind::kInt64:
-      return cmp(a.as<int64_t>(), b.as<int64_t>());
-    case ValueKind::kUInt64:
-      return cmp(a.as<uint64_t>(), b.as<uint64_t>());
-    case ValueKind::kDouble:
-      return cmp(a.as<double>(), b.as<double>());
-    case ValueKind::kString:
-      return cmp(a.as<std::string>(), b.as<std::string>());
-    case ValueKind::kTimestamp:
-      return cmp(a.as<Timestamp>().micros, b.as<Timestamp>().micros);
-    case ValueKind::kDate:
-      return cmp(a.as<Date>().days, b.as<Date>().days);
-    case ValueKind::kBsonDate:
-      return cmp(a.as<BsonDate>().millis, b.as<BsonDate>().millis);
-    case ValueKind::kInt32:
-      return cmp(a.as<Int32>().v, b.as<Int32>().v);
-    case ValueKind::kObjectId:
-      return cmp(a.as<ObjectId>().bytes, b.as<ObjectId>().bytes);
-    case ValueKind::kDecimal: {
-      double x = std::strtod(a.as<Decimal>().text.c_str(), nullptr);
-      double y = std::strtod(b.as<Decimal>().text.c_str(), nullptr);
-      return cmp(x, y);
-    }
-    default:
-      return 0;
-  }
-}
-
 void HighWater::AddBatch(const ChangeBatch& b) {
   if (!track_) return;
   if (!b.has_cells) {

@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "core/change.h"
+#include "core/value_order.h"
 #include "sinks/object_store.h"
 #include "sources/source.h"
 
@@ -102,9 +103,7 @@ void AppendRecord(const std::vector<Value>& row, const TableInfo& table, std::st
 // "20260101T020000Z" for the current UTC second.
 std::string MakeRunId(std::chrono::system_clock::time_point now);
 
-// Three-way comparison of two values of the same kind (timestamps, numbers, strings,
-// ObjectIds...); values of different kinds compare by kind.
-int CompareValues(const Value& a, const Value& b);
+// (CompareValues, the order of positions, is in core/value_order.h.)
 
 // The greatest (cursor, key) position among the rows of a full read: what a later
 // incremental read starts after. Empty when the table has no cursor (or no key, for SQL).

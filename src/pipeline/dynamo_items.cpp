@@ -7,6 +7,7 @@
 #include "core/json_encode.h"
 #include "sinks/cell_encoding.h"
 #include "sinks/dynamo_item.h"
+#include "sinks/dynamo_key.h"
 
 namespace di {
 namespace {
@@ -111,6 +112,10 @@ DynamoItems::DynamoItems(Source& lookup, const TableInfo& table, const DynamoTar
 }
 
 Status DynamoItems::Open() {
+  key_type_ = KnownKeyType(target_, table_);
+  if (key_type_.empty()) {
+    ASSIGN_OR_RETURN(key_type_, dynamodb_.PartitionKeyType(target_.table));
+  }
   for (const auto& e : target_.embed) {
     ASSIGN_OR_RETURN(TableInfo info, lookup_.Describe(e.table));
     children_[e.table] = std::move(info);
@@ -123,6 +128,11 @@ Status DynamoItems::Open() {
     children_[aux] = std::move(info);
   }
   return Status::Ok();
+}
+
+std::string DynamoItems::KeyAttributeValue(const Value& key) const {
+  std::string av;
+  return AppendKeyAttributeValue(table_.engine, key, key_type_, av).empty() ? av : "";
 }
 
 // Attributes of the mapping replace columns of the same name: the key and the embedded
@@ -225,9 +235,19 @@ std::string DynamoItems::Item(const ItemRows& b, size_t row, const Grouped& grou
                               const Extras& extras, std::string* text,
                               std::vector<std::string>* warnings) {
   const Value* key = RowValue(b, row, target_.key_column);
-  if (!key || key->is_null() ||
-      (key->kind() == ValueKind::kString && key->as<std::string>().empty()))
+  const bool mongo = table_.engine == Engine::kMongo;  // any _id is a key, null and "" too
+  if (!key || (!mongo && (key->is_null() ||
+                          (key->kind() == ValueKind::kString && key->as<std::string>().empty()))))
     return "empty key " + target_.key_column;
+  key_av_.clear();
+  std::string why;
+  if (b.cells) {
+    AppendCellAsAttributeValue(*b.cells, row, key_index_, key_av_, warnings);
+    why = FitKeyAttributeValue(key_av_, key_type_);
+  } else {
+    why = AppendKeyAttributeValue(table_.engine, *key, key_type_, key_av_);
+  }
+  if (!why.empty()) return why;
   text->reserve(item_bytes_ + 64);
   // A key's text finds its children and enrichment (only mappings that have them).
   const bool joined = !target_.embed.empty() || !extras.empty();
@@ -239,7 +259,6 @@ std::string DynamoItems::Item(const ItemRows& b, size_t row, const Grouped& grou
     for (size_t i = 0; i < table_.columns.size(); ++i)
       if (!replaced_[i] && !(b.cells->null(row, i) && sparse_[i]))
         item.QuotedCell(quoted_[i], table_.columns[i].name.size(), *b.cells, row, i, warnings);
-    item.Cell(target_.key_attribute, *b.cells, row, key_index_, warnings);
   } else {
     auto column = [&](const std::string& name, const Value& v) {
       if (ReplacedByMapping(name) || (added && added->contains(name))) return;
@@ -252,8 +271,8 @@ std::string DynamoItems::Item(const ItemRows& b, size_t row, const Grouped& grou
     } else {
       for (size_t i = 0; i < table_.columns.size(); ++i) column(table_.columns[i].name, values[i]);
     }
-    item.Attr(target_.key_attribute, *key, warnings);
   }
+  item.Raw(target_.key_attribute, key_av_, key_av_.size() - 8);  // about the key's bytes
   for (const auto& e : target_.embed) {
     auto by_parent = grouped.find(e.as);
     static const std::vector<AvText> kNone;
@@ -284,6 +303,18 @@ std::string DynamoItems::Item(const ItemRows& b, size_t row, const Grouped& grou
   return "";
 }
 
+std::string DynamoItems::DeadLetter(const ItemRows& b, size_t row,
+                                    const std::string& reason) const {
+  const Value* key = RowValue(b, row, target_.key_column);
+  // A MongoDB _id as canonical Extended JSON: its type too (an ObjectId, a string, 5 or 5.0).
+  const JsonStyle style =
+      table_.engine == Engine::kMongo ? JsonStyle::kExtended : JsonStyle::kPlain;
+  J letter = {{"reason", reason},
+              {"table", EngineName(table_.engine) + "." + table_.name},
+              {"key", key ? J::parse(ToJson(*key, style)) : J(nullptr)}};
+  return letter.dump() + "\n";
+}
+
 Result<ItemBatchResult> DynamoItems::Write(const ItemRows& b, int64_t batch_offset,
                                            const std::function<void(size_t, double)>& on_batch) {
   ItemBatchResult r;
@@ -295,40 +326,43 @@ Result<ItemBatchResult> DynamoItems::Write(const ItemRows& b, int64_t batch_offs
   if (target_.enrichment == "movie_genres") RETURN_IF_ERROR(MovieGenres(b, &extras));
   std::string dead;  // this batch's dead letters, JSON Lines
   std::vector<std::string> writes;
+  std::vector<size_t> rows;  // the row of each write
   for (size_t row = 0; row < b.size(); ++row) {
     std::string text;
     std::string reason = Item(b, row, grouped, extras, &text, &warnings);
     if (reason.empty()) {
       writes.push_back(std::move(text));
+      rows.push_back(row);
       continue;
     }
-    const Value* key = RowValue(b, row, target_.key_column);
-    J letter = {{"reason", reason},
-                {"table", EngineName(table_.engine) + "." + table_.name},
-                {"key", key ? J::parse(ToJson(*key, JsonStyle::kPlain)) : J(nullptr)}};
-    dead += letter.dump() + "\n";
+    dead += DeadLetter(b, row, reason);
     r.dead_lettered++;
   }
   r.warnings = static_cast<int64_t>(warnings.size());
-  RETURN_IF_ERROR(Flush(std::move(writes), dead, batch_offset, on_batch, &r));
+  RETURN_IF_ERROR(Flush(b, std::move(writes), rows, std::move(dead), batch_offset, on_batch, &r));
   return r;
 }
 
-Status DynamoItems::Flush(std::vector<std::string> writes, const std::string& dead,
-                          int64_t batch_offset, const std::function<void(size_t, double)>& on_batch,
-                          ItemBatchResult* r) {
-  // Dead letters are stored whatever becomes of the batch's write: they are never retried.
+Status DynamoItems::Flush(const ItemRows& b, std::vector<std::string> writes,
+                          const std::vector<size_t>& rows, std::string dead, int64_t batch_offset,
+                          const std::function<void(size_t, double)>& on_batch, ItemBatchResult* r) {
+  const size_t n = writes.size();
+  auto t0 = std::chrono::steady_clock::now();
+  auto written = dynamodb_.BatchWriteText(target_.table, std::move(writes));
+  if (on_batch)
+    on_batch(n, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  // The items DynamoDB refused for what they hold join the batch's dead letters.
+  if (written.ok()) {
+    for (const auto& x : written->rejected) dead += DeadLetter(b, rows[x.index], x.reason);
+    r->dead_lettered += static_cast<int64_t>(written->rejected.size());
+  }
+  // Dead letters are stored whatever became of the batch's write: they are never retried.
   if (!dead.empty()) {
     char name[40];
     std::snprintf(name, sizeof name, "rows-%012lld.jsonl", static_cast<long long>(batch_offset));
     r->dead_letter_key = dead_folder_;
     RETURN_IF_ERROR(store_.Put(dead_folder_ + name, dead, "application/x-ndjson"));
   }
-  const size_t n = writes.size();
-  auto t0 = std::chrono::steady_clock::now();
-  auto written = dynamodb_.BatchWriteText(target_.table, std::move(writes));
-  if (on_batch)
-    on_batch(n, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   if (!written.ok()) {
     if (written.status().code() == StatusCode::kNotFound) return written.status();
     r->failed = static_cast<int64_t>(n);  // the batch failed every retry: recorded, go on

@@ -1,9 +1,11 @@
 // DynamoItems: the DynamoDB items of one mapped table (docs/dynamodb-mapping.md) — each row's
 // attributes (from its cells or its Values), the mapping's key, embedded child rows and the
 // built-in enrichments looked up on a second connection — written a batch at a time as
-// idempotent BatchWriteItem upserts. An item that cannot be written (over 400 KB, an empty
-// key) goes to a dead-letter object with its reason; items of a write that failed every retry
-// are counted, never lost silently. One per table read; not thread-safe.
+// idempotent BatchWriteItem upserts. The key is the table's type (sinks/dynamo_key.h). An item
+// that cannot be written — over 400 KB, a key that is empty or does not fit the table's key
+// type, or any item DynamoDB refuses for what it holds — goes to a dead-letter object with its
+// reason and its key, and the rest of its batch is written; items of a write that failed every
+// retry are counted, never lost silently. One per table read; not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -55,10 +57,14 @@ class DynamoItems {
   // Dead letters of the batch starting at row N go to "<dead_folder>rows-<N>.jsonl".
   DynamoItems(Source& lookup, const TableInfo& table, const DynamoTarget& target,
               aws::DynamoDbClient& dynamodb, ObjectStore& store, std::string dead_folder);
-  // Describes the child and enrichment tables.
+  // Describes the child and enrichment tables, and the DynamoDB table's key type when neither
+  // the mapping nor the source says it (KnownKeyType; a missing table: NotFound, run setup).
   Status Open();
   // The columns whose values a batch of cells must come with: the key, the embeds' parents.
   const std::vector<size_t>& asked() const { return asked_; }
+  // The AttributeValue (JSON text) `key` is written as in the table (after Open), or ""
+  // when it cannot be one of its keys.
+  std::string KeyAttributeValue(const Value& key) const;
   // Whether batches may come as cells: no enrichment, and every asked column is in the table.
   bool TakesCells() const;
   // Writes one batch; an error is one the run cannot go on after (a lookup failed, the table
@@ -84,8 +90,12 @@ class DynamoItems {
   // Row `row`'s PutRequest into `text`, or the reason it cannot be written.
   std::string Item(const ItemRows& b, size_t row, const Grouped& grouped, const Extras& extras,
                    std::string* text, std::vector<std::string>* warnings);
-  // Sends the batch's items and stores its dead letters.
-  Status Flush(std::vector<std::string> writes, const std::string& dead, int64_t batch_offset,
+  // Row `row`'s dead letter, a JSON line: the reason, the table, the key.
+  std::string DeadLetter(const ItemRows& b, size_t row, const std::string& reason) const;
+  // Sends the batch's items (`rows`: the row of each) and stores its dead letters: `dead`
+  // and the items DynamoDB refused.
+  Status Flush(const ItemRows& b, std::vector<std::string> writes, const std::vector<size_t>& rows,
+               std::string dead, int64_t batch_offset,
                const std::function<void(size_t, double)>& on_batch, ItemBatchResult* r);
 
   Source& lookup_;
@@ -97,6 +107,8 @@ class DynamoItems {
   std::map<std::string, TableInfo> children_;  // embedded and enrichment tables
   std::vector<size_t> asked_;
   size_t key_index_ = 0;
+  std::string key_type_;  // the table's partition key type: KnownKeyType, else DynamoDB's
+  std::string key_av_;    // the row's key AttributeValue (reused)
   std::vector<std::string> index_keys_;
   // Per column: left out of the item (an attribute of the mapping has its name) or, when
   // NULL, left out (a sparse index key); its quoted name `"name":`.

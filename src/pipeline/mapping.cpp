@@ -1,5 +1,6 @@
 #include "pipeline/mapping.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -11,6 +12,7 @@
 
 #include "pipeline/mapping_yaml.h"
 #include "sources/factory.h"
+#include "sources/mongo_source.h"
 
 namespace di {
 namespace {
@@ -103,13 +105,16 @@ DynamoTarget ParseTarget(const OJ& d, const std::string& where, Problems& p) {
     p.Add(where, "must be an object");
     return t;
   }
-  OnlyFields(d, where, {"table", "key", "indexes", "embed"}, p);
+  OnlyFields(d, where, {"table", "key", "key_type", "indexes", "embed"}, p);
   t.table = Str(d, "table", where, p, true);
   auto key = Pairs(d, "key", where, p);
   if (!key.empty()) {
     t.key_attribute = key[0].first;
     t.key_column = key[0].second;
   }
+  t.key_type = Str(d, "key_type", where, p, false);
+  if (!t.key_type.empty() && t.key_type != "S" && t.key_type != "N" && t.key_type != "B")
+    p.Add(where + ".key_type", "must be \"S\", \"N\" or \"B\"");
   if (d.contains("indexes")) {
     if (!d["indexes"].is_array()) p.Add(where + ".indexes", "must be a list");
     size_t i = 0;
@@ -386,8 +391,55 @@ std::string AttributeTypeFor(const std::string& source_type) {
   return IsIntegerOrDecimal(source_type) ? "N" : "S";
 }
 
+std::string KnownKeyType(const DynamoTarget& target, const TableInfo& table) {
+  if (!target.key_type.empty() || table.engine == Engine::kMongo) return target.key_type;
+  const ColumnInfo* c = FindColumn(table, target.key_column);
+  return c ? AttributeTypeFor(c->source_type) : "";
+}
+
+std::string MongoKeyTypeFor(const std::map<std::string, int64_t>& types) {
+  auto all_in = [&](std::initializer_list<const char*> names) {
+    for (const auto& [type, n] : types)
+      if (n > 0 && std::find_if(names.begin(), names.end(),
+                                [&](const char* x) { return type == x; }) == names.end())
+        return false;
+    return !types.empty();
+  };
+  if (all_in({"int", "long", "double", "decimal"})) return "N";
+  if (all_in({"binData"})) return "B";
+  return "S";
+}
+
+namespace {
+
+// The key type of a MongoDB collection the mapping leaves it out for: what its `_id`s are
+// (MongoKeyTypeFor), said in `notes`.
+Result<std::string> InferMongoKeyType(const Config& config, const TableMapping& m,
+                                      std::vector<std::string>* notes) {
+  constexpr int64_t kSample = 10000;
+  const DynamoTarget& d = *m.dynamodb;
+  MongoSettings s = config.mongo;
+  if (!m.database.empty()) s.database = m.database;
+  ASSIGN_OR_RETURN(FieldTypeCounts found, CountFieldTypes(s, m.table, d.key_column, kSample));
+  const std::string type = MongoKeyTypeFor(found.counts);
+  if (notes) {
+    std::string seen;
+    for (const auto& [t, n] : found.counts)
+      seen += (seen.empty() ? "" : ", ") + t + " " + std::to_string(n);
+    notes->push_back("DynamoDB table " + d.table + " key " + d.key_attribute + ": " + type +
+                     ", from the types of " + m.Name() + "." + d.key_column + " in " +
+                     (found.sampled ? "a sample of " : "") + std::to_string(found.documents) +
+                     " documents (" + (seen.empty() ? "none" : seen) +
+                     "); set key_type in the mapping to choose");
+  }
+  return type;
+}
+
+}  // namespace
+
 Result<std::vector<aws::TableSpec>> DynamoTableSpecs(const Config& config,
-                                                     const std::vector<TableMapping>& mapping) {
+                                                     const std::vector<TableMapping>& mapping,
+                                                     std::vector<std::string>* notes) {
   std::vector<aws::TableSpec> out;
   for (const auto& m : mapping) {
     if (!m.dynamodb) continue;
@@ -405,7 +457,11 @@ Result<std::vector<aws::TableSpec>> DynamoTableSpecs(const Config& config,
     };
     aws::TableSpec spec;
     spec.name = d.table;
-    ASSIGN_OR_RETURN(std::string kt, type_of(d.key_type, d.key_column));
+    std::string kt = d.key_type;
+    if (kt.empty() && m.engine == Engine::kMongo) {
+      ASSIGN_OR_RETURN(kt, InferMongoKeyType(config, m, notes));
+    }
+    ASSIGN_OR_RETURN(kt, type_of(kt, d.key_column));
     spec.hash = {d.key_attribute, kt};
     for (const auto& ix : d.indexes) {
       aws::IndexSpec is;

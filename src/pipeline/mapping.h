@@ -5,6 +5,8 @@
 // naming where it is ("tables[2].dynamodb.key").
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,8 +34,10 @@ struct IndexDef {
 struct DynamoTarget {
   std::string table;
   std::string key_attribute;  // e.g. reservation_id
-  std::string key_column;     // e.g. id (MongoDB: _id, as hex)
-  std::string key_type;       // "S" | "N" | "B"; "" = inferred from the source column
+  std::string key_column;     // e.g. id (MongoDB: _id)
+  // "S" | "N" | "B"; "" = setup infers it (the source column's type, or the types of a
+  // MongoDB collection's keys) and the runs read it from the DynamoDB table.
+  std::string key_type;
   std::vector<IndexDef> indexes;
   std::vector<EmbedSpec> embed;
   std::string enrichment;  // built-in only: "room_seat_counts", "movie_genres" or ""
@@ -78,11 +82,21 @@ Status CheckMappingAgainstSources(const Config& config, const std::vector<TableM
 Result<TableInfo> DescribeMapped(Source& source, const TableMapping& m);
 
 // The DynamoDB tables `mapping` writes to (plus the state table), key and index types filled
-// in from the source columns where the mapping leaves them out.
+// in from the source columns where the mapping leaves them out; a MongoDB collection's key
+// type from the types its keys have (MongoKeyTypeFor), each such choice said in `notes`.
 Result<std::vector<aws::TableSpec>> DynamoTableSpecs(const Config& config,
-                                                     const std::vector<TableMapping>& mapping);
+                                                     const std::vector<TableMapping>& mapping,
+                                                     std::vector<std::string>* notes = nullptr);
 
 // "N" for integer and decimal source types, else "S".
 std::string AttributeTypeFor(const std::string& source_type);
+// The key type of `target`'s table as the mapping and the source say it, with no call to
+// DynamoDB: the mapping's key_type, else on SQL the key column's (AttributeTypeFor, as setup
+// chose it); "" for a MongoDB collection whose mapping gives none (the table says: setup
+// chose it from the _ids then).
+std::string KnownKeyType(const DynamoTarget& target, const TableInfo& table);
+// A MongoDB collection's key type from the $type names of its keys with their counts: "N"
+// when all are numbers (int, long, double, decimal), "B" when all are binData, else "S".
+std::string MongoKeyTypeFor(const std::map<std::string, int64_t>& types);
 
 }  // namespace di

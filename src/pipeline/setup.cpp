@@ -23,7 +23,7 @@ Result<SetupReport> RunSetup(const Config& config, const std::vector<TableMappin
     ASSIGN_OR_RETURN(bool made, s3.CreateBucket(config.s3.bucket));
     (made ? report.created : report.existed).push_back("S3 bucket " + config.s3.bucket);
   }
-  ASSIGN_OR_RETURN(auto specs, DynamoTableSpecs(config, mapping));
+  ASSIGN_OR_RETURN(auto specs, DynamoTableSpecs(config, mapping, &report.notes));
   for (const auto& spec : specs) {
     ASSIGN_OR_RETURN(bool made, dynamodb.CreateTable(spec));
     RETURN_IF_ERROR(dynamodb.WaitUntilActive(spec.name, std::chrono::seconds(120)));

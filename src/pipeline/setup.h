@@ -16,6 +16,7 @@ namespace di {
 struct SetupReport {
   std::vector<std::string> created;
   std::vector<std::string> existed;
+  std::vector<std::string> notes;  // choices setup made (a key type it inferred)
 };
 
 // Creates what is missing — the bucket, the DynamoDB tables `mapping` writes to (with their

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/json_encode.h"
+#include "sinks/dynamo_key.h"
 
 namespace di {
 namespace {
@@ -31,6 +32,15 @@ J EncodeValue(const Value& v) {
       return {{"k", "bdate"}, {"v", std::to_string(v.as<BsonDate>().millis)}};
     case ValueKind::kObjectId:
       return {{"k", "oid"}, {"v", ObjectIdHex(v.as<ObjectId>())}};
+    case ValueKind::kBool:
+    case ValueKind::kBytes:
+    case ValueKind::kDocument:
+    case ValueKind::kArray:
+    case ValueKind::kBsonTimestamp:
+    case ValueKind::kRegex:
+    case ValueKind::kMinKey:
+    case ValueKind::kMaxKey:  // the other BSON types (MongoDB keys): Extended JSON
+      return {{"k", "ejson"}, {"v", ToJson(v, JsonStyle::kExtended)}};
     default:
       return {{"k", "null"}};
   }
@@ -51,6 +61,10 @@ Result<Value> DecodeValue(const J& j) {
     if (k == "oid") {
       ObjectId id;
       if (ParseObjectId(j["v"].get<std::string>(), &id)) return Value(id);
+    }
+    if (k == "ejson") {
+      auto v = ParseMongoKeyText(j["v"].get<std::string>());
+      if (v.ok()) return *v;
     }
     if (k == "null") return Value(Null{});
   } catch (const std::exception&) {

@@ -181,14 +181,6 @@ bool Joined(const TableMapping& m) {
   return !m.dynamodb->embed.empty() || !m.dynamodb->enrichment.empty();
 }
 
-// A key as DynamoDB writes it ({"N":"5"}): a key read back from a scan (a Decimal) and a row's
-// (an int) compare equal as these.
-std::string KeyAttributeText(const Value& key) {
-  std::string text;
-  AppendAttributeValue(key, text, nullptr);
-  return text;
-}
-
 void AddOnce(std::vector<Value>& list, const Value& v) {
   for (const auto& x : list)
     if (x == v) return;
@@ -266,17 +258,23 @@ Status DynamoStreamSink::Put(const TableMapping& m, const TableInfo& table,
 
 Status DynamoStreamSink::Delete(const TableMapping& m, const std::vector<Value>& keys) {
   if (keys.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(Target * target, TargetOf(m));
   std::vector<std::string> writes;
   for (const auto& k : keys) {
+    const std::string key = target->items->KeyAttributeValue(k);
+    if (key.empty()) continue;  // never a key of the table: no item to delete
     std::string text = "{\"DeleteRequest\":{\"Key\":{";
     AppendJsonString(m.dynamodb->key_attribute, text);
-    text += ':' + KeyAttributeText(k) + "}}}";
+    text += ':' + key + "}}}";
     writes.push_back(std::move(text));
   }
   ASSIGN_OR_RETURN(auto r, dynamodb_.BatchWriteText(m.dynamodb->table, std::move(writes)));
   if (!r.unprocessed.empty())
     return Unavailable("DynamoDB " + m.dynamodb->table + ": " +
                        std::to_string(r.unprocessed.size()) + " deletes left unprocessed");
+  if (!r.rejected.empty())
+    return InvalidArgument("DynamoDB " + m.dynamodb->table +
+                           " refused a delete: " + r.rejected[0].reason);
   deleted_ += static_cast<int64_t>(keys.size());
   return Status::Ok();
 }
@@ -285,13 +283,15 @@ Status DynamoStreamSink::Rewrite(const TableMapping& m, const std::vector<Value>
   if (keys.empty()) return Status::Ok();
   ASSIGN_OR_RETURN(Target * target, TargetOf(m));
   ASSIGN_OR_RETURN(auto rows, lookup_.Lookup(*target->info, m.dynamodb->key_column, keys));
+  // Keys compared as DynamoDB writes them ({"N":"5"}): a key read back from a scan (a
+  // Decimal) and a row's (an int) are equal as these.
   std::set<std::string> found;
   for (const auto& row : rows)
     if (const Value* v = Field(row, *target->info, m.dynamodb->key_column))
-      found.insert(KeyAttributeText(*v));
+      found.insert(target->items->KeyAttributeValue(*v));
   std::vector<Value> gone;
   for (const auto& k : keys)
-    if (!found.count(KeyAttributeText(k))) gone.push_back(k);
+    if (!found.count(target->items->KeyAttributeValue(k))) gone.push_back(k);
   RETURN_IF_ERROR(Put(m, *target->info, rows));
   return Delete(m, gone);
 }

@@ -7,6 +7,7 @@
 #include "pipeline/backup.h"
 #include "pipeline/backup_read.h"
 #include "pipeline/change_log.h"
+#include "sinks/dynamo_key.h"
 
 namespace di {
 namespace {
@@ -86,11 +87,30 @@ namespace {
 
 using Digests = std::map<std::string, uint64_t>;  // key -> digest
 
+// A DynamoDB key as verify names it: an N's canonical digits, an S's JSON string, a B's
+// AttributeValue ({"B":"..."}). One key DynamoDB holds, one name.
+std::string KeyName(const J& av) {
+  if (av.contains("N")) return CanonicalNumber(av["N"]);
+  if (av.contains("S")) return J(av["S"].get<std::string>()).dump();
+  return av.dump();
+}
+
+// The name of the key a source row's item has (as DynamoItems writes it, sinks/dynamo_key.h),
+// or, for a key that cannot be one of the table's, a name no item has.
+std::string ItemKeyName(const std::vector<Value>& row, const TableInfo& table,
+                        const DynamoTarget& target, const std::string& key_type) {
+  const Value* key = Field(row, table, target.key_column);
+  std::string av;
+  if (!key || !AppendKeyAttributeValue(table.engine, *key, key_type, av).empty())
+    return "(not a key of the table) " + (key ? ToJson(*key, JsonStyle::kExtended) : "null");
+  return KeyName(J::parse(av));
+}
+
 // The source side: per key, the digest of its DynamoDB attributes (into `items`, summed in
 // r.source_checksum) and of its backup line (into `lines`, summed in `lines_sum`).
 Status SourceSide(Source& source, const TableInfo& table, const std::optional<DynamoTarget>& target,
-                  size_t batch_size, bool keyed, TableVerification& r, Digests* items,
-                  Digests* lines, uint64_t* lines_sum) {
+                  const std::string& key_type, size_t batch_size, bool keyed, TableVerification& r,
+                  Digests* items, Digests* lines, uint64_t* lines_sum) {
   ASSIGN_OR_RETURN(auto reader, source.Read(table, {batch_size, std::nullopt, false}));
   RecordBatch batch;
   std::string line;
@@ -106,7 +126,7 @@ Status SourceSide(Source& source, const TableInfo& table, const std::optional<Dy
         for (const auto& ik : target->IndexKeys())  // NULL index keys are left out on write
           if (item.contains(ik) && item[ik].contains("NULL")) item.erase(ik);
         uint64_t d = Digest(Normalize(item).dump());
-        if (keyed) (*items)[key] = d;
+        if (keyed) (*items)[ItemKeyName(row, table, *target, key_type)] = d;
         r.source_checksum += d;
       }
       line.clear();
@@ -129,12 +149,7 @@ Status DynamoSide(const TableInfo& table, const DynamoTarget& target, aws::Dynam
     ASSIGN_OR_RETURN(auto page, dynamodb.Scan(target.table, 1000, start));
     for (auto& item : page.items) {
       r.dynamodb_items++;
-      J key_av = item[target.key_attribute];
-      std::string key;
-      if (key_av.contains("N"))
-        key = CanonicalNumber(key_av["N"]);
-      else if (key_av.contains("S"))
-        key = J(key_av["S"].get<std::string>()).dump();
+      const std::string key = KeyName(item[target.key_attribute]);
       J kept = J::object();
       if (table.engine == Engine::kMongo) {
         kept = item;  // documents: every attribute but the added ones
@@ -274,8 +289,14 @@ TableVerification VerifyPass(Source& source, const TableInfo& table,
   r.table = table.name;
   Digests src_items, src_lines;
   uint64_t src_lines_sum = 0;
-  r.status = SourceSide(source, table, target, batch_size, keyed, r, &src_items, &src_lines,
-                        &src_lines_sum);
+  std::string key_type = target ? KnownKeyType(*target, table) : "";
+  if (target && key_type.empty()) {  // setup chose it from the _ids: the table says
+    auto type = dynamodb.PartitionKeyType(target->table);
+    if (!(r.status = type.status()).ok()) return r;
+    key_type = *type;
+  }
+  r.status = SourceSide(source, table, target, key_type, batch_size, keyed, r, &src_items,
+                        &src_lines, &src_lines_sum);
   if (!r.status.ok()) return r;
   if (target) {
     Digests items;

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/strings.h"
+#include "core/value_order.h"
 
 namespace di {
 namespace {
@@ -227,6 +228,57 @@ class MongoSource : public Source {
   mongoc_client_t* client_ = nullptr;
 };
 
+// MongoDB's types in its order (core/value_order.h), by their $type names.
+constexpr const char* kTypeOrder[] = {"minKey",    "null",    "number",   "string", "object",
+                                      "array",     "binData", "objectId", "bool",   "date",
+                                      "timestamp", "regex",   "maxKey"};
+constexpr int kTypes = sizeof kTypeOrder / sizeof kTypeOrder[0];
+
+// {$or: [{_id: {<op>: key}}, {_id: {$type: [the types on that side of key's]}}]} as element
+// `name` of `parent`: a query's $gt or $lte compares only with values of the key's own type,
+// so the _ids of the types that sort after (before) it are asked for by type.
+void AppendKeyBound(bson_t* parent, const char* name, const char* op, const Value& key) {
+  const int rank = BsonTypeRank(key);
+  const int from = std::string_view(op) == "$gt" ? rank + 1 : 0;
+  const int to = std::string_view(op) == "$gt" ? kTypes : std::min(rank, kTypes);
+  bson_t bound, any, first, cmp, second, type, types;
+  BSON_APPEND_DOCUMENT_BEGIN(parent, name, &bound);
+  BSON_APPEND_ARRAY_BEGIN(&bound, "$or", &any);
+  BSON_APPEND_DOCUMENT_BEGIN(&any, "0", &first);
+  BSON_APPEND_DOCUMENT_BEGIN(&first, "_id", &cmp);
+  AppendBsonValue(&cmp, op, key);
+  bson_append_document_end(&first, &cmp);
+  bson_append_document_end(&any, &first);
+  if (std::max(from, 1) < std::min(to, kTypes - 1)) {
+    BSON_APPEND_DOCUMENT_BEGIN(&any, "1", &second);
+    BSON_APPEND_DOCUMENT_BEGIN(&second, "_id", &type);
+    BSON_APPEND_ARRAY_BEGIN(&type, "$type", &types);
+    int n = 0;
+    for (int i = from; i < to; ++i)  // FerretDB knows no minKey, maxKey alias (nor holds them)
+      if (i != 0 && i != kTypes - 1) {
+        const std::string index = std::to_string(n++);
+        BSON_APPEND_UTF8(&types, index.c_str(), kTypeOrder[i]);
+      }
+    bson_append_array_end(&type, &types);
+    bson_append_document_end(&second, &type);
+    bson_append_document_end(&any, &second);
+  }
+  bson_append_array_end(&bound, &any);
+  bson_append_document_end(parent, &bound);
+}
+
+// {$and: [after's bound, until's bound]}: the _ids in (after, until] in MongoDB's order,
+// whatever their types.
+void AppendKeyRange(bson_t* filter, const Value* after, const Value* until) {
+  if (!after && !until) return;
+  bson_t all;
+  BSON_APPEND_ARRAY_BEGIN(filter, "$and", &all);
+  int n = 0;
+  if (after) AppendKeyBound(&all, std::to_string(n++).c_str(), "$gt", *after);
+  if (until) AppendKeyBound(&all, std::to_string(n++).c_str(), "$lte", *until);
+  bson_append_array_end(filter, &all);
+}
+
 Status MongoReader::Open() {
   if (!coll_)  // kept for the reader's life
     coll_ = mongoc_client_get_collection(src_.client(), src_.settings().database.c_str(),
@@ -236,14 +288,12 @@ Status MongoReader::Open() {
   const std::string cur =
       options_.by_key || table_.cursor_column.empty() ? std::string("_id") : table_.cursor_column;
   bson_t filter = BSON_INITIALIZER;
-  if (options_.by_key && (options_.after || options_.until)) {  // {_id: {$gt: a, $lte: u}}
-    bson_t sub;
-    BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &sub);
-    if (options_.after && !options_.after->key.empty())
-      AppendBsonValue(&sub, "$gt", options_.after->key[0]);
-    if (options_.until && !options_.until->key.empty())
-      AppendBsonValue(&sub, "$lte", options_.until->key[0]);
-    bson_append_document_end(&filter, &sub);
+  if (options_.by_key && (options_.after || options_.until)) {  // (after, until] by _id
+    const Value* after =
+        options_.after && !options_.after->key.empty() ? &options_.after->key[0] : nullptr;
+    const Value* until =
+        options_.until && !options_.until->key.empty() ? &options_.until->key[0] : nullptr;
+    AppendKeyRange(&filter, after, until);
   } else if (options_.after) {
     const Position& a = *options_.after;
     if (cur == "_id" || a.key.empty()) {

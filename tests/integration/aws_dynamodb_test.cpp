@@ -1,6 +1,8 @@
 // DynamoDbClient against the stack's moto, with boto3 as the independent reader.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "aws/dynamodb_client.h"
 #include "aws/fault_transport.h"
 #include "stack_env.h"
@@ -187,6 +189,38 @@ TEST_F(DynamoTest, UnprocessedItemsLeftAfterTheAttemptsAreReported) {
   EXPECT_EQ(r->written, 0u);
   EXPECT_EQ(r->unprocessed.size(), 5u);
   EXPECT_EQ(r->resends, client_->options().retry.max_attempts - 1);
+}
+
+// Items DynamoDB refuses for what they hold — a key of the wrong type, an item over 400 KB,
+// an empty index key, a number out of range, a number that is not one — each refuse the
+// whole request they are in: they are rejected with DynamoDB's reason, by their index, and
+// every other item is written.
+TEST_F(DynamoTest, ItemsDynamoDbRefusesAreRejectedAndTheRestWritten) {
+  std::map<size_t, std::string> bad;  // index -> what DynamoDB says
+  std::vector<aws::WriteRequest> writes;
+  for (int i = 1; i <= 60; ++i) {
+    Json item = Item(i);
+    const size_t index = static_cast<size_t>(i - 1);
+    if (i == 7) item["reservation_id"] = {{"S", "seven"}}, bad[index] = "Type mismatch";
+    if (i == 20) item["blob"] = {{"S", std::string(420 * 1024, 'x')}}, bad[index] = "size";
+    if (i == 33) item["created_at"] = {{"S", ""}}, bad[index] = "IndexKey: created_at";
+    if (i == 45) item["total"] = {{"N", "1e200"}}, bad[index] = "Number overflow";
+    if (i == 46) item["total"] = {{"N", "twelve"}}, bad[index] = "numeric value: twelve";
+    writes.push_back({item, nullptr});
+  }
+  auto r = ddb_->BatchWrite(table_, writes);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->written, 55u);
+  EXPECT_TRUE(r->unprocessed.empty());
+  ASSERT_EQ(r->rejected.size(), bad.size());
+  for (const auto& x : r->rejected) {
+    ASSERT_TRUE(bad.count(x.index)) << x.index << ": " << x.reason;
+    EXPECT_NE(x.reason.find("ValidationException"), std::string::npos) << x.reason;
+    EXPECT_NE(x.reason.find(bad[x.index]), std::string::npos) << x.reason;
+  }
+  auto page = ddb_->Scan(table_, 100);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->items.size(), 55u);
 }
 
 TEST_F(DynamoTest, MissingTableSaysToRunSetup) {
