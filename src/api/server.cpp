@@ -456,9 +456,13 @@ void ApiServer::Serve(std::unique_ptr<Connection> c) {
   auto held = std::make_shared<std::unique_ptr<Connection>>(std::move(c));
   workers_->Submit([this, held] {
     std::unique_ptr<Connection> conn = std::move(*held);
-    bool last = conn->served + 1 >= limits_.requests_per_connection || gate_->stopping();
-    if (http_->Serve(*conn, last, limits_.write_timeout)) gate_->Return(std::move(conn));
+    if (ServeOne(*conn)) gate_->Return(std::move(conn));
   });
+}
+
+bool ApiServer::ServeOne(Connection& c) {
+  const bool last = c.served + 1 >= limits_.requests_per_connection || gate_->stopping();
+  return http_->Serve(c, last, limits_.write_timeout);
 }
 
 Status ApiServer::Listen(int port) {
