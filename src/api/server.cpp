@@ -18,9 +18,11 @@ namespace {
 
 using J = nlohmann::json;
 
+// Text from the request (a path, a table name, a field) may be any bytes: invalid UTF-8 is
+// written as U+FFFD, as JSON cannot carry it (dump would throw).
 void Reply(httplib::Response& res, int status, const J& body) {
   res.status = status;
-  res.set_content(body.dump(2) + "\n", "application/json");
+  res.set_content(body.dump(2, ' ', false, J::error_handler_t::replace) + "\n", "application/json");
 }
 
 void Error(httplib::Response& res, int status, const std::string& message,
