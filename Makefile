@@ -2,6 +2,14 @@
 SHELL := /bin/bash
 BUILD ?= build
 BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+# make fuzz: every target of fuzz/ (or those of FUZZ_TARGETS, space-separated) for FUZZ_SECONDS
+# each; inputs found and crashes under FUZZ_OUT/<target>/ (docs/fuzzing.md). make fuzz-ci: the
+# short run of .ci/run, FUZZ_CI_SECONDS each.
+FUZZ_SECONDS ?= 60
+FUZZ_CI_SECONDS ?= 15
+FUZZ_TARGETS ?=
+FUZZ_OUT ?= .fuzz
 JOBS ?= $(shell nproc)
 SCALE ?= 1
 BENCH_SCALES ?= 10,100
@@ -25,7 +33,8 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
 .PHONY: all setup build build-asan stack-up stack-down stack-status seed testdata demo test \
-        test-unit test-asan bench chaos format format-check clean image image-test fresh-check
+        test-unit test-asan bench chaos format format-check clean image image-test fresh-check \
+        setup-fuzz build-fuzz fuzz fuzz-ci
 
 all: build
 
@@ -86,6 +95,26 @@ test-asan: build-asan seed testdata
 	$(ENV) && cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j 1
 
+# The libFuzzer targets (fuzz/, docs/fuzzing.md), built by clang with ASan and UBSan into
+# BUILD_FUZZ (only the fuzz executables; setup installs clang and its runtimes).
+$(BUILD_FUZZ)/build.ninja:
+	cmake -S . -B $(BUILD_FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=Fuzz -DCMAKE_CXX_COMPILER=clang++ \
+	  -DDI_FUZZ=ON -DDI_BUILD_TESTS=OFF $(CCACHE)
+
+setup-fuzz:
+	scripts/setup fuzz
+
+build-fuzz: setup-fuzz $(BUILD_FUZZ)/build.ninja
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzzers
+
+# Exits non-zero when a target crashed (or leaked, hung, broke a property): the input is kept
+# as FUZZ_OUT/<target>/crashes/crash-<sha1>.
+fuzz: build-fuzz
+	scripts/fuzz --build $(BUILD_FUZZ) --out $(FUZZ_OUT) --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-ci: build-fuzz
+	scripts/fuzz --build $(BUILD_FUZZ) --out $(FUZZ_OUT) --seconds $(FUZZ_CI_SECONDS) $(FUZZ_TARGETS)
+
 # Benchmarks (slow, not part of the tests): backup throughput against the plain tools at
 # scales 10 and 100, and against Sling and dlt (installed into .venv-bench by
 # `scripts/setup bench`), migration against moto and an acknowledge-only endpoint, a table
@@ -138,4 +167,4 @@ format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -18,9 +18,11 @@ namespace {
 
 using J = nlohmann::json;
 
+// Text from the request (a path, a table name, a field) may be any bytes: invalid UTF-8 is
+// written as U+FFFD, as JSON cannot carry it (dump would throw).
 void Reply(httplib::Response& res, int status, const J& body) {
   res.status = status;
-  res.set_content(body.dump(2) + "\n", "application/json");
+  res.set_content(body.dump(2, ' ', false, J::error_handler_t::replace) + "\n", "application/json");
 }
 
 void Error(httplib::Response& res, int status, const std::string& message,
@@ -456,9 +458,13 @@ void ApiServer::Serve(std::unique_ptr<Connection> c) {
   auto held = std::make_shared<std::unique_ptr<Connection>>(std::move(c));
   workers_->Submit([this, held] {
     std::unique_ptr<Connection> conn = std::move(*held);
-    bool last = conn->served + 1 >= limits_.requests_per_connection || gate_->stopping();
-    if (http_->Serve(*conn, last, limits_.write_timeout)) gate_->Return(std::move(conn));
+    if (ServeOne(*conn)) gate_->Return(std::move(conn));
   });
+}
+
+bool ApiServer::ServeOne(Connection& c) {
+  const bool last = c.served + 1 >= limits_.requests_per_connection || gate_->stopping();
+  return http_->Serve(c, last, limits_.write_timeout);
 }
 
 Status ApiServer::Listen(int port) {

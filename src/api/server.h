@@ -38,6 +38,11 @@ class ApiServer {
   std::string host() const { return host_; }
   // Client connections open now (being read, served, kept alive or refused).
   size_t open_connections() const { return gate_->open_connections(); }
+  // Serves c's current request, read whole as the gate dispatches it (c.request_bytes set),
+  // on the calling thread, its answer written to c.fd: what a worker does with each request.
+  // True when the connection can carry the next one. The API fuzz target's way in
+  // (fuzz/api_request.cpp): the routes and handlers without a listening socket.
+  bool ServeOne(Connection& c);
 
   // Every (method, OpenAPI path) the server answers; the OpenAPI document must list
   // exactly these.

@@ -72,7 +72,8 @@ Result<ResolvedAws> ResolveAws(const AwsSettings& settings, const Env& env) {
     for (auto [section, path] :
          {std::pair{cred_section, cred_path}, std::pair{conf_section, conf_path}}) {
       if (!section || !section->count("aws_access_key_id")) continue;
-      auto get = [&](const char* k) { return section->count(k) ? section->at(k) : std::string(); };
+      const auto* in = section;  // (a lambda of clang 14 cannot capture a structured binding)
+      auto get = [in](const char* k) { return in->count(k) ? in->at(k) : std::string(); };
       out.credentials = {get("aws_access_key_id"), get("aws_secret_access_key"),
                          get("aws_session_token")};
       if (out.credentials.secret_access_key.empty())

@@ -25,19 +25,56 @@ Json ToJson(const WriteRequest& w) {
   return {{"DeleteRequest", {{"Key", w.delete_key}}}};
 }
 
-WriteRequest FromJson(const Json& j) {
+// `o`'s `field` when it is a string, else "" (an answer's text that is missing or of
+// another type reads as none).
+std::string Text(const Json& o, const char* field) {
+  auto it = o.is_object() ? o.find(field) : o.end();
+  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// An answer's `field` of the given type, or a Corruption naming the call and the field.
+Result<const Json*> Field(const Json& answer, const char* field, Json::value_t type,
+                          const std::string& call) {
+  auto it = answer.find(field);
+  if (it == answer.end() || it->type() != type)
+    return Corruption("DynamoDB " + call + ": the answer's " + field + " is not " +
+                      (type == Json::value_t::array ? "a list" : "an object"));
+  return &*it;
+}
+
+// An UnprocessedItems entry as the WriteRequest it stands for; nullopt when it is none.
+std::optional<WriteRequest> FromJson(const Json& j) {
   WriteRequest w;
-  if (j.contains("PutRequest")) w.put_item = j["PutRequest"]["Item"];
-  if (j.contains("DeleteRequest")) w.delete_key = j["DeleteRequest"]["Key"];
+  auto inner = [&](const char* request, const char* what) -> const Json* {
+    auto r = j.is_object() ? j.find(request) : j.end();
+    if (r == j.end() || !r->is_object()) return nullptr;
+    auto v = r->find(what);
+    return v != r->end() && v->is_object() ? &*v : nullptr;
+  };
+  if (const Json* item = inner("PutRequest", "Item")) w.put_item = *item;
+  if (const Json* key = inner("DeleteRequest", "Key")) w.delete_key = *key;
+  if (w.put_item.is_null() == w.delete_key.is_null()) return std::nullopt;
   return w;
 }
 
-Page ToPage(const Json& answer) {
+Result<Page> ToPage(const Json& answer, const std::string& call) {
   Page p;
-  if (answer.contains("Items"))
-    for (const auto& it : answer["Items"]) p.items.push_back(it);
-  if (answer.contains("LastEvaluatedKey")) p.last_evaluated_key = answer["LastEvaluatedKey"];
-  p.count = answer.value("Count", static_cast<int64_t>(p.items.size()));
+  if (answer.contains("Items")) {
+    ASSIGN_OR_RETURN(const Json* items, Field(answer, "Items", Json::value_t::array, call));
+    for (const auto& it : *items) {
+      if (!it.is_object()) return Corruption("DynamoDB " + call + ": an item is not an object");
+      p.items.push_back(it);
+    }
+  }
+  if (answer.contains("LastEvaluatedKey")) {
+    ASSIGN_OR_RETURN(const Json* last,
+                     Field(answer, "LastEvaluatedKey", Json::value_t::object, call));
+    p.last_evaluated_key = *last;
+  }
+  auto count = answer.find("Count");
+  p.count = count != answer.end() && count->is_number_integer()
+                ? count->get<int64_t>()
+                : static_cast<int64_t>(p.items.size());
   return p;
 }
 
@@ -49,9 +86,9 @@ AwsError ParseDynamoError(const HttpResponse& r) {
   if (const std::string* id = r.FindHeader("x-amzn-RequestId")) e.request_id = *id;
   Json j = Json::parse(r.body, nullptr, false);
   if (j.is_object()) {
-    std::string type = j.value("__type", "");
+    std::string type = Text(j, "__type");
     e.code = type.substr(type.find('#') == std::string::npos ? 0 : type.find('#') + 1);
-    e.message = j.contains("message") ? j.value("message", "") : j.value("Message", "");
+    e.message = j.contains("message") ? Text(j, "message") : Text(j, "Message");
     return e;
   }
   // An IAM layer in front of the service (moto's) may answer in the query protocol's XML:
@@ -93,6 +130,8 @@ Result<Json> DynamoDbClient::CallText(const std::string& operation, std::string 
   Json answer = Json::parse(resp.body, nullptr, false);
   if (answer.is_discarded())
     return Corruption("DynamoDB " + operation + ": the answer is not JSON");
+  if (!answer.is_object())
+    return Corruption("DynamoDB " + operation + ": the answer is not a JSON object");
   return answer;
 }
 
@@ -138,22 +177,28 @@ Result<bool> DynamoDbClient::CreateTable(const TableSpec& spec) {
 
 Result<Json> DynamoDbClient::DescribeTable(const std::string& table) {
   ASSIGN_OR_RETURN(Json answer, Call("DescribeTable", {{"TableName", table}}, table));
-  return answer["Table"];
+  ASSIGN_OR_RETURN(const Json* t,
+                   Field(answer, "Table", Json::value_t::object, "DescribeTable " + table));
+  return *t;
 }
 
 Status DynamoDbClient::WaitUntilActive(const std::string& table, std::chrono::seconds timeout) {
   auto deadline = clock_.Now() + timeout;
   while (true) {
     ASSIGN_OR_RETURN(Json t, DescribeTable(table));
-    bool active = t.value("TableStatus", "") == "ACTIVE";
-    if (t.contains("GlobalSecondaryIndexes"))
-      for (const auto& g : t["GlobalSecondaryIndexes"])
-        if (g.value("IndexStatus", "ACTIVE") != "ACTIVE") active = false;
+    bool active = Text(t, "TableStatus") == "ACTIVE";
+    if (t.contains("GlobalSecondaryIndexes")) {
+      ASSIGN_OR_RETURN(const Json* indexes, Field(t, "GlobalSecondaryIndexes", Json::value_t::array,
+                                                  "DescribeTable " + table));
+      for (const auto& g : *indexes)
+        if (g.is_object() && g.contains("IndexStatus") && Text(g, "IndexStatus") != "ACTIVE")
+          active = false;
+    }
     if (active) return Status::Ok();
     if (clock_.Now() >= deadline)
       return Unavailable("DynamoDB table '" + table + "' is not ACTIVE after " +
                          std::to_string(timeout.count()) + "s (status " +
-                         t.value("TableStatus", "?") + ")");
+                         (Text(t, "TableStatus").empty() ? "?" : Text(t, "TableStatus")) + ")");
     clock_.SleepFor(std::chrono::milliseconds(500));
   }
 }
@@ -163,9 +208,22 @@ Result<std::vector<std::string>> DynamoDbClient::ListTables(int page_size) {
   Json body = {{"Limit", page_size}};
   while (true) {
     ASSIGN_OR_RETURN(Json answer, Call("ListTables", body));
-    for (const auto& n : answer["TableNames"]) names.push_back(n);
+    if (answer.contains("TableNames")) {
+      ASSIGN_OR_RETURN(const Json* page,
+                       Field(answer, "TableNames", Json::value_t::array, "ListTables"));
+      for (const auto& n : *page) {
+        if (!n.is_string()) return Corruption("DynamoDB ListTables: a table name is not a string");
+        names.push_back(n.get<std::string>());
+      }
+    }
     if (!answer.contains("LastEvaluatedTableName")) break;
-    body["ExclusiveStartTableName"] = answer["LastEvaluatedTableName"];
+    // A page must move on: a server that answers the same place again would be listed forever.
+    std::string last = Text(answer, "LastEvaluatedTableName");
+    if (last.empty() ||
+        (body.contains("ExclusiveStartTableName") && body["ExclusiveStartTableName"] == last))
+      return Corruption("DynamoDB ListTables: the answer's LastEvaluatedTableName '" + last +
+                        "' does not move the listing on");
+    body["ExclusiveStartTableName"] = last;
   }
   return names;
 }
@@ -280,10 +338,19 @@ Status DynamoDbClient::SendBatch(const std::string& table, std::string body, siz
     Json left = Json::array();
     if (answer->contains("UnprocessedItems") && (*answer)["UnprocessedItems"].contains(table))
       left = (*answer)["UnprocessedItems"][table];
+    // Requests we sent, at most: any other answer (a count that would wrap the written one
+    // below zero) is named, not trusted.
+    std::vector<WriteRequest> back;
+    for (const auto& j : left.is_array() ? left : Json::array())
+      if (auto w = FromJson(j)) back.push_back(std::move(*w));
+    if (!left.is_array() || back.size() != left.size() || back.size() > sent)
+      return Corruption("DynamoDB BatchWriteItem " + table +
+                        ": the answer's UnprocessedItems are not " + std::to_string(sent) +
+                        " requests at most");
     out->written += sent - left.size();
     if (left.empty()) return Status::Ok();
     if (round + 1 >= retry.max_attempts) {
-      for (const auto& j : left) out->unprocessed.push_back(FromJson(j));
+      for (auto& w : back) out->unprocessed.push_back(std::move(w));
       return Status::Ok();
     }
     ++out->resends;
@@ -303,13 +370,15 @@ Result<std::optional<Json>> DynamoDbClient::GetItem(const std::string& table, co
       Json answer,
       Call("GetItem", {{"TableName", table}, {"Key", key}, {"ConsistentRead", consistent}}, table));
   if (!answer.contains("Item")) return std::optional<Json>();
-  return std::optional<Json>(answer["Item"]);
+  ASSIGN_OR_RETURN(const Json* item,
+                   Field(answer, "Item", Json::value_t::object, "GetItem " + table));
+  return std::optional<Json>(*item);
 }
 
 Result<Page> DynamoDbClient::Query(const std::string& table, Json request) {
   request["TableName"] = table;
   ASSIGN_OR_RETURN(Json answer, Call("Query", request, table));
-  return ToPage(answer);
+  return ToPage(answer, "Query " + table);
 }
 
 Result<Page> DynamoDbClient::Scan(const std::string& table, int limit,
@@ -317,7 +386,7 @@ Result<Page> DynamoDbClient::Scan(const std::string& table, int limit,
   Json body = {{"TableName", table}, {"Limit", limit}};
   if (!exclusive_start_key.is_null()) body["ExclusiveStartKey"] = exclusive_start_key;
   ASSIGN_OR_RETURN(Json answer, Call("Scan", body, table));
-  return ToPage(answer);
+  return ToPage(answer, "Scan " + table);
 }
 
 }  // namespace di::aws

@@ -1,5 +1,7 @@
 #include "aws/s3_client.h"
 
+#include <set>
+
 #include "aws/crypto.h"
 #include "aws/xml.h"
 #include "core/strings.h"
@@ -166,7 +168,12 @@ Result<ListPage> S3Client::ListObjectsV2(const std::string& bucket, const std::s
   for (const XmlNode* c : xml.Children("Contents")) {
     ObjectInfo o;
     o.key = c->ChildText("Key");
-    o.size = std::stoull("0" + c->ChildText("Size"));
+    const std::string size = c->ChildText("Size");  // (none: 0)
+    auto n = AllDigits(size) && size.size() <= 18 ? ParseInt64("0" + size) : std::nullopt;
+    if (!n)
+      return Corruption("S3 ListObjectsV2 " + bucket + ": the size of '" + o.key + "' is '" + size +
+                        "', not a number of bytes");
+    o.size = static_cast<uint64_t>(*n);
     o.etag = c->ChildText("ETag");
     o.last_modified = c->ChildText("LastModified");
     page.objects.push_back(std::move(o));
@@ -186,10 +193,14 @@ Result<std::vector<ObjectInfo>> S3Client::ListAll(const std::string& bucket,
                                                   const std::string& prefix) {
   std::vector<ObjectInfo> all;
   std::string token;
+  std::set<std::string> seen;  // a server that hands a token out twice would be listed forever
   do {
     ASSIGN_OR_RETURN(ListPage page, ListObjectsV2(bucket, prefix, token));
     for (auto& o : page.objects) all.push_back(std::move(o));
     token = page.next_token;
+    if (!token.empty() && !seen.insert(token).second)
+      return Corruption("S3 ListObjectsV2 " + bucket + ": the continuation token '" + token +
+                        "' came twice; the listing would not end");
   } while (!token.empty());
   return all;
 }

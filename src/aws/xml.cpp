@@ -1,10 +1,31 @@
 #include "aws/xml.h"
 
+#include <cstdint>
+#include <optional>
+
 #include "core/strings.h"
 
 namespace di::aws {
 namespace {
 
+// A character reference's code point: `ent` is "#233" or "#xE9" (between '&' and ';');
+// nullopt when it is not one (no digits, another character, past U+10FFFF, a surrogate).
+std::optional<uint32_t> CharReference(std::string_view ent) {
+  const bool hex = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X');
+  const std::string_view digits = ent.substr(hex ? 2 : 1);
+  if (digits.empty() || digits.size() > 8) return std::nullopt;
+  uint32_t cp = 0;
+  for (char c : digits) {
+    const int d = hex ? HexDigitValue(c) : (c >= '0' && c <= '9' ? c - '0' : -1);
+    if (d < 0) return std::nullopt;
+    cp = cp * (hex ? 16 : 10) + static_cast<uint32_t>(d);
+  }
+  if (cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000)) return std::nullopt;
+  return cp;
+}
+
+// The text with its entities and character references decoded; one that is not (an unknown
+// entity, a malformed reference) is kept as written.
 std::string Decode(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -28,12 +49,10 @@ std::string Decode(std::string_view s) {
       out += '"';
     else if (ent == "apos")
       out += '\'';
-    else if (!ent.empty() && ent[0] == '#') {
-      bool hex = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X');
-      AppendUtf8(out, std::stoul(std::string(ent.substr(hex ? 2 : 1)), nullptr, hex ? 16 : 10));
-    } else {
+    else if (auto cp = !ent.empty() && ent[0] == '#' ? CharReference(ent) : std::nullopt)
+      AppendUtf8(out, *cp);
+    else
       out += s.substr(i, semi - i + 1);
-    }
     i = semi;
   }
   return out;
@@ -54,17 +73,19 @@ class Parser {
     while (true) {
       while (pos_ < t_.size() && std::isspace(static_cast<unsigned char>(t_[pos_]))) ++pos_;
       if (t_.substr(pos_, 2) == "<?") {
-        pos_ = Find("?>") + 2;
+        pos_ = Past("?>");
       } else if (t_.substr(pos_, 4) == "<!--") {
-        pos_ = Find("-->") + 3;
+        pos_ = Past("-->");
       } else {
         return;
       }
     }
   }
-  size_t Find(std::string_view s) {
+  // Just past the next `s`; the end of the text when there is none (an unclosed comment or
+  // declaration runs to the end).
+  size_t Past(std::string_view s) {
     size_t p = t_.find(s, pos_);
-    return p == std::string_view::npos ? t_.size() : p;
+    return p == std::string_view::npos ? t_.size() : p + s.size();
   }
 
   Result<XmlNode> Element(int depth) {
@@ -90,7 +111,7 @@ class Parser {
         node.text += t_.substr(pos_ + 9, e - pos_ - 9);
         pos_ = e + 3;
       } else if (t_.substr(pos_, 4) == "<!--") {
-        pos_ = Find("-->") + 3;
+        pos_ = Past("-->");
       } else if (t_.substr(pos_, 2) == "</") {
         size_t gt = t_.find('>', pos_);
         if (gt == std::string_view::npos) return Corruption("XML: unterminated end tag");

@@ -289,6 +289,15 @@ bson_t* bcon_new(void* unused, ...) {
   return bson;
 }
 
+// libcurl declares these two with an enum before the `...`, and the shims must keep its
+// declarations; clang warns that va_start after a parameter of promoted type is undefined in
+// general. The enums are int-sized, passed as int on every target we build for, and read
+// back by va_arg as what libcurl reads.
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wvarargs"
+#endif
+
 // One argument whose type the option's number gives (CURLOPTTYPE_*), as libcurl reads it.
 CURLcode curl_easy_setopt(CURL* curl, CURLoption option, ...) {
   DI_REAL(kCurlLibrary, curl_easy_setopt);
@@ -318,5 +327,9 @@ CURLcode curl_easy_getinfo(CURL* curl, CURLINFO info, ...) {
   va_end(ap);
   return real(curl, info, answer);
 }
+
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
 
 }  // extern "C"

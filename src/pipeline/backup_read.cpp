@@ -62,6 +62,39 @@ class LineBatcher {
   std::vector<std::string_view> views_;
 };
 
+// What in `doc` is not of a manifest's shape (docs/formats.md, Manifest), naming the field;
+// "" when every field the readers use has its type, so that reading them cannot throw.
+std::string ShapeProblem(const OJ& doc) {
+  if (!doc.is_object()) return "it is not a JSON object";
+  auto bad = [](const OJ& o, const char* field, bool (OJ::*is)() const noexcept) {
+    return o.contains(field) && !(o[field].*is)();
+  };
+  for (const char* f : {"engine", "table", "run_id", "codec", "finished_at"})
+    if (bad(doc, f, &OJ::is_string)) return std::string(f) + " is not a string";
+  if (bad(doc, "row_count", &OJ::is_number_integer)) return "row_count is not a whole number";
+  if (doc.contains("snapshot") && !doc["snapshot"].is_null() &&
+      (!doc["snapshot"].is_object() || bad(doc["snapshot"], "position", &OJ::is_string)))
+    return "snapshot is not an object with a position";
+  if (!doc.contains("parts") || !doc["parts"].is_array()) return "parts is not a list";
+  for (const auto& p : doc["parts"])
+    if (!p.is_object() || bad(p, "key", &OJ::is_string) || bad(p, "sha256", &OJ::is_string) ||
+        bad(p, "bytes", &OJ::is_number_unsigned) || bad(p, "rows", &OJ::is_number_integer))
+      return "a part is not an object with a key, sha256, bytes and rows";
+  if (!doc.contains("columns") || !doc["columns"].is_array()) return "columns is not a list";
+  for (const auto& c : doc["columns"]) {
+    bool good = c.is_object() && !bad(c, "name", &OJ::is_string) &&
+                !bad(c, "source_type", &OJ::is_string) && !bad(c, "domain_of", &OJ::is_string) &&
+                !bad(c, "nullable", &OJ::is_boolean) && !bad(c, "enum_values", &OJ::is_array);
+    for (const auto& l : good ? c.value("enum_values", OJ::array()) : OJ::array())
+      good = good && l.is_string();
+    if (!good) return "a column is not an object with a name, types and labels";
+  }
+  if (bad(doc, "primary_key", &OJ::is_array)) return "primary_key is not a list";
+  for (const auto& k : doc.value("primary_key", OJ::array()))
+    if (!k.is_string()) return "primary_key is not a list of column names";
+  return "";
+}
+
 }  // namespace
 
 Result<std::vector<BackupListing>> ListBackups(ObjectStore& store, const std::string& folder,
@@ -84,8 +117,8 @@ Result<std::vector<BackupListing>> ListBackups(ObjectStore& store, const std::st
     if (!e.ok() || (!table.empty() && parts[1] != table)) continue;
     auto text = store.Get(o.key);
     if (!text.ok()) continue;
-    auto m = nlohmann::json::parse(*text, nullptr, false);
-    if (m.is_discarded()) continue;
+    auto m = OJ::parse(*text, nullptr, false);
+    if (m.is_discarded() || !ShapeProblem(m).empty()) continue;
     BackupListing b;
     b.engine = *e;
     b.table = std::string(parts[1]);
@@ -94,7 +127,7 @@ Result<std::vector<BackupListing>> ListBackups(ObjectStore& store, const std::st
     b.rows = m.value("row_count", int64_t{0});
     b.codec = m.value("codec", "");
     b.finished_at = m.value("finished_at", "");
-    for (const auto& p : m.value("parts", nlohmann::json::array())) {
+    for (const auto& p : m["parts"]) {
       b.parts++;
       b.bytes += p.value("bytes", uint64_t{0});
     }
@@ -144,9 +177,9 @@ Result<BackupManifest> ReadManifest(ObjectStore& store, const std::string& key) 
   BackupManifest m;
   m.key = key;
   m.doc = OJ::parse(text, nullptr, false);
-  if (m.doc.is_discarded() || !m.doc.is_object() || !m.doc.contains("parts") ||
-      !m.doc.contains("columns"))
-    return Corruption(store.Describe(key) + " is not a backup manifest");
+  if (m.doc.is_discarded()) return Corruption(store.Describe(key) + " is not a backup manifest");
+  if (std::string problem = ShapeProblem(m.doc); !problem.empty())
+    return Corruption(store.Describe(key) + " is not a backup manifest: " + problem);
   if (auto engine = ParseEngine(m.doc.value("engine", "")); engine.ok()) m.table.engine = *engine;
   m.table.name = m.doc.value("table", "");
   for (const auto& c : m.doc["columns"]) {
@@ -158,6 +191,9 @@ Result<BackupManifest> ReadManifest(ObjectStore& store, const std::string& key) 
   }
   for (const auto& k : m.doc.value("primary_key", OJ::array())) m.table.primary_key.push_back(k);
   m.codec = m.doc.value("codec", "gzip");
+  if (auto decoder = MakeDecompressor(m.codec); !decoder.ok())
+    return Corruption(store.Describe(key) +
+                      " is not a backup manifest: " + decoder.status().message());
   return m;
 }
 

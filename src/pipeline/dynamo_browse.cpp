@@ -10,9 +10,13 @@ nlohmann::json DescribeDynamoTargets(aws::DynamoDbClient& dynamodb,
     nlohmann::json t = {{"name", m.dynamodb->table}, {"source", m.Name()}};
     auto d = dynamodb.DescribeTable(m.dynamodb->table);
     if (d.ok()) {
-      nlohmann::json table = (*d).contains("Table") ? (*d)["Table"] : *d;
-      t["status"] = table.value("TableStatus", "UNKNOWN");
-      t["item_count"] = table.value("ItemCount", int64_t{0});
+      const nlohmann::json& table = *d;
+      auto status = table.find("TableStatus");
+      auto count = table.find("ItemCount");
+      t["status"] =
+          status != table.end() && status->is_string() ? *status : nlohmann::json("UNKNOWN");
+      t["item_count"] =
+          count != table.end() && count->is_number_integer() ? *count : nlohmann::json(0);
     } else {
       t["status"] = d.status().code() == StatusCode::kNotFound ? "MISSING" : "UNKNOWN";
       t["error"] = d.status().message();

@@ -1,5 +1,6 @@
 #include "pipeline/mapping_yaml.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -8,7 +9,9 @@
 #include <map>
 #include <optional>
 #include <regex>
+#include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 namespace di {
@@ -125,21 +128,72 @@ class Converter {
   size_t values_ = 0;
 };
 
+// Where the first two documents of a text start, and their root nodes: the parser's events,
+// nothing built. (yaml-cpp 0.7's LoadAll never returns, taking memory all the while, on a token
+// no value can start with, "," for one: its parser gives an empty document at that token again
+// and again without moving past it. Two documents that start at the same place tell it here.)
+class DocumentMarks : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts, roots;
+
+  void OnDocumentStart(const YAML::Mark& m) override { starts.push_back(m); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { Root(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { Root(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    Root(m);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Root(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Root(m);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void Root(const YAML::Mark& m) {
+    if (roots.size() < starts.size()) roots.push_back(m);
+  }
+};
+
+// The one document of `text`; nullopt for none. Throws YAML::Exception or YamlProblem.
+std::optional<YAML::Node> OnlyDocument(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentMarks marks;
+  while (marks.starts.size() < 2 && parser.HandleNextDocument(marks)) {
+  }
+  if (marks.starts.empty()) return std::nullopt;
+  if (marks.starts.size() == 2 && marks.starts[1].pos == marks.starts[0].pos) {
+    const size_t at = static_cast<size_t>(std::max(marks.starts[1].pos, 0));
+    throw YAML::ParserException(marks.starts[1],
+                                "no value can start with '" + text.substr(at, 1) + "'");
+  }
+  if (marks.starts.size() == 2)
+    throw YamlProblem{marks.roots.size() > 1 ? marks.roots[1] : marks.starts[1],
+                      "a second YAML document; the file must hold one"};
+  return YAML::Load(text);
+}
+
 }  // namespace
 
 Result<nlohmann::ordered_json> YamlToJson(const std::string& text, const std::string& origin) {
-  std::vector<YAML::Node> docs;
+  std::optional<YAML::Node> doc;
   try {
-    docs = YAML::LoadAll(text);
+    doc = OnlyDocument(text);
   } catch (const YAML::Exception& e) {
     return InvalidArgument(origin + " is not valid YAML: " + Place(e.mark) + e.msg);
+  } catch (const YamlProblem& p) {
+    return InvalidArgument(origin + ": " + Place(p.mark) + p.what);
   }
-  if (docs.empty()) return OJ(nullptr);
-  if (docs.size() > 1)
-    return InvalidArgument(origin + ": " + Place(docs[1].Mark()) +
-                           "a second YAML document; the file must hold one");
+  if (!doc) return OJ(nullptr);
   try {
-    return Converter().Value(docs[0], 0);
+    return Converter().Value(*doc, 0);
   } catch (const YamlProblem& p) {
     return InvalidArgument(origin + ": " + Place(p.mark) + p.what);
   }

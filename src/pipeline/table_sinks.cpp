@@ -23,7 +23,7 @@ const std::vector<std::vector<Value>>& RowsOf(const ChangeBatch& batch, const Ta
 
 BackupSink::BackupSink(ObjectStore& store, const TableInfo& table, const BackupOptions& options,
                        const std::string& run_id, const nlohmann::json& resume)
-    : store_(store), table_(table), run_id_(run_id), writer_(store, table, options, run_id) {
+    : table_(table), run_id_(run_id), writer_(store, table, options, run_id) {
   if (resume.is_object() && resume.contains("parts")) writer_.Resume(resume["parts"]);
 }
 
@@ -69,8 +69,7 @@ DynamoSink::DynamoSink(Source& lookup, const TableInfo& table, const DynamoTarge
                        aws::DynamoDbClient& dynamodb, ObjectStore& store,
                        const std::string& dead_folder, int64_t offset, const nlohmann::json& resume,
                        std::function<void(size_t items, double seconds)> on_batch)
-    : table_(table),
-      target_(target),
+    : target_(target),
       items_(lookup, table, target, dynamodb, store, dead_folder),
       on_batch_(std::move(on_batch)),
       offset_(offset) {

@@ -43,7 +43,6 @@ class BackupSink : public Sink {
   TableBackup result() const;  // status left to the caller
 
  private:
-  ObjectStore& store_;
   const TableInfo& table_;
   const std::string run_id_;
   BackupWriter writer_;
@@ -76,7 +75,6 @@ class DynamoSink : public Sink {
   static void AddCounts(TableMigration& r, const nlohmann::json& counts);
 
  private:
-  const TableInfo& table_;
   const DynamoTarget& target_;
   DynamoItems items_;
   std::function<void(size_t, double)> on_batch_;

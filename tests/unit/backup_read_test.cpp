@@ -122,5 +122,53 @@ TEST_F(BackupReadTest, APartChangedByOneByteIsNamedAsCorruptedAndAMissingOneAsMi
             StatusCode::kNotFound);
 }
 
+// Found by fuzz/backup_part: a manifest whose fields have other types (its seed
+// "wrong_types") threw nlohmann's type_error out of ListBackups; restore and verify read the
+// same fields. Such a manifest is passed over by the listing and named by ReadManifest.
+TEST_F(BackupReadTest, AManifestOfOtherTypesIsPassedOverAndNamedNeverThrown) {
+  const std::string key = "backups/postgresql/t/20260103T000000Z/manifest.json";
+  ASSERT_TRUE(store_
+                  ->Put(key,
+                        R"({"engine":5,"table":["t"],"codec":1,"columns":{"name":1},"parts":"x",)"
+                        R"("primary_key":"id","row_count":"2"})",
+                        "application/json")
+                  .ok());
+  auto listed = ListBackups(*store_, "backups", std::nullopt, "");
+  ASSERT_TRUE(listed.ok()) << listed.status().message();
+  EXPECT_TRUE(listed->empty());
+  auto m = ReadManifest(*store_, key);
+  EXPECT_EQ(m.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(m.status().message().find(key + " is not a backup manifest: engine is not a string"),
+            std::string::npos)
+      << m.status().message();
+  for (const char* doc :
+       {R"({"parts":[{"key":1}],"columns":[]})", R"({"parts":[],"columns":[{"enum_values":[1]}]})",
+        R"({"parts":[],"columns":[],"row_count":"2"})",
+        R"({"parts":[],"columns":[],"snapshot":{"position":5}})",
+        R"({"parts":[],"columns":[],"primary_key":[null]})"}) {
+    ASSERT_TRUE(store_->Put(key, doc, "application/json").ok());
+    EXPECT_EQ(ReadManifest(*store_, key).status().code(), StatusCode::kCorruption) << doc;
+  }
+}
+
+// Found by fuzz/backup_part: a manifest naming a codec there is none of failed the part's read
+// with an error that named no object.
+TEST_F(BackupReadTest, AManifestOfAnUnknownCodecIsNamed) {
+  const std::string key = "backups/postgresql/t/20260103T000000Z/manifest.json";
+  ASSERT_TRUE(
+      store_
+          ->Put(
+              key,
+              R"({"engine":"postgresql","table":"t","codec":"zst]d","columns":[],)"
+              R"("parts":[{"key":"backups/postgresql/t/20260103T000000Z/part-00000","sha256":"x"}]})",
+              "application/json")
+          .ok());
+  auto m = ReadManifest(*store_, key);
+  EXPECT_EQ(m.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(m.status().message().find(key + " is not a backup manifest: unknown codec 'zst]d'"),
+            std::string::npos)
+      << m.status().message();
+}
+
 }  // namespace
 }  // namespace di

@@ -199,16 +199,20 @@ std::map<std::string, int> MemoryDynamo::Puts(const std::string& table) {
   return puts_[table];
 }
 
-std::unique_ptr<aws::DynamoDbClient> DynamoOver(std::shared_ptr<aws::HttpTransport> transport) {
+std::shared_ptr<aws::AwsClient> ClientOver(const std::string& service,
+                                           std::shared_ptr<aws::HttpTransport> transport) {
   aws::ServiceOptions o;
-  o.service = "dynamodb";
+  o.service = service;
   o.region = "us-east-1";
   o.endpoint = "http://127.0.0.1:1";
   o.credentials = {"fake", "fake", ""};
   o.retry.max_attempts = 1;
   o.retry.base_delay = std::chrono::milliseconds(1);
-  return std::make_unique<aws::DynamoDbClient>(
-      std::make_shared<aws::AwsClient>(o, std::move(transport)));
+  return std::make_shared<aws::AwsClient>(o, std::move(transport));
+}
+
+std::unique_ptr<aws::DynamoDbClient> DynamoOver(std::shared_ptr<aws::HttpTransport> transport) {
+  return std::make_unique<aws::DynamoDbClient>(ClientOver("dynamodb", std::move(transport)));
 }
 
 std::vector<int64_t> Keys(int64_t n) {

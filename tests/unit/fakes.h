@@ -118,6 +118,10 @@ class MemoryDynamo : public aws::HttpTransport {
   std::map<std::string, std::map<std::string, int>> puts_;
 };
 
+// An AWS client of `service` ("s3", "dynamodb") over `transport` (no retries: a failure is
+// seen at once).
+std::shared_ptr<aws::AwsClient> ClientOver(const std::string& service,
+                                           std::shared_ptr<aws::HttpTransport> transport);
 // A DynamoDB client over `transport` (no retries: a failure is seen at once).
 std::unique_ptr<aws::DynamoDbClient> DynamoOver(std::shared_ptr<aws::HttpTransport> transport);
 

@@ -121,5 +121,14 @@ TEST(MappingYaml, AliasesCannotExpandWithoutEnd) {
             std::string::npos);
 }
 
+// Found by fuzz/mapping_yaml.cpp: yaml-cpp 0.7's LoadAll never returned on a token no value can
+// start with (it gave an empty document at it again and again, taking memory all the while).
+TEST(MappingYaml, ATokenNoValueCanStartWithIsRefusedNotLoopedOn) {
+  EXPECT_EQ(Refusal(",ata"),
+            "m.yaml is not valid YAML: line 1, column 1: no value can start with ','");
+  EXPECT_EQ(Refusal("\n  ,\n"),
+            "m.yaml is not valid YAML: line 2, column 3: no value can start with ','");
+}
+
 }  // namespace
 }  // namespace di
