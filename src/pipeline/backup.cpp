@@ -415,7 +415,8 @@ TableBackup BackupTable(Source& source, const TableInfo& table, ObjectStore& sto
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return result;
   };
-  auto opened = source.Read(table, {options.batch_size, std::nullopt, false});
+  auto opened =
+      ResumingRead(source, table, {options.batch_size, std::nullopt, false}, options.reconnect);
   if (!opened.ok()) return fail(opened.status());
   std::unique_ptr<RowReader> reader = std::move(*opened);
   // Readers that give the server's text (PostgreSQL and MariaDB) skip the values: records

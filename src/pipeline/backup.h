@@ -14,6 +14,7 @@
 #include "core/change.h"
 #include "core/value_order.h"
 #include "sinks/object_store.h"
+#include "sources/resuming_read.h"
 #include "sources/source.h"
 
 namespace di {
@@ -28,6 +29,9 @@ struct BackupOptions {
   const std::atomic<bool>* stop = nullptr;  // set: stop at the next batch (nothing listed)
   // Called after each batch with the rows read so far.
   std::function<void(int64_t rows)> on_progress;
+  // A dropped source connection: reconnected and the read carried on after the last row read
+  // (sources/resuming_read.h).
+  ReconnectPolicy reconnect;
 };
 
 struct TableBackup {

@@ -310,10 +310,19 @@ TableResults MigrateTableRun(const RunWorld& world, const TableMapping& m,
   // no position to carry on from, and a resumed run reads them again whole.
   if (o.by_key) o.checkpoint = CheckpointInto(state, run_id, task);
   o.on_progress = TableProgress(m, sinks, srcs->main->EstimateRows(info), say, hooks);
+  o.reconnect = ReconnectFor(world.config.run, "migrate", say, hooks.stop);
+  bool snapshot_lost = false;  // a reconnect read the rest of the table in another snapshot
+  o.reconnect.on_snapshot_lost = [&snapshot_lost] { snapshot_lost = true; };
   TableReadOutcome out;
   if (!sinks.starts.empty()) out = ReadIntoSinks(*srcs->main, info, sinks.starts, o);
   snapshot.Release();
   TableResults r = Collect(m, sinks, out, state, run_id, world.store, say);
+  if (snapshot_lost && !o.snapshot.empty()) {
+    say("[migrate] " + m.Name() +
+        ": its snapshot's place in the change log is not recorded (a reconnect read part of the "
+        "table in another snapshot); a stream takes a snapshot of its own");
+    o.snapshot = LogPosition();
+  }
   RecordFinished(state, m, run_id, task, o.snapshot, r,
                  out.status().ok() && sinks.warehouse_status.ok(), say);
   return r;

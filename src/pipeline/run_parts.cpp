@@ -51,6 +51,7 @@ TableBackup BackupOne(const RunWorld& world, const TableMapping& ref, const std:
   o.stop = hooks.stop;
   o.on_progress = Throttled("backup", ref.Name(), (*src)->EstimateRows(*info), say, hooks,
                             TaskName("backup", ref));
+  o.reconnect = ReconnectFor(config.run, "backup", say, hooks.stop);
   r = BackupTable(**src, *info, store, o, run_id);
   if (r.status.ok())
     say("[backup] " + ref.Name() + ": " + std::to_string(r.rows) + " rows, " +
@@ -275,6 +276,16 @@ void FinishReport(const RunWorld& world, RunOutcome& out, const std::string& mod
 }
 std::string TaskName(const char* kind, const TableMapping& m) {
   return std::string(kind) + ":" + m.Name();
+}
+
+ReconnectPolicy ReconnectFor(const RunSettings& run, const std::string& mode, const Say& say,
+                             const std::atomic<bool>* stop) {
+  ReconnectPolicy p;
+  p.max_retries = run.max_retries;
+  p.delay = run.retry_delay;
+  p.stop = stop;
+  p.say = [say, mode](const std::string& line) { say("[" + mode + "] " + line); };
+  return p;
 }
 
 // Throttled progress lines: "[mode] name: rows of ~estimate, rows/s, ETA".

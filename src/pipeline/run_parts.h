@@ -54,6 +54,10 @@ void ShowEnd(const RunHooks& hooks, const TableMapping& m, const std::optional<T
              const std::optional<WarehouseLoad>& load);
 // "<kind>:<engine>.<table>"
 std::string TaskName(const char* kind, const TableMapping& m);
+// How a table's read rides out a dropped source connection: MAX_RETRIES reconnects, the
+// first after RETRY_DELAY, each line said as "[mode] <line>"; ended by `stop`.
+ReconnectPolicy ReconnectFor(const RunSettings& run, const std::string& mode, const Say& say,
+                             const std::atomic<bool>* stop);
 
 // One table's backup (`--mode backup`), its lines said.
 TableBackup BackupOne(const RunWorld& world, const TableMapping& ref, const std::string& run_id,

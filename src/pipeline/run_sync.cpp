@@ -129,6 +129,7 @@ SyncResults SyncTable(const RunWorld& world, const TableMapping& m, bool warehou
   o.stop = hooks.stop;
   o.checkpoint = WatermarksOf(*world.state, m, *sinks, run_id);
   o.on_progress = Throttled("sync", m.Name(), -1, say, hooks, TaskName("table", m));
+  o.reconnect = ReconnectFor(world.config.run, "sync", say, hooks.stop);
   TableReadOutcome out;
   if (!sinks->starts.empty()) out = SyncIntoSinks(*srcs->main, srcs->info, sinks->starts, o);
   SyncResults r;

@@ -15,10 +15,11 @@ class PhasedReader : public ChangeReader {
  public:
   PhasedReader(Source& source, const TableInfo& table, ReadOptions base,
                std::vector<std::optional<Position>> starts, bool cells,
-               const std::optional<Position>& high_water)
+               const std::optional<Position>& high_water, ReconnectPolicy reconnect)
       : source_(source),
         table_(table),
         base_(std::move(base)),
+        reconnect_(std::move(reconnect)),
         starts_(std::move(starts)),
         cells_(cells),
         high_(table) {
@@ -54,7 +55,7 @@ class PhasedReader : public ChangeReader {
     o.after = starts_[phase_];
     o.until.reset();
     if (phase_ + 1 < starts_.size()) o.until = starts_[phase_ + 1];
-    ASSIGN_OR_RETURN(std::unique_ptr<RowReader> rows, source_.Read(table_, o));
+    ASSIGN_OR_RETURN(std::unique_ptr<RowReader> rows, ResumingRead(source_, table_, o, reconnect_));
     rows_ = std::make_unique<SnapshotChangeReader>(std::move(rows), cells_);
     return Status::Ok();
   }
@@ -62,6 +63,7 @@ class PhasedReader : public ChangeReader {
   Source& source_;
   const TableInfo& table_;
   const ReadOptions base_;
+  const ReconnectPolicy reconnect_;
   const std::vector<std::optional<Position>> starts_;
   const bool cells_;
   HighWater high_;
@@ -196,7 +198,7 @@ TableReadOutcome ReadIntoSinks(Source& source, const TableInfo& table,
   ReadOptions read;
   read.batch_size = options.batch_size;
   read.by_key = options.by_key;
-  PhasedReader reader(source, table, read, starts, AllTakeCells(sinks), seed);
+  PhasedReader reader(source, table, read, starts, AllTakeCells(sinks), seed, options.reconnect);
   std::vector<std::unique_ptr<LateSink>> late;
   std::vector<Sink*> lanes;
   for (size_t i = 0; i < sinks.size(); ++i) {
@@ -257,7 +259,8 @@ TableReadOutcome SyncIntoSinks(Source& source, const TableInfo& table,
   ReadOptions read;
   read.batch_size = options.batch_size;
   read.incremental = true;
-  PhasedReader reader(source, table, read, {from}, AllTakeCells(sinks), std::nullopt);
+  PhasedReader reader(source, table, read, {from}, AllTakeCells(sinks), std::nullopt,
+                      options.reconnect);
   std::vector<std::unique_ptr<AheadSink>> ahead;
   std::vector<Sink*> lanes;
   for (const auto& s : sinks) {

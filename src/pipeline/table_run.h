@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline/fanout.h"
+#include "sources/resuming_read.h"
 #include "sources/source.h"
 
 namespace di {
@@ -51,6 +52,9 @@ struct TableReadOptions {
                                           const std::vector<nlohmann::json>&, bool ended)>;
   Checkpoint checkpoint;
   std::function<void(int64_t rows)> on_progress;  // rows of the table read so far
+  // A dropped source connection: reconnected and the read carried on after the last row read
+  // (sources/resuming_read.h).
+  ReconnectPolicy reconnect;
 };
 
 struct TableReadOutcome {

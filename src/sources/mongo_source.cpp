@@ -6,6 +6,7 @@
 #include <mongoc/mongoc.h>
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
 #include <utility>
 
@@ -193,7 +194,22 @@ class MongoSource : public Source {
     StatusCode code = e.domain == MONGOC_ERROR_CLIENT && e.code == MONGOC_ERROR_CLIENT_AUTHENTICATE
                           ? StatusCode::kUnauthenticated
                           : StatusCode::kUnavailable;
+    if (ConnectionError(e)) lost_ = true;
     return Status(code, where_ + ": " + what + ": " + e.message);
+  }
+  // The last error was the connection's: the server unreachable or restarted (its cursors
+  // gone with it).
+  bool ConnectionLost() const override { return lost_.load(); }
+  // The driver reconnects by itself on the next command: a ping says the server is back.
+  Status Reconnect(std::string* note) override {
+    (void)note;
+    bson_t* cmd = BCON_NEW("ping", BCON_INT32(1));
+    bson_error_t error;
+    const bool ok = mongoc_client_command_simple(client_, "admin", cmd, nullptr, nullptr, &error);
+    bson_destroy(cmd);
+    if (!ok) return Error("the server does not answer", error);
+    lost_ = false;
+    return Status::Ok();
   }
 
  private:
@@ -223,9 +239,30 @@ class MongoSource : public Source {
     return *at;
   }
 
+  // Network and server-selection errors, and the server's answers that the connection or
+  // the cursor went with a restart: HostUnreachable (6), HostNotFound (7), CursorNotFound
+  // (43), ShutdownInProgress (91), NetworkTimeout (89), InterruptedAtShutdown (11600),
+  // SocketException (9001).
+  static bool ConnectionError(const bson_error_t& e) {
+    if (e.domain == MONGOC_ERROR_STREAM || e.domain == MONGOC_ERROR_SERVER_SELECTION) return true;
+    switch (e.code) {
+      case 6:
+      case 7:
+      case 43:
+      case 89:
+      case 91:
+      case 9001:
+      case 11600:
+        return e.domain == MONGOC_ERROR_SERVER || e.domain == MONGOC_ERROR_QUERY;
+      default:
+        return false;
+    }
+  }
+
   MongoSettings s_;
   std::string where_;
   mongoc_client_t* client_ = nullptr;
+  mutable std::atomic<bool> lost_{false};  // set by Error, cleared by Reconnect
 };
 
 // MongoDB's types in its order (core/value_order.h), by their $type names.

@@ -13,6 +13,7 @@
 
 #include <mysql.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,6 +59,8 @@ class MySqlReader : public RowReader, public CellDecoder {
   bool CanReadCells() const override { return true; }
   Result<bool> NextCells(CellBatch* batch) override;
   Value Decode(size_t column, std::string_view text) const override;
+  // The read failed: its result is freed now, while its connection still exists (RowReader).
+  void Fail();
   // Another command needs the connection: the streamed result is read to its end and freed.
   // An ordered read asks again from its last batch's position at its next batch (the rest
   // of the table then comes from a later snapshot); a full read fails there.
@@ -112,6 +115,11 @@ class MySqlSource : public Source {
   // lookups itself, on its connection, in its one snapshot (docs/architecture.md).
   bool ServeLookupsInSnapshot() override;
   bool serving_lookups() const { return serving_; }
+  // The last error was the connection's (the server gone or restarting, the session killed).
+  bool ConnectionLost() const override { return lost_.load(); }
+  // A new connection; a pinned snapshot (a transaction of the lost one) is opened again, a new
+  // one, with a note.
+  Status Reconnect(std::string* note) override;
   Result<bool> HasIndexLeadingWith(const TableInfo& table, const std::string& column) override;
   int64_t EstimateRows(const TableInfo& table) override;
   Result<std::vector<std::vector<Value>>> Lookup(const TableInfo& table, const std::string& column,
@@ -152,6 +160,7 @@ class MySqlSource : public Source {
   bool in_snapshot_ = false;          // a PinSnapshot transaction is open
   bool serving_ = false;              // ServeLookupsInSnapshot, until ReleaseSnapshot
   std::recursive_mutex conn_mu_;
+  std::atomic<bool> lost_{false};  // set by Error (any thread), cleared by Reconnect
 };
 
 }  // namespace di::mysql_internal

@@ -26,6 +26,13 @@ MySqlReader::~MySqlReader() {
   if (src_.streaming() == this) src_.set_streaming(nullptr);
 }
 
+void MySqlReader::Fail() {
+  if (res_) mysql_free_result(res_);
+  res_ = nullptr;
+  if (src_.streaming() == this) src_.set_streaming(nullptr);
+  done_ = true;
+}
+
 void MySqlReader::Interrupt() {
   if (res_) mysql_free_result(res_);  // reads what is left of the result
   res_ = nullptr;
@@ -61,8 +68,11 @@ Result<bool> MySqlReader::NextRow(MYSQL_ROW* row, unsigned long** len) {
   } else {
     if (!started_) RETURN_IF_ERROR(Start(src_.db(this)));
     *row = mysql_fetch_row(res_);
-    if (!*row && mysql_errno(src_.db(this)) != 0)
-      return src_.Error("reading table '" + table_.name + "' failed");
+    if (!*row && mysql_errno(src_.db(this)) != 0) {
+      Status s = src_.Error("reading table '" + table_.name + "' failed");
+      Fail();
+      return s;
+    }
   }
   if (!*row) {
     mysql_free_result(res_);

@@ -12,6 +12,30 @@
 
 namespace di {
 namespace mysql_internal {
+namespace {
+
+// The client's and the server's errors that mean the connection itself is gone: the server
+// went away or was lost mid-query (2006, 2013, 2055; 2026 when TLS carried it: "unexpected
+// eof"), cannot be reached (2002, 2003), the session was killed (1927) or timed out (4031),
+// the server is shutting down (1053).
+bool ConnectionError(unsigned err) {
+  switch (err) {
+    case 2002:
+    case 2003:
+    case 2006:
+    case 2013:
+    case 2026:
+    case 2055:
+    case 1927:
+    case 4031:
+    case 1053:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
 
 std::string Quote(std::string_view ident) {
   return QuoteIdentifier(ident, '`');
@@ -185,7 +209,26 @@ Status MySqlSource::Error(const std::string& what, StatusCode code) {
   std::string msg = Where() + ": " + what + ": " + mysql_error(db_);
   unsigned err = mysql_errno(db_);
   if (err == 1146) code = StatusCode::kNotFound;
+  if (ConnectionError(err)) lost_ = true;
   return Status(code, msg);
+}
+
+Status MySqlSource::Reconnect(std::string* note) {
+  std::lock_guard<std::recursive_mutex> turn(conn_mu_);
+  streaming_ = nullptr;  // a failed reader freed its result (MySqlReader::Fail)
+  if (db_) mysql_close(db_);
+  db_ = nullptr;
+  if (Status s = Connect(); !s.ok()) {
+    lost_ = true;
+    return s;
+  }
+  lost_ = false;
+  if (!in_snapshot_) return Status::Ok();
+  RETURN_IF_ERROR(Exec("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"));
+  *note = Where() +
+          ": the snapshot the read was in was lost with its connection; the rest of the table "
+          "is read in a new one (what changed meanwhile is read as it is now)";
+  return Status::Ok();
 }
 
 Status MySqlSource::Exec(const std::string& sql) {

@@ -135,6 +135,11 @@ class PgSource : public Source {
   // Never false: an import is exact or an error.
   Result<bool> JoinSnapshot(const std::string& token, std::string* missed) override;
   void LeaveSnapshot() override;
+  // The session or its socket ended (PQstatus bad).
+  bool ConnectionLost() const override { return conn_ && PQstatus(conn_) == CONNECTION_BAD; }
+  // A new session; the pinned snapshot is kept while its slot's session lives (the reads
+  // opened next import it again), else let go with a note.
+  Status Reconnect(std::string* note) override;
 
   Result<std::vector<std::string>> ListTables() override;
   Result<TableInfo> Describe(const std::string& table, const std::string& cursor_column) override;

@@ -92,7 +92,11 @@ Result<bool> PgReader::NextLine() {
                          "' failed: " + std::string(Trim(err)));
     return false;
   }
-  if (n < 0) return src_.Error("reading table '" + table_.name + "' failed");
+  if (n < 0) {  // the connection failed: nothing of it is held from here (RowReader)
+    in_copy_ = false;
+    done_ = true;
+    return src_.Error("reading table '" + table_.name + "' failed");
+  }
   std::string_view line(line_buf_, static_cast<size_t>(n));
   if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
   // The fields, still COPY-escaped ("\N": NULL); missing ones (a short line) are empty.
@@ -226,8 +230,12 @@ Result<PGresult*> PgReader::ReadPage() {
   PGresult* r = ahead_;
   ahead_ = nullptr;
   if (!r) {
-    if (!in_flight_ && !SendFetch())
-      return src_.Error("reading table '" + table_.name + "' failed");
+    if (!in_flight_ && !SendFetch()) {
+      Status s = src_.Error("reading table '" + table_.name + "' failed");
+      done_ = true;
+      Close();
+      return s;
+    }
     PGconn* conn = src_.conn(this);
     r = PQgetResult(conn);
     in_flight_ = false;

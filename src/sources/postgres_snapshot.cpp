@@ -55,6 +55,23 @@ void PgSource::ReleaseSnapshot() {
   snapshot_.clear();
 }
 
+Status PgSource::Reconnect(std::string* note) {
+  if (conn_) PQfinish(conn_);
+  conn_ = nullptr;
+  ahead_ = nullptr;  // the readers of the old session hold nothing of it (RowReader)
+  reads_open_ = 0;
+  joined_ = false;
+  // The slot's session has sent nothing since its snapshot was exported: reading what is
+  // waiting (no command sent, which would end the export) tells whether it was ended too.
+  if (repl_ && (PQconsumeInput(repl_) == 0 || PQstatus(repl_) != CONNECTION_OK)) {
+    ReleaseSnapshot();
+    *note = Where() +
+            ": the pinned snapshot was lost with its session; the rest of the table is read "
+            "from the live data (what changed meanwhile is read as it is now)";
+  }
+  return Connect();
+}
+
 Result<bool> PgSource::JoinSnapshot(const std::string& token, std::string* missed) {
   (void)missed;
   LeaveSnapshot();

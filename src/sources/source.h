@@ -50,6 +50,8 @@ struct ReadOptions {
   bool ordered() const { return incremental || by_key || after.has_value(); }
 };
 
+// After a failure, a reader holds nothing of its source's connection (destroying it touches
+// no connection), so the source may reconnect while the batches it gave are still in use.
 class RowReader {
  public:
   virtual ~RowReader() = default;
@@ -169,6 +171,20 @@ class Source {
   // is free between them, and an unordered read is refused. False (the default) when
   // nothing is pinned or the engine shares by SharedSnapshot/JoinSnapshot instead.
   virtual bool ServeLookupsInSnapshot() { return false; }
+  // Whether the last failure on this source was its connection itself (the server ended the
+  // session — a DBA's pg_terminate_backend or KILL CONNECTION, a restart, a failover — or the
+  // network dropped it), not the query: what Reconnect mends.
+  virtual bool ConnectionLost() const { return false; }
+  // A new connection in place of a lost one, set up as the first was. Readers that failed
+  // on the old one hold nothing of it (RowReader), so batches they gave stay valid. A pinned
+  // snapshot that lived with the lost connection is gone: `*note` then says so, and reads
+  // opened next see a new one (MariaDB) or none (PostgreSQL, when the slot's session went
+  // too); one held on another session is kept. An error when the server does not answer
+  // (yet): try again later.
+  virtual Status Reconnect(std::string* note) {
+    (void)note;
+    return Unavailable("this source cannot reconnect");
+  }
   // Whether some index of `table` starts with `column` (so an ordered read by it needs no
   // sort of the whole table); true when the engine cannot tell.
   virtual Result<bool> HasIndexLeadingWith(const TableInfo& table, const std::string& column) {

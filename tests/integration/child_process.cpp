@@ -45,6 +45,10 @@ int ChildProcess::Wait(std::chrono::seconds limit) {
   return ended ? exit_code_ : -1;
 }
 
+void ChildProcess::Signal(int signal) {
+  if (pid_ > 0) kill(-pid_, signal);
+}
+
 bool ChildProcess::Running() {
   if (pid_ <= 0) return false;
   int status = 0;

@@ -35,6 +35,8 @@ class ChildProcess {
   // `limit` (it is left running).
   int Wait(std::chrono::seconds limit = std::chrono::seconds(300));
   bool Running();
+  // Sends `signal` to its process group (SIGSTOP and SIGCONT: freeze it at a chosen point).
+  void Signal(int signal);
   std::string Output() const;  // stdout and stderr so far
 
  private:

@@ -16,12 +16,19 @@ std::set<const CellDecoder*>& Decoders() {
   return s;
 }
 
-// Reads `keys` a batch at a time; with `drop_after` >= 0 it fails (a lost connection) once it
-// has given that many rows.
+// Reads `keys` a batch at a time, each batch with its last row's position when `ordered`; with
+// `drop_after` >= 0 it fails (a lost connection, noted in *lost) once it has given that many
+// rows.
 class Reader : public RowReader {
  public:
-  Reader(std::vector<int64_t> keys, size_t batch, bool cells, int64_t drop_after)
-      : keys_(std::move(keys)), batch_(batch), cells_(cells), drop_after_(drop_after) {}
+  Reader(std::vector<int64_t> keys, size_t batch, bool cells, bool ordered, int64_t drop_after,
+         std::atomic<bool>* lost)
+      : keys_(std::move(keys)),
+        batch_(batch),
+        cells_(cells),
+        ordered_(ordered),
+        drop_after_(drop_after),
+        lost_(lost) {}
   bool CanReadCells() const override { return cells_; }
   Result<bool> NextCells(CellBatch* b) override {
     RETURN_IF_ERROR(Dropped());
@@ -31,7 +38,7 @@ class Reader : public RowReader {
     for (size_t n = 0; at_ < End() && n < batch_; ++at_, ++n)
       b->Add(std::to_string(keys_[at_]), false);
     if (b->rows() == 0) return false;
-    b->last = Position{Null{}, {b->value(b->rows() - 1, 0)}};
+    if (ordered_) b->last = Position{Null{}, {b->value(b->rows() - 1, 0)}};
     return true;
   }
   Result<bool> Next(RecordBatch* b) override {
@@ -39,7 +46,7 @@ class Reader : public RowReader {
     b->clear();
     for (; at_ < End() && b->rows.size() < batch_; ++at_) b->rows.push_back({Value(keys_[at_])});
     if (b->rows.empty()) return false;
-    b->last = Position{Null{}, {b->rows.back()[0]}};
+    if (ordered_) b->last = Position{Null{}, {b->rows.back()[0]}};
     return true;
   }
 
@@ -50,14 +57,17 @@ class Reader : public RowReader {
                            : std::min(keys_.size(), static_cast<size_t>(drop_after_));
   }
   Status Dropped() const {
-    if (drop_after_ >= 0 && at_ >= static_cast<size_t>(drop_after_) && at_ < keys_.size())
+    if (drop_after_ >= 0 && at_ >= static_cast<size_t>(drop_after_) && at_ < keys_.size()) {
+      *lost_ = true;
       return Unavailable("fake source: server closed the connection unexpectedly");
+    }
     return Status::Ok();
   }
   std::vector<int64_t> keys_;
   size_t batch_, at_ = 0;
-  bool cells_;
+  bool cells_, ordered_;
   int64_t drop_after_;
+  std::atomic<bool>* lost_;
   IntDecoder decoder_;
 };
 
@@ -167,7 +177,17 @@ Result<std::unique_ptr<RowReader>> FakeSource::Read(const TableInfo&, const Read
     if (k > key(o.after, INT64_MIN) && k <= key(o.until, INT64_MAX)) range.push_back(k);
   int64_t drop = -1;
   if (data_->drops.load() > 0 && --data_->drops >= 0) drop = data_->drop_after;
-  return std::unique_ptr<RowReader>(new Reader(std::move(range), o.batch_size, data_->cells, drop));
+  return std::unique_ptr<RowReader>(
+      new Reader(std::move(range), o.batch_size, data_->cells, o.ordered(), drop, &lost_));
+}
+
+Status FakeSource::Reconnect(std::string* note) {
+  if (data_->reconnect_failures.load() > 0 && --data_->reconnect_failures >= 0)
+    return Unavailable("fake source: connection refused");
+  lost_ = false;
+  ++data_->reconnected;
+  if (!pinned_.empty()) *note = "fake source: " + pinned_ + " was lost with its connection";
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<Source>> FakeSources::Open(Engine, const std::string&) {

@@ -42,6 +42,11 @@ struct FakeTableData {
   std::atomic<int> drops{0};
   int64_t drop_after = 0;
   std::atomic<int> reads{0};  // reads opened, by every source of the table
+  // With `reconnects`, a drop is a lost connection (Source::ConnectionLost) that Reconnect
+  // mends, after failing `reconnect_failures` times; `reconnected` counts the mends.
+  bool reconnects = false;
+  std::atomic<int> reconnect_failures{0};
+  std::atomic<int> reconnected{0};
   // Snapshots: with `snapshots`, PinSnapshot pins "snap-<n>" (n counts the pins), which
   // SharedSnapshot gives and JoinSnapshot joins (an error when `join_fails`; false, missed,
   // for the first `join_misses` tries). What each source did, in order, in events():
@@ -83,10 +88,13 @@ class FakeSource : public Source {
   Result<bool> JoinSnapshot(const std::string& token, std::string* missed) override;
   void LeaveSnapshot() override;
   bool ServeLookupsInSnapshot() override;
+  bool ConnectionLost() const override { return data_->reconnects && lost_.load(); }
+  Status Reconnect(std::string* note) override;
   int reads() const { return data_->reads.load(); }
 
  private:
-  std::string Seen() const;  // the snapshot reads see: "snap-<n>" or "live"
+  std::atomic<bool> lost_{false};  // a reader of this source dropped
+  std::string Seen() const;        // the snapshot reads see: "snap-<n>" or "live"
   std::shared_ptr<FakeTableData> data_;
   std::string pinned_, joined_;
   bool serving_ = false;
