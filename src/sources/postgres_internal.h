@@ -147,6 +147,8 @@ class PgSource : public Source {
                                           const ReadOptions& options) override;
   Result<bool> HasIndexLeadingWith(const TableInfo& table, const std::string& column) override;
   int64_t EstimateRows(const TableInfo& table) override;
+  // A lookup whose session was ended (a DBA's pg_terminate_backend) is tried once more on a
+  // new one, back in the joined snapshot, when no read is open on the connection.
   Result<std::vector<std::vector<Value>>> Lookup(const TableInfo& table, const std::string& column,
                                                  const std::vector<Value>& values) override;
 
@@ -187,6 +189,9 @@ class PgSource : public Source {
   std::string TextFor(const ColumnConv& c, const Value& v) const;
 
  private:
+  Result<std::vector<std::vector<Value>>> LookupOnce(const TableInfo& table,
+                                                     const std::string& column,
+                                                     const std::vector<Value>& values);
   static std::vector<ColumnConv> ConvsFrom(const std::vector<std::vector<std::string>>& cols);
 
   Value Scalar(Conv conv, Conv element, std::string_view s) const;
@@ -197,6 +202,7 @@ class PgSource : public Source {
   PGconn* repl_ = nullptr;     // the pinned snapshot's replication session (PinSnapshot)
   std::string snapshot_;       // its exported snapshot
   bool joined_ = false;        // in a JoinSnapshot transaction (which holds one reads_open_)
+  std::string joined_token_;   // its snapshot, joined again after a reconnect
   PgReader* ahead_ = nullptr;  // the reader whose next page's query is in flight
   int reads_open_ = 0;         // ordered reads open in the read transaction
   uint64_t cursors_ = 0;       // cursors declared on this connection

@@ -89,6 +89,7 @@ Result<bool> PgSource::JoinSnapshot(const std::string& token, std::string* misse
                                 ", which lives only while the session that pinned it is open)");
   }
   joined_ = true;
+  joined_token_ = token;
   ++reads_open_;  // reads opened meanwhile nest in this transaction; LeaveSnapshot ends it
   return true;
 }
@@ -96,6 +97,7 @@ Result<bool> PgSource::JoinSnapshot(const std::string& token, std::string* misse
 void PgSource::LeaveSnapshot() {
   if (!joined_) return;
   joined_ = false;
+  joined_token_.clear();
   EndRead();  // commits once no read is open in it
 }
 

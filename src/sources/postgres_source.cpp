@@ -113,6 +113,23 @@ int64_t PgSource::EstimateRows(const TableInfo& table) {
 Result<std::vector<std::vector<Value>>> PgSource::Lookup(const TableInfo& table,
                                                          const std::string& column,
                                                          const std::vector<Value>& values) {
+  auto rows = LookupOnce(table, column, values);
+  if (rows.ok() || !ConnectionLost() || reads_open_ > (joined_ ? 1 : 0)) return rows;
+  const std::string token = joined_token_;
+  std::string note;
+  if (!Reconnect(&note).ok()) return rows;
+  if (!token.empty()) {
+    std::string missed;
+    if (auto joined = JoinSnapshot(token, &missed); !joined.ok())
+      return Status(rows.status().code(),
+                    rows.status().message() + "; reconnected, but " + joined.status().message());
+  }
+  return LookupOnce(table, column, values);
+}
+
+Result<std::vector<std::vector<Value>>> PgSource::LookupOnce(const TableInfo& table,
+                                                             const std::string& column,
+                                                             const std::vector<Value>& values) {
   std::vector<std::vector<Value>> rows;
   if (values.empty()) return rows;
   ASSIGN_OR_RETURN(const std::vector<ColumnConv>* convs_of, ConvsOf(table));

@@ -98,8 +98,8 @@ class ResumingReader : public RowReader {
       ++failures_;
       const auto wait = std::min<std::chrono::milliseconds>(
           policy_.delay * (int64_t{1} << std::min(failures_ - 1, 16)), std::chrono::seconds(60));
-      Say("connection lost reading " + what + " after " + std::to_string(rows_) +
-          " rows (" + last.message() + "); reconnecting in " + Seconds(wait) + " (attempt " +
+      Say("connection lost reading " + what + " after " + std::to_string(rows_) + " rows (" +
+          last.message() + "); reconnecting in " + Seconds(wait) + " (attempt " +
           std::to_string(failures_) + " of " + std::to_string(policy_.max_retries) + ")");
       RETURN_IF_ERROR(Wait(wait));
       if (reader_) retired_.push_back(std::move(reader_));

@@ -27,8 +27,8 @@ namespace di {
 struct ReconnectPolicy {
   // Reconnects in a row (no batch read between them) before the read fails; 0: none.
   int max_retries = 0;
-  std::chrono::milliseconds delay{5000};  // before the first; doubled each time, up to 60 s
-  const std::atomic<bool>* stop = nullptr;  // set while waiting: the read ends Aborted
+  std::chrono::milliseconds delay{5000};        // before the first; doubled each time, up to 60 s
+  const std::atomic<bool>* stop = nullptr;      // set while waiting: the read ends Aborted
   std::function<void(const std::string&)> say;  // a line per lost connection and reconnect
   // Called when a reconnect lost the snapshot the read was in (Source::Reconnect's note): the
   // read's place in the change log no longer describes what it read.

@@ -24,7 +24,7 @@ namespace {
 
 // How a test reaches one engine: the table made, its read found on the server, ended.
 struct EngineOps {
-  std::string source;  // the mapping's "source"
+  std::string source;      // the mapping's "source"
   std::string key = "id";  // the key column (field)
   // `rows` rows of `width` x 32 characters of text each.
   std::function<void(const std::string& table, int rows, int width)> create;
@@ -33,8 +33,7 @@ struct EngineOps {
   // query still running (MariaDB: not all sent yet), its cursor open (PostgreSQL), or the run
   // saying it has read some but not most of `rows` (MongoDB, whose cursors FerretDB does not
   // show).
-  std::function<std::string(const std::string& table, const std::string& output, int rows)>
-      reading;
+  std::function<std::string(const std::string& table, const std::string& output, int rows)> reading;
   std::function<void(const std::string& id)> end;
 };
 
@@ -53,8 +52,7 @@ EngineOps PostgresOps() {
        " (id bigint PRIMARY KEY, v text NOT NULL, updated_at timestamptz NOT NULL DEFAULT "
        "now()); INSERT INTO " +
        t + " SELECT g, repeat(md5(g::text), " + std::to_string(width) +
-       ") FROM generate_series(1, " + std::to_string(rows) +
-       ") g");
+       ") FROM generate_series(1, " + std::to_string(rows) + ") g");
   };
   e.drop = [](const std::string& t) { Pg("DROP TABLE IF EXISTS " + t); };
   // A COPY still sending, or a cursor's transaction still open (a read by key).
@@ -84,7 +82,8 @@ EngineOps MariaDbOps() {
     return Maria(
         "SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND INFO "
         "LIKE CONCAT('SELECT %FROM ', CHAR(96), '" +  // (a backquote, which the shell would eat)
-        t + "', CHAR(96), '%') LIMIT 1");
+        t +
+        "', CHAR(96), '%') LIMIT 1");
   };
   e.end = [](const std::string& id) { Maria("KILL CONNECTION " + id); };
   return e;
@@ -108,8 +107,8 @@ int64_t RowsSaid(const std::string& output, const std::string& name) {
 std::string Mongo(const std::string& python) {
   std::string out;
   RunCommand(VenvPython() + " -c \"import pymongo; db = pymongo.MongoClient('" +
-                 StackConfig().mongo.uri + "')['" + StackConfig().mongo.database + "']; " +
-                 python + "\"",
+                 StackConfig().mongo.uri + "')['" + StackConfig().mongo.database + "']; " + python +
+                 "\"",
              &out);
   return out;
 }
@@ -149,11 +148,11 @@ class ReconnectTest : public ::testing::Test {
     ops_ = std::move(ops);
     ops_.create(table_, rows, dynamodb ? kWideRows : kRows);
     rows_ = rows;
-    std::ofstream(mapping_)
-        << R"({"tables": [{"source": ")" << ops_.source << R"(", "table": ")" << table_ << R"(", )"
-        << (dynamodb ? R"("backup": false, "dynamodb": {"table": "rc-)" + s_ +
-                           R"(", "key": {"id": ")" + ops_.key + R"("}}}]})"
-                     : R"("backup": true}]})");
+    std::ofstream(mapping_) << R"({"tables": [{"source": ")" << ops_.source << R"(", "table": ")"
+                            << table_ << R"(", )"
+                            << (dynamodb ? R"("backup": false, "dynamodb": {"table": "rc-)" + s_ +
+                                               R"(", "key": {"id": ")" + ops_.key + R"("}}}]})"
+                                         : R"("backup": true}]})");
     std::string out;
     ASSERT_EQ(RunCommand(Env() + DI_BINARY + " --mode setup", &out), 0) << out;
   }
@@ -161,8 +160,9 @@ class ReconnectTest : public ::testing::Test {
   std::string Env() const { return StackEnvShell() + Vars(); }
   std::string Vars() const {
     return "env MAPPING_FILE=" + mapping_ + " S3_BUCKET_NAME=di-" + s_ +
-           " DYNAMODB_STATE_TABLE=state-" + s_ + " RETRY_DELAY=1 MAX_RETRIES=" +
-           std::to_string(retries_) + " BATCH_SIZE=500 WORKERS=1 " + extra_;
+           " DYNAMODB_STATE_TABLE=state-" + s_ +
+           " RETRY_DELAY=1 MAX_RETRIES=" + std::to_string(retries_) + " BATCH_SIZE=500 WORKERS=1 " +
+           extra_;
   }
 
   // `mode` run with its read's session ended in mid-read: it reconnects and succeeds, and
@@ -180,8 +180,7 @@ class ReconnectTest : public ::testing::Test {
     ASSERT_FALSE(id.empty()) << "the read ended before the process was frozen";
     EXPECT_EQ(run.Wait(), 0) << run.Output();
     const std::string out = run.Output();
-    EXPECT_NE(out.find("connection lost reading table '" + table_ + "'"), std::string::npos)
-        << out;
+    EXPECT_NE(out.find("connection lost reading table '" + table_ + "'"), std::string::npos) << out;
     EXPECT_NE(out.find("reconnected: table '" + table_ + "' carries on after its first "),
               std::string::npos)
         << out;
@@ -194,7 +193,7 @@ class ReconnectTest : public ::testing::Test {
   }
 
   std::string s_ = UniqueName("rc");  // "rc-<pid>-<n>": bucket and DynamoDB tables
-  std::string table_ = [this] {        // "rc_<pid>_<n>"
+  std::string table_ = [this] {       // "rc_<pid>_<n>"
     std::string n = s_;
     for (char& c : n)
       if (c == '-') c = '_';
@@ -257,7 +256,6 @@ void MapToBoth(const std::string& mapping, const std::string& table, const std::
                          << R"(", "key": {"id": "id"}}}]})";
 }
 
-
 TEST_F(ReconnectTest, PostgresBackupCarriesOnAfterPgTerminateBackend) {
   ASSERT_NO_FATAL_FAILURE(Make(PostgresOps(), kBig, false));
   EndTheSessionInMidRead("backup");
@@ -307,6 +305,52 @@ TEST_F(ReconnectTest, MongoMigrateCarriesOnAfterAFerretDbRestart) {
 TEST_F(ReconnectTest, MongoSyncCarriesOnAfterAFerretDbRestart) {
   ASSERT_NO_FATAL_FAILURE(Make(FerretDbOps(), kSyncedDocuments, true));
   EndTheSessionInMidRead("sync");
+}
+
+// The session of a table's lookups (its embedded child rows, read in the migrate's snapshot)
+// ended while the read goes on: the next lookup reconnects, joins the snapshot again, and every
+// item gets its children.
+TEST_F(ReconnectTest, PostgresLookupsCarryOnAfterPgTerminateBackend) {
+  const std::string child = table_ + "_seats";
+  ops_ = PostgresOps();
+  ops_.create(table_, kSynced / 4, kRows);
+  rows_ = kSynced / 4;
+  Pg("CREATE TABLE " + child + " (id bigint PRIMARY KEY, parent_id bigint NOT NULL); INSERT INTO " +
+     child + " SELECT g, (g + 1) / 2 FROM generate_series(1, " + std::to_string(rows_ * 2) + ") g");
+  std::ofstream(mapping_) << R"({"tables": [{"source": "postgresql", "table": ")" << table_
+                          << R"(", "backup": false, "dynamodb": {"table": "rc-)" << s_
+                          << R"(", "key": {"id": "id"}, "embed": [{"table": ")" << child
+                          << R"(", "match": {"parent_id": "id"}, "as": "seats"}]}}]})";
+  std::string out;
+  ASSERT_EQ(RunCommand(Env() + DI_BINARY + " --mode setup", &out), 0) << out;
+  ChildProcess run(StackEnvShell() + "exec " + Vars() + DI_BINARY + " --mode migrate");
+  // The lookups' session, idle in the snapshot between two batches' lookups.
+  auto lookups = [&] {
+    return Pg(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'data-ingestion' AND state = "
+        "'idle in transaction' AND query LIKE '%FROM ' || chr(34) || '" +  // (the shell's quote)
+        child +
+        "' || chr(34) || ' WHERE%' LIMIT 1");
+  };
+  std::string pid;
+  ASSERT_TRUE(WaitUntil([&] { return !(pid = lookups()).empty(); }, [&] { return run.Running(); }))
+      << run.Output();
+  run.Signal(SIGSTOP);
+  const bool reading = !ops_.reading(table_, "", rows_).empty();  // more lookups to come
+  pid = lookups();
+  if (reading && !pid.empty()) Pg("SELECT pg_terminate_backend(" + pid + ")");
+  run.Signal(SIGCONT);
+  ASSERT_TRUE(reading && !pid.empty()) << "the read ended before the process was frozen";
+  EXPECT_EQ(run.Wait(), 0) << run.Output();
+  EXPECT_NE(run.Output().find(": SUCCESS"), std::string::npos) << run.Output();
+  ASSERT_EQ(RunCommand(AwsCli() + "dynamodb scan --select COUNT --table-name rc-" + s_ +
+                           " --filter-expression 'size(seats) = :two' "
+                           "--expression-attribute-values '{\":two\": {\"N\": \"2\"}}'",
+                       &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("\"Count\": " + std::to_string(rows_)), std::string::npos) << out;
+  Pg("DROP TABLE " + child);
 }
 
 // AWS away for 3 s in mid-migrate: the requests are retried and the run succeeds, every
