@@ -399,10 +399,12 @@ std::string KnownKeyType(const DynamoTarget& target, const TableInfo& table) {
 
 std::string MongoKeyTypeFor(const std::map<std::string, int64_t>& types) {
   auto all_in = [&](std::initializer_list<const char*> names) {
-    for (const auto& [type, n] : types)
-      if (n > 0 && std::find_if(names.begin(), names.end(),
-                                [&](const char* x) { return type == x; }) == names.end())
+    for (const auto& entry : types) {  // (clang 14 cannot capture a structured binding)
+      const std::string& type = entry.first;
+      if (entry.second > 0 && std::find_if(names.begin(), names.end(),
+                                           [&](const char* x) { return type == x; }) == names.end())
         return false;
+    }
     return !types.empty();
   };
   if (all_in({"int", "long", "double", "decimal"})) return "N";
