@@ -77,7 +77,9 @@ Result<bool> MySqlReader::NextRow(MYSQL_ROW* row, unsigned long** len) {
   if (!*row) {
     mysql_free_result(res_);
     res_ = nullptr;
-    src_.set_streaming(nullptr);
+    // Only a streamed read holds the connection (Start); a paged one has nothing to give back,
+    // and its source's lookups, on another thread, read streaming() between its pages.
+    if (!paged_) src_.set_streaming(nullptr);
     done_ = true;
     return false;
   }

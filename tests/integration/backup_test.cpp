@@ -21,8 +21,8 @@ namespace fs = std::filesystem;
 
 std::string StackEnv(const std::string& extra) {
   const Config& c = StackConfig();
-  return "env -i PATH=/usr/bin:/bin HOME=/nonexistent AWS_ENDPOINT_URL=" + c.aws.endpoint_url +
-         " AWS_ACCESS_KEY_ID=" + c.aws.access_key_id +
+  return "env -i PATH=/usr/bin:/bin HOME=/nonexistent " + SanitizerOptionsEnv() +
+         "AWS_ENDPOINT_URL=" + c.aws.endpoint_url + " AWS_ACCESS_KEY_ID=" + c.aws.access_key_id +
          " AWS_SECRET_ACCESS_KEY=" + c.aws.secret_access_key + " MYSQL_HOST=" + c.mysql.host +
          " MYSQL_PORT=" + std::to_string(c.mysql.port) + " MYSQL_USER=" + c.mysql.user +
          " MYSQL_PASSWORD=" + c.mysql.password + " POSTGRES_HOST=" + c.postgres.host +

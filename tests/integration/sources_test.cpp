@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 #include <mongoc/mongoc.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -454,6 +455,49 @@ TEST(Sources, OneConnectionServesManyTablesInTurn) {
   size_t batches = 0;
   EXPECT_EQ(ReadAll(*src, *info, 300, &batches).size(), 1000u * CinemaScale());
   EXPECT_EQ(batches, (1000u * CinemaScale() + 299) / 300);
+}
+
+// A MariaDB source serving its table's lookups in its pinned snapshot (as a migrate's DynamoDB
+// sink asks them, on the sink's thread) takes turns on its one connection with its read, which
+// comes in pages: every row read once, every lookup answered, right up to the read's end.
+// Under ThreadSanitizer (make test-tsan) it also checks the turns: the read's end once cleared
+// the source's streaming reader outside them while a lookup read it.
+TEST(Sources, AMariaDbSourceServingLookupsTakesTurnsWithItsPagedRead) {
+  auto src = Open(Engine::kMySql);
+  ASSERT_TRUE(src);
+  auto seats = src->Describe("seats");
+  auto rooms = src->Describe("rooms");
+  ASSERT_TRUE(seats.ok() && rooms.ok()) << seats.status().ToString() << rooms.status().ToString();
+  auto pinned = src->PinSnapshot();
+  ASSERT_TRUE(pinned.ok()) << pinned.status().ToString();
+  ASSERT_TRUE(src->ServeLookupsInSnapshot()) << "the stack's MariaDB has its binlog on";
+  auto reader = src->Read(*seats, {50, std::nullopt, false, true});
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  std::atomic<bool> read_done{false};
+  std::atomic<int> lookups{0}, wrong{0};
+  std::thread sink([&] {  // lookups until the read has ended, as a sink's would go on
+    while (!read_done.load()) {
+      auto found = src->Lookup(*rooms, "id", {Value(int64_t{1})});
+      if (!found.ok() || found->size() != 1) wrong++;
+      lookups++;
+    }
+  });
+  RecordBatch b;
+  size_t rows = 0;
+  Status read_status;
+  while (true) {
+    auto more = (*reader)->Next(&b);
+    if (!more.ok()) read_status = more.status();
+    if (!more.ok() || !*more) break;
+    rows += b.rows.size();
+  }
+  read_done = true;
+  sink.join();
+  src->ReleaseSnapshot();
+  EXPECT_TRUE(read_status.ok()) << read_status.ToString();
+  EXPECT_EQ(rows, 1200u * CinemaScale());
+  EXPECT_GT(lookups.load(), 0);
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 }  // namespace

@@ -108,6 +108,13 @@ std::string AwsCli() {
          "/.venv/bin/aws --endpoint-url " + c.aws.endpoint_url + " ";
 }
 
+std::string SanitizerOptionsEnv() {
+  std::string env;
+  for (const char* name : {"TSAN_OPTIONS", "ASAN_OPTIONS", "UBSAN_OPTIONS"})
+    if (const char* v = std::getenv(name); v && *v) env += std::string(name) + "='" + v + "' ";
+  return env;
+}
+
 std::string UniqueName(const std::string& prefix) {
   static std::atomic<int> n{0};
   return prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++);

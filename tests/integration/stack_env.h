@@ -35,6 +35,10 @@ std::string VenvPython();
 // && export ... && ", where the variables this process's environment sets win over the
 // file (as they do in StackConfig), so a stack on other ports is the one the child talks to.
 std::string StackEnvShell();
+// For a child started with a clean environment (`env -i ... `): "TSAN_OPTIONS=... " for each
+// sanitizer's options this process has (make test-tsan's, make test-asan's), so the child is
+// checked as this process is; "" in a plain build's run.
+std::string SanitizerOptionsEnv();
 // A name unique to this process and call, for buckets and tables: "<prefix>-<pid>-<n>".
 std::string UniqueName(const std::string& prefix);
 // A loopback port below the kernel's ephemeral range (32768 and up), where the outgoing

@@ -151,11 +151,13 @@ class StreamTest : public ::testing::Test {
                &out);
   }
   // A last transaction, then waits until the slot is confirmed up to the WAL's end after it
-  // (the stream confirms what it has applied, and, idle, the end the server reports).
+  // (the stream confirms what it has applied, and, idle, the end the server reports). The end
+  // is the insert position: with the stack's synchronous_commit=off, pg_current_wal_lsn() (the
+  // write position) can still be short of the commit just made.
   void CatchUp() {
     Psql(db_,
          "UPDATE " + plain_ + " SET v = v + 1 WHERE id = (SELECT min(id) FROM " + plain_ + ")");
-    const std::string after = Psql(db_, "SELECT pg_current_wal_lsn()");
+    const std::string after = Psql(db_, "SELECT pg_current_wal_insert_lsn()");
     std::string confirmed, out, log;
     for (int i = 0; i < 600; ++i) {
       confirmed = Psql(db_, "SELECT confirmed_flush_lsn >= '" + after +
