@@ -92,8 +92,10 @@ EngineOps MariaDbOps() {
 // Rows of ~200 bytes: 200,000 of them (40 MB) are more than the socket buffers hold, so a read
 // frozen early is still in progress on the server.
 constexpr int kBig = 200000, kRows = 6;
-// A sync writes each row to DynamoDB (moto), which is slower: 20,000 rows of ~2 kB.
-constexpr int kSynced = 20000, kWideRows = 60;
+// A sync writes each row to DynamoDB (moto), which is slower: 10,000 rows of ~2 kB.
+constexpr int kSynced = 10000, kWideRows = 60;
+// Parents of a lookups test, 500 to a batch, each with two children.
+constexpr int kLookupParents = 5000;
 
 // The rows of the last progress line of `table` in a run's output ("<engine>.<table>: 500 of
 // ~100000 rows", "<engine>.<table>: 8500 rows, ..."); -1 before the first.
@@ -313,8 +315,8 @@ TEST_F(ReconnectTest, MongoSyncCarriesOnAfterAFerretDbRestart) {
 TEST_F(ReconnectTest, PostgresLookupsCarryOnAfterPgTerminateBackend) {
   const std::string child = table_ + "_seats";
   ops_ = PostgresOps();
-  ops_.create(table_, kSynced / 4, kRows);
-  rows_ = kSynced / 4;
+  ops_.create(table_, kLookupParents, kRows);
+  rows_ = kLookupParents;
   Pg("CREATE TABLE " + child + " (id bigint PRIMARY KEY, parent_id bigint NOT NULL); INSERT INTO " +
      child + " SELECT g, (g + 1) / 2 FROM generate_series(1, " + std::to_string(rows_ * 2) + ") g");
   std::ofstream(mapping_) << R"({"tables": [{"source": "postgresql", "table": ")" << table_
