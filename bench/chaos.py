@@ -52,8 +52,9 @@ def verify(binary, env):
     """None when verify is clean, else why not."""
     rc, out = run(binary, "verify", env)
     if rc != 0 or "MISMATCH" in out:
-        lines = [l for l in out.splitlines() if "MISMATCH" in l or "missing" in l or "differ" in l]
-        return f"verify exit {rc}: " + " | ".join(lines[:6] or out.splitlines()[-3:])
+        marks = ("MISMATCH", "missing", "differ", "ERROR", "could not", "FAILED")
+        lines = [l for l in out.splitlines() if any(m in l for m in marks)]
+        return f"verify exit {rc}: " + " | ".join(lines[:12] or out.splitlines()[-3:])
     return None
 
 
