@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 namespace di {
@@ -15,6 +16,10 @@ class Clock {
 };
 
 Clock& SystemClock();
+
+// Waits `d` through `clock`, in naps of at most 100 ms (timed by the steady clock), ending early
+// once `stopped()` is true: false when it did.
+bool SleepUnless(Clock& clock, std::chrono::milliseconds d, const std::function<bool()>& stopped);
 
 // A clock that moves only when told to; SleepFor advances it at once and records the wait.
 class FakeClock : public Clock {

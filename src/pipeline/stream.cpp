@@ -271,11 +271,7 @@ class Runner {
   }
 
   void Sleep(std::chrono::milliseconds d) {
-    const auto until = std::chrono::steady_clock::now() + d;
-    while (!Stopped() && std::chrono::steady_clock::now() < until)
-      world_.clock.SleepFor(std::min<std::chrono::milliseconds>(
-          std::chrono::milliseconds(100), std::chrono::duration_cast<std::chrono::milliseconds>(
-                                              until - std::chrono::steady_clock::now())));
+    SleepUnless(world_.clock, d, [this] { return Stopped(); });
   }
 
   // One replication session: opened from the slot's confirmed place, read and applied until

@@ -3,8 +3,9 @@
 #include "sources/resuming_read.h"
 
 #include <algorithm>
-#include <thread>
 #include <vector>
+
+#include "core/clock.h"
 
 namespace di {
 namespace {
@@ -133,15 +134,8 @@ class ResumingReader : public RowReader {
   }
 
   Status Wait(std::chrono::milliseconds wait) const {
-    const auto until = std::chrono::steady_clock::now() + wait;
-    while (std::chrono::steady_clock::now() < until) {
-      if (policy_.stop && policy_.stop->load())
-        return Aborted("stopped while reconnecting to read table '" + table_.name + "'");
-      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
-          std::chrono::milliseconds(100),
-          std::chrono::duration_cast<std::chrono::milliseconds>(
-              until - std::chrono::steady_clock::now() + std::chrono::milliseconds(1))));
-    }
+    if (!SleepUnless(SystemClock(), wait, [this] { return policy_.stop && policy_.stop->load(); }))
+      return Aborted("stopped while reconnecting to read table '" + table_.name + "'");
     return Status::Ok();
   }
 
