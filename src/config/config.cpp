@@ -286,6 +286,7 @@ Result<Config> LoadConfig(const Env& env) {
   cfg.run.workers = r.Int("WORKERS", 2, 1, 64);
   cfg.run.mapping_file = r.Checked("MAPPING_FILE", "", ValidateReadableFile);
   cfg.run.source_tz = r.Checked("SOURCE_TZ", "UTC", ValidateTimeZone, Secret::kNo, false);
+  cfg.run.sync_deletes = r.Choice("SYNC_DELETES", "false", {"false", "true"}) == "true";
 
   cfg.stream.publication = r.Checked("STREAM_PUBLICATION", "data_ingestion",
                                      ValidateReplicationName, Secret::kNo, false);

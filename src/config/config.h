@@ -86,6 +86,9 @@ struct RunSettings {
   int workers = 2;
   std::string mapping_file;  // empty: the built-in cinema mapping
   std::string source_tz = "UTC";
+  // SYNC_DELETES: sync also deletes from each target what the source no longer has
+  // (pipeline/sync_deletes.h).
+  bool sync_deletes = false;
 };
 
 struct ScheduleSettings {

@@ -64,6 +64,7 @@ DI_LAZY(kPqLibrary, char*, PQgetvalue, (const PGresult* res, int tup_num, int fi
         (res, tup_num, field_num))
 DI_LAZY(kPqLibrary, int, PQnfields, (const PGresult* res), (res))
 DI_LAZY(kPqLibrary, int, PQntuples, (const PGresult* res), (res))
+DI_LAZY(kPqLibrary, char*, PQcmdTuples, (PGresult * res), (res))
 DI_LAZY(kPqLibrary, int, PQputCopyData, (PGconn * conn, const char* buffer, int nbytes),
         (conn, buffer, nbytes))
 DI_LAZY(kPqLibrary, int, PQputCopyEnd, (PGconn * conn, const char* errormsg), (conn, errormsg))
@@ -217,6 +218,10 @@ DI_LAZY(kMongocLibrary, mongoc_cursor_t*, mongoc_collection_find_with_opts,
         (mongoc_collection_t * collection, const bson_t* filter, const bson_t* opts,
          const mongoc_read_prefs_t* read_prefs),
         (collection, filter, opts, read_prefs))
+DI_LAZY(kMongocLibrary, bool, mongoc_collection_delete_many,
+        (mongoc_collection_t * collection, const bson_t* selector, const bson_t* opts,
+         bson_t* reply, bson_error_t* error),
+        (collection, selector, opts, reply, error))
 DI_LAZY(kMongocLibrary, bool, mongoc_collection_insert_many,
         (mongoc_collection_t * collection, const bson_t** documents, size_t n_documents,
          const bson_t* opts, bson_t* reply, bson_error_t* error),

@@ -38,7 +38,8 @@ struct TableMigration {
   // The greatest (cursor, key) position read (a later sync starts after it); unset when the
   // table has no usable change column.
   std::optional<Position> high_water;
-  Status status;  // non-OK: the table could not be migrated at all
+  Status status;                                  // non-OK: the table could not be migrated at all
+  std::optional<int64_t> deleted = std::nullopt;  // SYNC_DELETES: items whose row was gone, deleted
 };
 
 }  // namespace di

@@ -180,6 +180,7 @@ nlohmann::json MigrationEntry(const TableMigration& r) {
           {"warnings", r.warnings},
           {"duration_seconds", r.seconds},
           {"dead_letter_object", r.dead_letter_key},
+          {"deleted", r.deleted ? nlohmann::json(*r.deleted) : nlohmann::json(nullptr)},
           {"error", !r.status.ok() ? nlohmann::json(r.status.message())
                     : r.failed     ? nlohmann::json(r.last_batch_error)
                                    : nlohmann::json(nullptr)}};
@@ -190,7 +191,9 @@ std::string MigrationLine(const TableMigration& r) {
   if (!r.status.ok()) return name + "FAILED: " + r.status.message();
   return name + std::to_string(r.written) + " items written" +
          (r.dead_lettered ? ", " + std::to_string(r.dead_lettered) + " dead-lettered" : "") +
-         (r.failed ? ", " + std::to_string(r.failed) + " failed (" + r.last_batch_error + ")" : "");
+         (r.failed ? ", " + std::to_string(r.failed) + " failed (" + r.last_batch_error + ")"
+                   : "") +
+         (r.deleted ? ", " + std::to_string(*r.deleted) + " deleted (gone from the source)" : "");
 }
 
 nlohmann::json BackupEntry(const TableBackup& r) {
@@ -340,14 +343,16 @@ nlohmann::json LoadEntry(const WarehouseLoad& r) {
           {"target", WarehouseTableName(TableInfo{r.engine, "", r.table, {}, {}, ""})},
           {"status", r.status.ok() ? "SUCCESS" : "FAILED"},
           {"rows", r.rows},
+          {"deleted", r.deleted ? nlohmann::json(*r.deleted) : nlohmann::json(nullptr)},
           {"duration_seconds", r.seconds},
           {"error", r.status.ok() ? nlohmann::json(nullptr) : nlohmann::json(r.status.message())}};
 }
 
 std::string LoadLine(const WarehouseLoad& r) {
   std::string name = EngineName(r.engine) + "." + r.table + " -> warehouse: ";
-  return r.status.ok() ? name + std::to_string(r.rows) + " rows"
-                       : name + "FAILED: " + r.status.message();
+  if (!r.status.ok()) return name + "FAILED: " + r.status.message();
+  return name + std::to_string(r.rows) + " rows" +
+         (r.deleted ? ", " + std::to_string(*r.deleted) + " deleted (gone from the source)" : "");
 }
 
 // Sync reads a table's changed rows in one pass sorted by (change column, key): without an

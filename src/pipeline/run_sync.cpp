@@ -4,6 +4,7 @@
 #include "pipeline/run.h"
 #include "pipeline/run_parts.h"
 #include "pipeline/state.h"
+#include "pipeline/sync_deletes.h"
 #include "pipeline/table_run.h"
 #include "pipeline/table_sinks.h"
 #include "sources/factory.h"
@@ -114,6 +115,31 @@ TableReadOptions::Checkpoint WatermarksOf(StateStore& state, const TableMapping&
   };
 }
 
+// SYNC_DELETES: after its upserts, each target that took them loses what the source no longer
+// has (pipeline/sync_deletes.h); a failure fails that target, saying what it was doing.
+void DeleteGone(const RunWorld& world, const TableMapping& m, MigrationSources& srcs,
+                const RunHooks& hooks, SyncResults& r) {
+  const std::string what = "deleting what the source no longer has: ";
+  if (r.migration && r.migration->status.ok()) {
+    auto gone = DeleteGoneItems(*srcs.main, srcs.info, m, *world.dynamodb, world.store, hooks.stop);
+    if (gone.ok())
+      r.migration->deleted = gone->deleted;
+    else
+      r.migration->status = Status(gone.status().code(), what + gone.status().message());
+  }
+  if (r.load && r.load->status.ok()) {
+    auto gone = [&]() -> Result<GoneDeleted> {
+      ASSIGN_OR_RETURN(auto wh, OpenWarehouse(world.config.analytics_database_url));
+      return DeleteGoneRows(*srcs.main, srcs.info, *wh,
+                            static_cast<size_t>(world.config.run.batch_size));
+    }();
+    if (gone.ok())
+      r.load->deleted = gone->deleted;
+    else
+      r.load->status = Status(gone.status().code(), what + gone.status().message());
+  }
+}
+
 // One mapped table's sync: its changed rows read once into DynamoDB and the warehouse.
 SyncResults SyncTable(const RunWorld& world, const TableMapping& m, bool warehouse,
                       std::optional<int64_t> since, const std::string& run_id, const Say& say,
@@ -134,12 +160,11 @@ SyncResults SyncTable(const RunWorld& world, const TableMapping& m, bool warehou
   if (!sinks->starts.empty()) out = SyncIntoSinks(*srcs->main, srcs->info, sinks->starts, o);
   SyncResults r;
   size_t i = 0;
+  bool first = false;
   if (sinks->dynamodb) {
     r.migration = sinks->dynamodb->result();
     r.migration->status = SinkStatus(out, i);
-    const bool first = !sinks->starts[i++].after;
-    say("[sync] " + MigrationLine(*r.migration) +
-        (first && r.migration->status.ok() ? " (first sync: all rows)" : ""));
+    first = !sinks->starts[i++].after;
   }
   if (sinks->warehouse) {
     r.load = sinks->warehouse->result();
@@ -147,6 +172,10 @@ SyncResults SyncTable(const RunWorld& world, const TableMapping& m, bool warehou
   } else if (warehouse) {
     r.load = WarehouseLoad{m.engine, m.table, 0, 0, std::nullopt, sinks->warehouse_status};
   }
+  if (world.config.run.sync_deletes) DeleteGone(world, m, *srcs, hooks, r);
+  if (r.migration)
+    say("[sync] " + MigrationLine(*r.migration) +
+        (first && r.migration->status.ok() ? " (first sync: all rows)" : ""));
   if (r.load) say("[sync] " + LoadLine(*r.load));
   return r;
 }

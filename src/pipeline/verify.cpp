@@ -83,17 +83,15 @@ std::string CanonicalNumber(const std::string& n) {
   return out == "0" ? out : sign + out;
 }
 
-namespace {
-
-using Digests = std::map<std::string, uint64_t>;  // key -> digest
-
-// A DynamoDB key as verify names it: an N's canonical digits, an S's JSON string, a B's
-// AttributeValue ({"B":"..."}). One key DynamoDB holds, one name.
-std::string KeyName(const J& av) {
+std::string DynamoKeyName(const J& av) {
   if (av.contains("N")) return CanonicalNumber(av["N"]);
   if (av.contains("S")) return J(av["S"].get<std::string>()).dump();
   return av.dump();
 }
+
+namespace {
+
+using Digests = std::map<std::string, uint64_t>;  // key -> digest
 
 // The name of the key a source row's item has (as DynamoItems writes it, sinks/dynamo_key.h),
 // or, for a key that cannot be one of the table's, a name no item has.
@@ -103,7 +101,7 @@ std::string ItemKeyName(const std::vector<Value>& row, const TableInfo& table,
   std::string av;
   if (!key || !AppendKeyAttributeValue(table.engine, *key, key_type, av).empty())
     return "(not a key of the table) " + (key ? ToJson(*key, JsonStyle::kExtended) : "null");
-  return KeyName(J::parse(av));
+  return DynamoKeyName(J::parse(av));
 }
 
 // The source side: per key, the digest of its DynamoDB attributes (into `items`, summed in
@@ -149,7 +147,7 @@ Status DynamoSide(const TableInfo& table, const DynamoTarget& target, aws::Dynam
     ASSIGN_OR_RETURN(auto page, dynamodb.Scan(target.table, 1000, start));
     for (auto& item : page.items) {
       r.dynamodb_items++;
-      const std::string key = KeyName(item[target.key_attribute]);
+      const std::string key = DynamoKeyName(item[target.key_attribute]);
       J kept = J::object();
       if (table.engine == Engine::kMongo) {
         kept = item;  // documents: every attribute but the added ones

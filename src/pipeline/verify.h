@@ -36,5 +36,8 @@ TableVerification VerifyTable(Source& source, const TableInfo& table,
 
 // The decimal text DynamoDB would keep for an N value ("012.3400" -> "12.34").
 std::string CanonicalNumber(const std::string& n);
+// A DynamoDB key AttributeValue as verify names it, one name per key DynamoDB holds: an N's
+// canonical digits, an S's JSON string, a B's AttributeValue ({"B":"..."}).
+std::string DynamoKeyName(const nlohmann::json& av);
 
 }  // namespace di

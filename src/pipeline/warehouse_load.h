@@ -21,6 +21,8 @@ struct WarehouseLoad {
   double seconds = 0;
   std::optional<Position> high_water;  // full load: the greatest (cursor, key) loaded
   Status status;
+  std::optional<int64_t> deleted =
+      std::nullopt;  // SYNC_DELETES: rows gone from the source, deleted
 };
 
 }  // namespace di

@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "core/json_encode.h"
 #include "core/strings.h"
+#include "sinks/dynamo_key.h"
 #include "sinks/pg_text.h"
 
 namespace di {
@@ -192,16 +193,15 @@ class PgWarehouse : public Warehouse {
     }
     RETURN_IF_ERROR(Exec("CREATE TEMP TABLE " + stage + " ON COMMIT DROP AS SELECT " + cols +
                          " FROM " + target + " WITH NO DATA"));
-    PGresult* r = PQexec(conn_, ("COPY " + stage + " (" + cols + ") FROM STDIN").c_str());
-    bool ok = PQresultStatus(r) == PGRES_COPY_IN;
-    PQclear(r);
-    if (!ok) return Error("COPY into " + stage);
-    in_copy_ = true;
+    RETURN_IF_ERROR(StartCopyOf(stage, cols));
     buffer_.clear();
     for (const auto& row : keys) {
       for (size_t i = 0; i < row.size(); ++i) {
         if (i) buffer_ += '\t';
-        AppendCopyField(row[i], buffer_);
+        if (table.engine == Engine::kMongo)
+          AppendMongoId(&row[i], buffer_);
+        else
+          AppendCopyField(row[i], buffer_);
       }
       buffer_ += '\n';
     }
@@ -209,6 +209,52 @@ class PgWarehouse : public Warehouse {
       return Error("COPY into " + stage);
     RETURN_IF_ERROR(EndCopy(stage));
     return Exec("DELETE FROM " + target + " t USING " + stage + " k WHERE " + match);
+  }
+
+  Result<int64_t> DeleteAllBut(const TableInfo& table, RowReader& source) override {
+    std::vector<std::string> key = KeyColumns(table);
+    if (key.empty()) return NoKey(table);
+    std::vector<size_t> at;  // the key's columns in a source row (MongoDB: the document)
+    for (const auto& k : table.primary_key)
+      for (size_t i = 0; i < table.columns.size(); ++i)
+        if (table.columns[i].name == k) at.push_back(i);
+    if (table.engine != Engine::kMongo && at.size() != key.size()) return NoKey(table);
+    table_ = table;
+    std::string target = WarehouseTableName(table), cols, match;
+    for (const auto& k : key) {
+      cols += (cols.empty() ? "" : ", ") + Quote(k);
+      match += std::string(match.empty() ? "" : " AND ") + "t." + Quote(k) + " = k." + Quote(k);
+    }
+    RETURN_IF_ERROR(Begin());
+    RETURN_IF_ERROR(EnsureTable(table));
+    const std::string stage = "di_kept_" + std::to_string(++stages_);
+    RETURN_IF_ERROR(Exec("CREATE TEMP TABLE " + stage + " ON COMMIT DROP AS SELECT " + cols +
+                         " FROM " + target + " WITH NO DATA"));
+    RETURN_IF_ERROR(StartCopyOf(stage, cols));
+    if (Status s = CopyKeys(table, at, source, stage); !s.ok()) {
+      PQputCopyEnd(conn_, "the source's keys could not be read");
+      in_copy_ = false;
+      PQclear(PQgetResult(conn_));
+      Exec("ROLLBACK").ok();
+      return s;
+    }
+    RETURN_IF_ERROR(EndCopy(stage));
+    RETURN_IF_ERROR(Exec("ANALYZE " + stage));
+    PGresult* r = PQexec(conn_, ("DELETE FROM " + target + " t WHERE NOT EXISTS (SELECT 1 FROM " +
+                                 stage + " k WHERE " + match + ")")
+                                    .c_str());
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+      Status s = Unavailable(
+          "warehouse: deleting the rows of " + target +
+          " gone from the source failed: " + std::string(Trim(PQresultErrorMessage(r))));
+      PQclear(r);
+      Exec("ROLLBACK").ok();
+      return s;
+    }
+    const int64_t deleted = std::stoll(PQcmdTuples(r));
+    PQclear(r);
+    RETURN_IF_ERROR(Commit());
+    return deleted;
   }
 
   Result<int64_t> Count(const TableInfo& table) override {
@@ -278,10 +324,7 @@ class PgWarehouse : public Warehouse {
   void AppendRow(const std::vector<Value>& row, std::string& out) {
     if (table_.engine == Engine::kMongo) {
       const Document& doc = row[0].as<Document>();
-      const Value* id = doc.Find("_id");
-      field_.clear();
-      if (id) AppendText(*id, field_);
-      AppendCopyEscaped(field_, out);
+      AppendMongoId(doc.Find("_id"), out);
       out += '\t';
       field_.clear();
       AppendJson(row[0], JsonStyle::kPlain, field_);
@@ -296,15 +339,55 @@ class PgWarehouse : public Warehouse {
     out += '\n';
   }
 
-  Status StartCopy(const std::string& into) {
-    std::string cols;
-    for (const auto& c : ColumnNames(table_)) cols += (cols.empty() ? "" : ", ") + Quote(c);
+  // A document's `_id` as the warehouse keeps it: the text DynamoDB's S keys have
+  // (sinks/dynamo_key.h MongoKeyText: an ObjectId's hex, a string as itself, any other value
+  // its canonical Extended JSON), one text per `_id`, so `5` and `"5"` stay two rows.
+  void AppendMongoId(const Value* id, std::string& out) {
+    field_.clear();
+    if (id) field_ = MongoKeyText(*id);
+    AppendCopyEscaped(field_, out);
+  }
+
+  // The source's rows' keys, a batch at a time, as COPY lines of `stage`.
+  Status CopyKeys(const TableInfo& table, const std::vector<size_t>& at, RowReader& source,
+                  const std::string& stage) {
+    RecordBatch batch;
+    while (true) {
+      ASSIGN_OR_RETURN(bool more, source.Next(&batch));
+      if (!more) return Status::Ok();
+      buffer_.clear();
+      for (const auto& row : batch.rows) {
+        if (table.engine == Engine::kMongo) {
+          const Document* doc = row.empty() ? nullptr : row[0].get_if<Document>();
+          const Value* id = doc ? doc->Find("_id") : nullptr;
+          if (!id) return InvalidArgument("a document of " + table.name + " has no _id");
+          AppendMongoId(id, buffer_);
+        } else {
+          for (size_t i = 0; i < at.size(); ++i) {
+            if (i) buffer_ += '\t';
+            AppendCopyField(row[at[i]], buffer_);
+          }
+        }
+        buffer_ += '\n';
+      }
+      if (PQputCopyData(conn_, buffer_.data(), static_cast<int>(buffer_.size())) != 1)
+        return Error("COPY into " + stage);
+    }
+  }
+
+  Status StartCopyOf(const std::string& into, const std::string& cols) {
     PGresult* r = PQexec(conn_, ("COPY " + into + " (" + cols + ") FROM STDIN").c_str());
     bool ok = PQresultStatus(r) == PGRES_COPY_IN;
     PQclear(r);
     if (!ok) return Error("COPY into " + into);
     in_copy_ = true;
     return Status::Ok();
+  }
+
+  Status StartCopy(const std::string& into) {
+    std::string cols;
+    for (const auto& c : ColumnNames(table_)) cols += (cols.empty() ? "" : ", ") + Quote(c);
+    return StartCopyOf(into, cols);
   }
 
   Status EndCopy(const std::string& what) {

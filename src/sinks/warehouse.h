@@ -41,6 +41,12 @@ class Warehouse {
   // table created when missing.
   virtual Status TruncateIn(const TableInfo& table) = 0;
   virtual Status Commit() = 0;
+  // SYNC_DELETES, outside Begin: every row of the table whose primary key is none of the
+  // rows `source` reads (the source table's rows, read to the end) deleted, in one
+  // transaction; the count deleted. The source's keys go into a temporary table of the
+  // warehouse as they are read (memory here: a batch) and the warehouse joins the two.
+  // An error — the read's or the warehouse's — rolls back: nothing is deleted.
+  virtual Result<int64_t> DeleteAllBut(const TableInfo& table, RowReader& source) = 0;
   // The warehouse table's row count (tests, verify).
   virtual Result<int64_t> Count(const TableInfo& table) = 0;
 };
