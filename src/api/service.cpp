@@ -106,6 +106,8 @@ JobResult Service::Finish(const std::string& kind, const RunOutcome& o) {
       if (!t["error"].is_null())
         r.errors.push_back(table + " (" + k + "): " + t["error"].get<std::string>());
     }
+    if (t.contains("deleted") && t["deleted"].is_number())  // SYNC_DELETES
+      m.Add("di_rows_deleted_total", {{"table", table}, {"target", k}}, t["deleted"].get<double>());
     if (k == "dynamodb") {
       m.Add("di_dead_letters_total", {{"table", table}}, t.value("dead_lettered", 0.0));
       m.Add("di_failed_items_total", {{"table", table}}, t.value("failed_items", 0.0));

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "child_process.h"
 #include "stack_env.h"
 
 namespace di::testing {
@@ -157,14 +158,17 @@ class SyncDeletesTest : public ::testing::Test {
                                Dynamo("docs") + R"(", "key": {"id": "_id"}, "key_type": "S"}}]})";
     return path;
   }
-  std::string Env(const std::string& extra = "") {
+  // The environment's exports ("... && "), then (Env) the binary.
+  std::string Exports(const std::string& extra = "") {
     const Config& c = StackConfig();
     return StackEnvShell() + "export ANALYTICS_DATABASE_URL=postgresql://" + c.postgres.user + ":" +
            c.postgres.password + "@" + c.postgres.host + ":" + std::to_string(c.postgres.port) +
            "/" + wh_ + " MAPPING_FILE=" + mapping_ + " S3_BUCKET_NAME=file://" +
            (dir_ / "store").string() + " DYNAMODB_STATE_TABLE=state-" + s_ +
-           " MONGODB_URI=" + mongo_base_ + "/" + mongo_db_ + " " + extra + " && " + DI_BINARY + " ";
+           " LOG_FILE=" + (dir_ / "di.log").string() + " MONGODB_URI=" + mongo_base_ + "/" +
+           mongo_db_ + " " + extra + " && ";
   }
+  std::string Env(const std::string& extra = "") { return Exports(extra) + DI_BINARY + " "; }
   int64_t Items(const std::string& table) {
     std::string out;
     EXPECT_EQ(RunCommand(AwsCli() + "dynamodb scan --select COUNT --table-name " + table, &out), 0)
@@ -285,6 +289,32 @@ TEST_F(SyncDeletesTest, RowsGoneFromTheSourcesLeaveDynamoDbAndTheWarehouse) {
   EXPECT_NE(out.find("postgresql." + pairs_ + " -> warehouse: 0 rows, 0 deleted"),
             std::string::npos)
       << out;
+
+  // Through the API, as a user would with curl: the job says what it deleted, and so does
+  // /metrics.
+  ASSERT_EQ(PsqlOn(Pg(), "DELETE FROM " + ints_ + " WHERE id <= 10"), "");
+  {
+    const int port = FreeLoopbackPort();
+    ApiProcess api(Exports("SYNC_DELETES=true"), port);
+    ASSERT_TRUE(api.up()) << api.Output();
+    const std::string base = "http://127.0.0.1:" + std::to_string(port);
+    ASSERT_EQ(RunCommand("curl -sf -X POST '" + base + "/sync/" + ints_ + "?wait=true'", &out), 0)
+        << out;
+    json job = json::parse(out, nullptr, false);
+    EXPECT_EQ(job.value("state", ""), "succeeded") << out;
+    std::multiset<int64_t> deleted;
+    for (const auto& t : job["result"]["tables"]) deleted.insert(t.value("deleted", int64_t{-1}));
+    EXPECT_EQ(deleted, (std::multiset<int64_t>{9, 9})) << out;  // 7 was gone already
+    ASSERT_EQ(RunCommand("curl -sf " + base + "/metrics", &out), 0) << out;
+    EXPECT_NE(
+        out.find("di_rows_deleted_total{table=\"postgresql." + ints_ + "\",target=\"dynamodb\"} 9"),
+        std::string::npos)
+        << out;
+    EXPECT_NE(out.find("di_rows_deleted_total{table=\"postgresql." + ints_ +
+                       "\",target=\"warehouse\"} 9"),
+              std::string::npos)
+        << out;
+  }
 
   EXPECT_EQ(RunCommand(Env("SYNC_DELETES=maybe") + "--mode sync", &out), 2) << out;
   EXPECT_NE(out.find("SYNC_DELETES"), std::string::npos) << out;
