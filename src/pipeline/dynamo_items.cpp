@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "core/json_encode.h"
@@ -59,6 +60,24 @@ class PutRequestText {
   std::string& out_;
   size_t count_ = 0, size_ = 0;
 };
+
+// An N's digits as a MongoDB number: a whole one that fits as a long, else a double (a
+// MongoDB `_id` number compares equal across its types).
+Result<Value> MongoNumber(const std::string& n) {
+  if (n.find_first_of(".eE") == std::string::npos) {
+    try {
+      return Value(int64_t{std::stoll(n)});
+    } catch (...) {
+    }
+  }
+  try {
+    size_t used = 0;
+    double d = std::stod(n, &used);
+    if (used == n.size() && std::isfinite(d)) return Value(d);
+  } catch (...) {
+  }
+  return InvalidArgument("the key " + n + " is not a number a MongoDB _id can hold");
+}
 
 }  // namespace
 
@@ -373,6 +392,47 @@ Status DynamoItems::Flush(const ItemRows& b, std::vector<std::string> writes,
   r->failed = static_cast<int64_t>(written->unprocessed.size());
   if (r->failed)
     r->error = std::to_string(r->failed) + " items still unprocessed after the retries";
+  return Status::Ok();
+}
+
+Result<Value> LookupValueOfKey(Engine engine, const nlohmann::json& av) {
+  if (!av.is_object() || av.size() != 1 || !av.begin()->is_string())
+    return InvalidArgument("a key attribute " + av.dump() + " is not an S, N or B value");
+  const std::string type = av.begin().key(), text = av.begin()->get<std::string>();
+  if (engine == Engine::kMongo) {
+    if (type == "S") return ParseMongoKeyText(text);
+    if (type == "N") return MongoNumber(text);
+    return InvalidArgument(
+        "a MongoDB collection whose DynamoDB keys are " + type +
+        " cannot be checked by key: the _id's binary subtype is not kept in the key");
+  }
+  if (type == "S") return Value(text);
+  if (type == "N") return Value(Decimal{text});
+  if (type == "B") {
+    std::string bytes;
+    if (!Base64Decode(text, &bytes)) return InvalidArgument("a B key is not base64: " + text);
+    return Value(Bytes{std::move(bytes), 0});
+  }
+  return InvalidArgument("a key attribute of type " + type + " is not an S, N or B value");
+}
+
+Status DeleteItemKeys(aws::DynamoDbClient& dynamodb, const std::string& table,
+                      const std::string& key_attribute, const std::vector<std::string>& keys) {
+  if (keys.empty()) return Status::Ok();
+  std::vector<std::string> writes;
+  writes.reserve(keys.size());
+  for (const auto& key : keys) {
+    std::string text = "{\"DeleteRequest\":{\"Key\":{";
+    AppendJsonString(key_attribute, text);
+    text += ':' + key + "}}}";
+    writes.push_back(std::move(text));
+  }
+  ASSIGN_OR_RETURN(auto r, dynamodb.BatchWriteText(table, std::move(writes)));
+  if (!r.unprocessed.empty())
+    return Unavailable("DynamoDB " + table + ": " + std::to_string(r.unprocessed.size()) + " of " +
+                       std::to_string(keys.size()) + " deletes left unprocessed");
+  if (!r.rejected.empty())
+    return InvalidArgument("DynamoDB " + table + " refused a delete: " + r.rejected[0].reason);
   return Status::Ok();
 }
 

@@ -33,6 +33,16 @@ size_t AppendRowAsMap(const std::vector<Value>& row, const TableInfo& t, std::st
 nlohmann::json RowToMap(const std::vector<Value>& row, const TableInfo& t,
                         std::vector<std::string>* warnings);
 
+// A key AttributeValue read back from a table (a scan's item) as the value to look its row
+// up by in a table of `engine`: SQL S as text, N as a Decimal, B as bytes; MongoDB S as the
+// `_id` its text stands for (ParseMongoKeyText), N as a number. InvalidArgument for one that
+// cannot be looked up exactly (a MongoDB binary `_id`: B keeps no subtype), never a guess.
+Result<Value> LookupValueOfKey(Engine engine, const nlohmann::json& av);
+// The items of `table` whose keys (AttributeValue texts, {"N":"5"}) are `keys` deleted, in
+// BatchWriteItem requests; an error when any delete is left unprocessed or refused.
+Status DeleteItemKeys(aws::DynamoDbClient& dynamodb, const std::string& table,
+                      const std::string& key_attribute, const std::vector<std::string>& keys);
+
 // One batch as DynamoItems takes it: the rows' Values, or their cells with the values of
 // DynamoItems::asked() for each row (`stride` values a row, asked() first).
 struct ItemRows {

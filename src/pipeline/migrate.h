@@ -38,8 +38,9 @@ struct TableMigration {
   // The greatest (cursor, key) position read (a later sync starts after it); unset when the
   // table has no usable change column.
   std::optional<Position> high_water;
-  Status status;                                  // non-OK: the table could not be migrated at all
-  std::optional<int64_t> deleted = std::nullopt;  // SYNC_DELETES: items whose row was gone, deleted
+  Status status;  // non-OK: the table could not be migrated at all
+  // SYNC_DELETES: the items whose row was gone, deleted.
+  std::optional<int64_t> deleted = std::nullopt;
 };
 
 }  // namespace di

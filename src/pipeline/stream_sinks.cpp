@@ -259,22 +259,12 @@ Status DynamoStreamSink::Put(const TableMapping& m, const TableInfo& table,
 Status DynamoStreamSink::Delete(const TableMapping& m, const std::vector<Value>& keys) {
   if (keys.empty()) return Status::Ok();
   ASSIGN_OR_RETURN(Target * target, TargetOf(m));
-  std::vector<std::string> writes;
+  std::vector<std::string> avs;
   for (const auto& k : keys) {
-    const std::string key = target->items->KeyAttributeValue(k);
-    if (key.empty()) continue;  // never a key of the table: no item to delete
-    std::string text = "{\"DeleteRequest\":{\"Key\":{";
-    AppendJsonString(m.dynamodb->key_attribute, text);
-    text += ':' + key + "}}}";
-    writes.push_back(std::move(text));
+    std::string key = target->items->KeyAttributeValue(k);
+    if (!key.empty()) avs.push_back(std::move(key));  // else never a key of the table
   }
-  ASSIGN_OR_RETURN(auto r, dynamodb_.BatchWriteText(m.dynamodb->table, std::move(writes)));
-  if (!r.unprocessed.empty())
-    return Unavailable("DynamoDB " + m.dynamodb->table + ": " +
-                       std::to_string(r.unprocessed.size()) + " deletes left unprocessed");
-  if (!r.rejected.empty())
-    return InvalidArgument("DynamoDB " + m.dynamodb->table +
-                           " refused a delete: " + r.rejected[0].reason);
+  RETURN_IF_ERROR(DeleteItemKeys(dynamodb_, m.dynamodb->table, m.dynamodb->key_attribute, avs));
   deleted_ += static_cast<int64_t>(keys.size());
   return Status::Ok();
 }
@@ -303,14 +293,11 @@ Status DynamoStreamSink::EachItem(const TableMapping& m, bool rewrite) {
     ASSIGN_OR_RETURN(aws::Page page, dynamodb_.Scan(m.dynamodb->table, 500, start));
     std::vector<Value> keys;
     for (const auto& item : page.items) {
-      const auto& key = item.value(attribute, nlohmann::json());
-      if (key.contains("S"))
-        keys.emplace_back(key["S"].get<std::string>());
-      else if (key.contains("N"))
-        keys.emplace_back(Decimal{key["N"].get<std::string>()});
-      else
+      auto key = LookupValueOfKey(m.engine, item.value(attribute, nlohmann::json()));
+      if (!key.ok())
         return InvalidArgument("DynamoDB " + m.dynamodb->table + ": an item's key " + attribute +
-                               " is " + key.dump() + ", not a string or a number");
+                               ": " + key.status().message());
+      keys.push_back(std::move(*key));
     }
     RETURN_IF_ERROR(rewrite ? Rewrite(m, keys) : Delete(m, keys));
     start = page.last_evaluated_key;

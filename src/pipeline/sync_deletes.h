@@ -45,9 +45,4 @@ Result<GoneDeleted> DeleteGoneItems(Source& source, const TableInfo& info, const
 Result<GoneDeleted> DeleteGoneRows(Source& source, const TableInfo& info, Warehouse& warehouse,
                                    size_t batch_size);
 
-// A scanned item's key as a value to look up in a table of `engine` (MongoDB: the `_id` its S
-// text stands for, an N as a number); InvalidArgument for a key that cannot be looked up
-// exactly (a MongoDB binary `_id`, whose subtype DynamoDB does not keep).
-Result<Value> LookupValueOfKey(Engine engine, const nlohmann::json& av);
-
 }  // namespace di

@@ -21,8 +21,8 @@ struct WarehouseLoad {
   double seconds = 0;
   std::optional<Position> high_water;  // full load: the greatest (cursor, key) loaded
   Status status;
-  std::optional<int64_t> deleted =
-      std::nullopt;  // SYNC_DELETES: rows gone from the source, deleted
+  // SYNC_DELETES: the rows whose source row was gone, deleted.
+  std::optional<int64_t> deleted = std::nullopt;
 };
 
 }  // namespace di

@@ -214,10 +214,10 @@ class PgWarehouse : public Warehouse {
   Result<int64_t> DeleteAllBut(const TableInfo& table, RowReader& source) override {
     std::vector<std::string> key = KeyColumns(table);
     if (key.empty()) return NoKey(table);
-    std::vector<size_t> at;  // the key's columns in a source row (MongoDB: the document)
-    for (const auto& k : table.primary_key)
-      for (size_t i = 0; i < table.columns.size(); ++i)
-        if (table.columns[i].name == k) at.push_back(i);
+    ReadOptions by_key;
+    by_key.by_key = true;
+    // The key's columns in a source row (MongoDB: the document).
+    const std::vector<size_t> at = OrderColumns(table, by_key);
     if (table.engine != Engine::kMongo && at.size() != key.size()) return NoKey(table);
     table_ = table;
     std::string target = WarehouseTableName(table), cols, match;

@@ -1,7 +1,7 @@
-// SYNC_DELETES' key decoding (pipeline/sync_deletes.h LookupValueOfKey): a scanned item's key
-// back to the value the source is asked for — exact, or refused; never a guess that would
-// find no row and delete an item whose row is there.
-#include "pipeline/sync_deletes.h"
+// The key decoding of SYNC_DELETES and of the stream's item rewrites (pipeline/dynamo_items.h
+// LookupValueOfKey): a scanned item's key back to the value the source is asked for — exact,
+// or refused; never a guess that would find no row and delete an item whose row is there.
+#include "pipeline/dynamo_items.h"
 
 #include <gtest/gtest.h>
 
